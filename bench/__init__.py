@@ -1,0 +1,1 @@
+"""Benchmarks: side-by-side throughput, latency and memory figures (`make bench`)."""

@@ -1,0 +1,1 @@
+"""HTTP service: Flask + Marshmallow + onnxruntime. Never imports scikit-learn, pandas or xgboost."""
