@@ -1,0 +1,33 @@
+# Runtime-only image: the service, the ONNX model and the pinned runtime dependencies. No scikit-learn,
+# pandas or xgboost. BASE_IMAGE must provide python3 with venv and pip (make docker picks a local one
+# on machines without a registry; see docker/build.sh).
+ARG BASE_IMAGE=python:3.12-slim
+
+FROM ${BASE_IMAGE} AS deps
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY requirements/runtime.txt /tmp/runtime.txt
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install -q -r /tmp/runtime.txt \
+ && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} + \
+ && rm -rf /opt/venv/lib/python3*/site-packages/pip /opt/venv/bin/pip*
+
+FROM ${BASE_IMAGE}
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    PORT=8000 \
+    PREDICT_MODEL_PATH=/app/models/purchase_model.onnx
+RUN (getent group app || groupadd --system app 2>/dev/null || addgroup --system app) >/dev/null \
+ && (useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app 2>/dev/null \
+     || adduser --system --ingroup app --no-create-home app) >/dev/null
+WORKDIR /app
+COPY --from=deps /opt/venv /opt/venv
+COPY service/ /app/service/
+COPY models/purchase_model.onnx /app/models/purchase_model.onnx
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2)"]
+STOPSIGNAL SIGTERM
+CMD ["gunicorn", "-c", "service/gunicorn.conf.py", "service.wsgi:app"]

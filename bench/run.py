@@ -1,0 +1,172 @@
+"""Entry point of `make bench`: run every side-by-side measurement and write bench/results/latest.*."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import engine, http_bench, machine, report, servers
+from bench.stand_in import make_stand_ins
+
+log = logging.getLogger(__name__)
+
+ROOT = servers.ROOT
+MODELS = ROOT / "models"
+GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
+WSGI = ROOT / "service" / "wsgi.py"
+PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
+DEFAULT_BATCH = 10_000
+NOTES = [
+    "Servers run side by side; wrk rounds interleave project, floor and alternative so drift hits all.",
+    "Ratios are medians of per-round ratios; absolute figures depend on the (shared, noisy) machine.",
+    "errors = non-2xx (wrk counts status >= 400; a preflight request must answer 200) + socket errors.",
+    "server CPU µs/req = user+system CPU of master and workers during a round / requests: robust to noise.",
+    "RSS: VmRSS of each worker child of the master after the rounds (warm).",
+    "Engine: onnxruntime with the service's session options vs the joblib Pipeline's predict_proba.",
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options; --quick selects the CI smoke sizes."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1 round × 2 s, 10k rows, small batch (CI)")
+    parser.add_argument("--rounds", type=int, help="interleaved wrk rounds (default 3, quick 1)")
+    parser.add_argument("--duration", type=float, help="seconds per wrk round (default 10, quick 2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--rows", type=int, help="rows for the bulk engine figure (default 1e6, quick 1e4)")
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per /predict/batch request (default: service max)"
+    )
+    parser.add_argument(
+        "--gunicorn-conf", type=Path, default=GUNICORN_CONF, help="config for project and floor"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
+    parser.add_argument("--stem", help="results file stem (default: latest, or quick with --quick)")
+    return parser.parse_args(argv)
+
+
+def plan_from(args: argparse.Namespace) -> http_bench.HttpPlan:
+    """The HTTP plan for the mode, with explicit options taking precedence."""
+    quick = args.quick
+    return http_bench.HttpPlan(
+        rounds=args.rounds or (1 if quick else 3),
+        duration_s=args.duration or (2.0 if quick else 10.0),
+        warmup_s=1.0 if quick else 2.0,
+        connections=args.connections,
+        batch_size=args.batch_size or (500 if quick else max_batch_size()),
+    )
+
+
+def max_batch_size() -> int:
+    """The service's documented maximum batch size, or 10,000 when it cannot be read."""
+    try:
+        from service.schemas import MAX_BATCH
+
+        return int(MAX_BATCH)
+    except Exception as error:  # any import or settings failure falls back to the documented default
+        log.info("max batch size not read from the service (%s); using %d", error, DEFAULT_BATCH)
+        return DEFAULT_BATCH
+
+
+def resolve_models(tmp: Path) -> tuple[Path, Path, str]:
+    """The joblib and ONNX models to measure, and where they come from.
+
+    Real files (copied into `tmp`) when both exist; the real joblib exported by the project's exporter
+    into `tmp` when only the ONNX file is missing (models/ is never touched); else freshly made stand-ins.
+    """
+    joblib_path, onnx_path = MODELS / "purchase_pipeline.joblib", MODELS / "purchase_model.onnx"
+    if joblib_path.exists() and onnx_path.exists():  # copies: a re-export mid-run cannot mix two models
+        return Path(shutil.copy2(joblib_path, tmp)), Path(shutil.copy2(onnx_path, tmp)), "models/"
+    if joblib_path.exists():
+        try:
+            from export.bundle import load_bundle
+            from export.export import build_model
+
+            proto, _ = build_model(load_bundle(joblib_path))
+            (tmp / "purchase_model.onnx").write_bytes(proto.SerializeToString())
+            log.warning("models/purchase_model.onnx missing: exported the real pipeline into %s", tmp)
+            return joblib_path, tmp / "purchase_model.onnx", "real pipeline, exported to a temp folder"
+        except Exception as error:  # any exporter failure falls back to stand-ins, which still measure
+            log.warning("export of the real pipeline failed (%s): using stand-ins", error)
+    log.warning("models/ incomplete: using stand-in Random Forest models in %s", tmp)
+    joblib_path, onnx_path = make_stand_ins(tmp)
+    return joblib_path, onnx_path, "stand-in"
+
+
+def server_specs(
+    joblib_path: Path, onnx_path: Path, config: Path = GUNICORN_CONF
+) -> dict[str, servers.ServerSpec | None]:
+    """Project, floor and alternative specs; project and floor need service/'s gunicorn config."""
+    env = {PROJECT_MODEL_ENV: str(onnx_path)}  # the config's on_starting hook checks the model for both
+    project = floor = None
+    if config.exists():
+        floor = servers.gunicorn_spec("floor", "bench.floor_app:app", config, env)
+        if WSGI.exists():
+            project = servers.gunicorn_spec("project", "service.wsgi:app", config, env)
+    else:
+        log.warning("%s missing: project and floor not run", config)
+    return {"project": project, "floor": floor, "alternative": http_bench.alternative_spec(joblib_path, 1)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run HTTP, batch, memory and engine measurements and return the results document."""
+    started = time.monotonic()
+    plan = plan_from(args)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        joblib_path, onnx_path, source = resolve_models(workdir)
+        http = http_bench.run_http(server_specs(joblib_path, onnx_path, args.gunicorn_conf), plan, workdir)
+        rows = args.rows or (10_000 if args.quick else 1_000_000)
+        engine_results = engine.compare(onnx_path, joblib_path, rows, args.quick)
+        model = machine.model_info(onnx_path, source)
+    ratios = {**report.http_ratios(http["http"]), "single_row_speedup": engine_results["single_row_speedup"]}
+    return {
+        "mode": "quick" if args.quick else "full",
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "settings": {
+            "rounds": plan.rounds,
+            "duration_s": plan.duration_s,
+            "connections": plan.connections,
+            "wrk_threads": plan.threads,
+            "body": http_bench.SEED_EXAMPLE,
+            "bulk_rows": rows,
+        },
+        "machine": machine.machine_info(),
+        "model": model,
+        **http,
+        "engine": engine_results,
+        "ratios": ratios,
+        "notes": NOTES,
+        "targets": report.evaluate(ratios),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, write the results, print the table; exit 0 even when targets are missed."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    results = run(args)
+    stem = args.stem or ("quick" if args.quick else "latest")  # quick figures never replace the full ones
+    json_path, md_path = report.write_results(results, args.out, stem)
+    sys.stdout.write(report.render_markdown(results))
+    missed = [t["target"] for t in results["targets"] if t["status"] == "MISSED"]
+    log.info(
+        "wrote %s and %s in %.0f s; missed targets: %s",
+        json_path,
+        md_path,
+        results["elapsed_s"],
+        ", ".join(missed) or "none",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the runtime image (`make docker`). Prints the image name on its last line.
+#   IMAGE       tag to build (default purchase-predictor:latest)
+#   BASE_IMAGE  base image (default: the Dockerfile's python:3.12-slim, or, on a machine that has the
+#               workplace tool ../shared/tools/docker-local-base.sh, the local base image it builds; that
+#               tool also starts a Docker engine when none is running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGE="${IMAGE:-purchase-predictor:latest}"
+LOCAL_BASE_TOOL="${LOCAL_BASE_TOOL:-../shared/tools/docker-local-base.sh}"
+build_args=()
+
+if [ -z "${BASE_IMAGE:-}" ] && [ -f "$LOCAL_BASE_TOOL" ]; then
+  echo "[docker] no BASE_IMAGE given; using the local base image from $LOCAL_BASE_TOOL" >&2
+  BASE_IMAGE="$(bash "$LOCAL_BASE_TOOL" | tail -n 1)"
+  build_args+=(--network host)   # that engine runs without a bridge network
+fi
+[ -n "${BASE_IMAGE:-}" ] && build_args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
+
+if ! docker info >/dev/null 2>&1; then
+  echo "[docker] no Docker engine answers; start one (or set LOCAL_BASE_TOOL)" >&2
+  exit 1
+fi
+[ -f models/purchase_model.onnx ] || { echo "[docker] models/purchase_model.onnx is missing: run make export" >&2; exit 1; }
+
+docker build "${build_args[@]}" -t "$IMAGE" . >&2
+echo "$IMAGE"

@@ -1,0 +1,93 @@
+"""CalibratedClassifierCV (sigmoid, isotonic): per-fold calibrators and the fold mean, in float64."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from onnx import TensorProto
+from sklearn.calibration import CalibratedClassifierCV
+
+from export.errors import UnsupportedModelError
+from export.graph import GraphBuilder
+
+ScoreFn = Callable[[GraphBuilder, Any, str], str]
+
+
+def _sigmoid(builder: GraphBuilder, calibrator: Any, score: str) -> str:
+    """_SigmoidCalibration.predict: expit(-(a_ * T + b_))."""
+    from export.converters import expit
+
+    scaled = builder.op("Mul", [builder.const(np.float64(calibrator.a_), "a"), score], "aT")
+    shifted = builder.op("Add", [scaled, builder.const(np.float64(calibrator.b_), "b")], "aTb")
+    return expit(builder, builder.op("Neg", [shifted], "neg"))
+
+
+def _isotonic(builder: GraphBuilder, calibrator: Any, score: str) -> str:
+    """IsotonicRegression.predict with clip: np.interp's exact arithmetic on the thresholds."""
+    xs = np.asarray(calibrator.X_thresholds_)
+    ys = np.asarray(calibrator.y_thresholds_)
+    in_float32 = xs.dtype == np.float32
+    if in_float32:
+        score = builder.cast(builder.cast(score, TensorProto.FLOAT), TensorProto.DOUBLE)
+    xs64, ys64 = xs.astype(np.float64), ys.astype(np.float64)
+    if len(xs64) == 1:
+        result = builder.op("Mul", [score, builder.const(np.float64(0.0), "zero")], "z")
+        result = builder.op("Add", [result, builder.const(ys64[0], "y0")], "const")
+    else:
+        clipped = builder.op(
+            "Clip", [score, builder.const(xs64[0], "xmin"), builder.const(xs64[-1], "xmax")], "clip"
+        )
+        slopes = (ys64[1:] - ys64[:-1]) / (xs64[1:] - xs64[:-1])
+        axes = builder.const(np.array([1], dtype=np.int64), "axes")
+        column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
+        below = builder.op("LessOrEqual", [builder.const(xs64[None, :], "xs"), column], "le")
+        count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
+        last = builder.op("Sub", [count, builder.const(np.int64(1), "one")], "j")
+        j = builder.op(
+            "Clip",
+            [last, builder.const(np.int64(0), "lo"), builder.const(np.int64(len(xs64) - 2), "hi")],
+            "jc",
+        )
+
+        def at(table: np.ndarray, hint: str) -> str:
+            return builder.op("Gather", [builder.const(table, hint), j], hint + "_j", axis=0)
+
+        offset = builder.op("Sub", [clipped, at(xs64, "xlo")], "dx")
+        interp = builder.op(
+            "Add", [builder.op("Mul", [at(slopes, "slope"), offset], "m"), at(ys64, "ylo")], "ip"
+        )
+        at_end = builder.op("Equal", [last, builder.const(np.int64(len(xs64) - 1), "end")], "atend")
+        result = builder.op("Where", [at_end, builder.const(ys64[-1], "ylast"), interp], "iso")
+    if in_float32:
+        result = builder.cast(builder.cast(result, TensorProto.FLOAT), TensorProto.DOUBLE)
+    return result
+
+
+def calibrated_probabilities(
+    builder: GraphBuilder, model: CalibratedClassifierCV, features: str, score_fn: ScoreFn
+) -> str:
+    """Mean over folds of [1 - p, p], p = calibrator(score), accumulated in sklearn's order."""
+    from export.converters import stack_binary
+
+    total = None
+    for fold in model.calibrated_classifiers_:
+        if len(fold.calibrators) != 1:
+            raise UnsupportedModelError("expected one calibrator per fold (binary)")
+        calibrator = fold.calibrators[0]
+        score = score_fn(builder, fold.estimator, features)
+        if model.method == "sigmoid":
+            positive = _sigmoid(builder, calibrator, score)
+        elif model.method == "isotonic":
+            positive = _isotonic(builder, calibrator, score)
+        else:
+            raise UnsupportedModelError(f"calibration method {model.method!r} is not supported")
+        proba = builder.op(
+            "Min", [stack_binary(builder, positive), builder.const(np.float64(1.0), "cap")], "p"
+        )
+        total = proba if total is None else builder.op("Add", [total, proba], "fold_sum")
+    if total is None:
+        raise UnsupportedModelError("calibrated model has no fitted folds")
+    count = builder.const(np.float64(len(model.calibrated_classifiers_)), "n_folds")
+    return builder.op("Div", [total, count], "calibrated")

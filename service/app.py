@@ -1,0 +1,41 @@
+"""The application factory: registers routes, hooks and error handlers, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask
+
+from service import errors, observability, routes
+from service.logs import AccessLog
+from service.metrics import Metrics
+from service.openapi import build_spec
+from service.predictor import Predictor
+from service.settings import Settings
+from service.state import EXTENSION, ServiceState, model_document
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> Flask:
+    """Build the Flask app; without a ready predictor it runs but answers 503 where the model is needed."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    state = ServiceState(
+        settings=settings,
+        predictor=predictor,
+        metrics=Metrics(),
+        access_log=AccessLog(),
+        openapi_json=json.dumps(build_spec(API_VERSION, settings.max_body_bytes)).encode(),
+        model_json=model_document(predictor, settings),
+        model_version=predictor.model_version if predictor is not None else "none",
+    )
+    app.extensions[EXTENSION] = state
+    observability.install(app, state)
+    routes.register(app, state)
+    errors.register_error_handlers(app)
+    return app

@@ -1,0 +1,90 @@
+"""Gunicorn configuration for `make serve`: workers, timeouts, graceful shutdown, limits, metrics, checks.
+
+Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (4 per worker),
+PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
+is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
+and one inter-op thread per worker (service.model.session_options), so workers x 1 threads fill the cores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+
+def _int_env(name: str, default: int, low: int = 1) -> int:
+    """A positive integer from the environment, or exit with the variable's name."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if value < low:
+        sys.stderr.write(f"purchase-predictor: cannot start: {name} must be an integer >= {low}\n")
+        raise SystemExit(3)
+    return value
+
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# A fresh directory for prometheus_client's multiprocess files, set before any worker imports the client.
+_METRICS_DIR = tempfile.mkdtemp(prefix="purchase-predictor-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS_DIR
+
+bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
+workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
+worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
+threads = _int_env("PREDICT_THREADS", 4)
+timeout = _int_env("PREDICT_TIMEOUT", 30)
+graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
+keepalive = _int_env("PREDICT_KEEPALIVE", 5)
+backlog = 2048
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = None  # the app writes one JSON line per request (service.observability)
+errorlog = "-"
+loglevel = os.environ.get("PREDICT_LOG_LEVEL", "info").lower()
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "service.logs.JSONFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    },
+    "root": {"handlers": ["stderr"], "level": loglevel.upper()},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
+}
+
+
+def on_starting(server: Any) -> None:
+    """Check settings and the model (incl. the golden self-test) in a child process before binding.
+
+    A separate interpreter keeps onnxruntime out of the master: a runtime initialised before fork()
+    makes the workers abort when they exit. On failure the child has printed the one-line reason.
+    """
+    result = subprocess.run([sys.executable, "-m", "service.check"], cwd=_REPO, check=False)
+    if result.returncode != 0:
+        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
+        raise SystemExit(3)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Mark a dead worker's live gauges so /metrics stays correct across restarts."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _METRICS_DIR)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory."""
+    shutil.rmtree(_METRICS_DIR, ignore_errors=True)

@@ -1,0 +1,178 @@
+"""HTTP routes only: parse and validate bodies, call the predictor, shape the answers.
+
+The views close over the app's state and read the WSGI environ directly: the /predict path is kept lean.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from time import perf_counter
+from typing import Any
+
+from flask import Flask, Response, request
+from marshmallow import Schema, ValidationError
+
+from service.docs import DOCS_HTML
+from service.errors import InvalidInput, MalformedJSON, PayloadTooLarge, UnsupportedMediaType
+from service.observability import INPUTS, TIMINGS
+from service.predictor import Prediction
+from service.schemas import (
+    MAX_BATCH,
+    MAX_DETAILS,
+    BatchRequestSchema,
+    CustomerSchema,
+    flatten_errors,
+    summarize,
+)
+from service.state import ServiceState
+
+logger = logging.getLogger(__name__)
+
+DRAIN_LIMIT = 32 * 1024 * 1024  # larger bodies are refused without reading them (the client may see a reset)
+JSON_MIMETYPE = "application/json"
+
+
+def _json(body: Any) -> Response:
+    """A 200 JSON response."""
+    return Response(json.dumps(body), mimetype=JSON_MIMETYPE)
+
+
+def _item(p: Prediction) -> dict[str, Any]:
+    """The per-customer part of an answer; rounding is for display only."""
+    return {
+        "probability": round(p.probability, 4),
+        "prediction": "Yes" if p.buy else "No",
+        "warnings": p.warnings,
+    }
+
+
+def _drain(stream: Any, length: int) -> None:
+    """Read and discard a moderately oversized body so the client sees the 413 instead of a reset."""
+    if length > DRAIN_LIMIT:
+        return
+    while length > 0 and (chunk := stream.read(min(length, 65536))):
+        length -= len(chunk)
+
+
+def read_json(environ: dict[str, Any], limit: int) -> Any:
+    """Parse the body as JSON, enforcing the content type and the size limit; records the parse time."""
+    start = perf_counter()
+    if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != JSON_MIMETYPE:
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    declared = environ.get("CONTENT_LENGTH")
+    too_large = f"The request body is larger than the limit of {limit} bytes."
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise MalformedJSON("The Content-Length header is not a number.") from None
+        if length > limit:
+            _drain(environ["wsgi.input"], length)
+            raise PayloadTooLarge(too_large)
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    else:  # chunked: Werkzeug's stream stops at the limit, so a body that reaches it is too large
+        raw = request.get_data(cache=False)
+        if len(raw) >= limit:
+            raise PayloadTooLarge(too_large)
+    if not raw:
+        raise MalformedJSON("The request body is empty; send a JSON object.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MalformedJSON(
+            "The request body is not valid JSON (check quotes, commas and brackets)."
+        ) from None
+    environ[TIMINGS] = {"parse": perf_counter() - start}
+    return body
+
+
+def validate(schema: Schema, body: Any, environ: dict[str, Any], log_inputs: bool) -> Any:
+    """Run a schema; errors become a 422 naming fields (and batch indices) but never values."""
+    start = perf_counter()
+    try:
+        data = schema.load(body)
+    except ValidationError as exc:
+        details = flatten_errors(exc.messages)
+        raise InvalidInput(summarize(details), details[:MAX_DETAILS]) from None
+    environ[TIMINGS]["validate"] = perf_counter() - start
+    if log_inputs:
+        environ[INPUTS] = data
+    return data
+
+
+def register(app: Flask, state: ServiceState) -> None:
+    """Add every route to the app."""
+    customer, batch = CustomerSchema(), BatchRequestSchema()
+    limit, log_inputs, metrics = state.settings.max_body_bytes, state.settings.log_inputs, state.metrics
+
+    @app.post("/predict")
+    def predict() -> Response:
+        """Score one customer."""
+        predictor = state.ready_predictor()
+        environ = request.environ
+        data = validate(customer, read_json(environ, limit), environ, log_inputs)
+        start = perf_counter()
+        result = predictor.predict_one(data["age"], data["salary"], data["gender"])
+        environ[TIMINGS]["infer"] = perf_counter() - start
+        metrics.observe_predictions([result.probability], int(result.buy))
+        answer = _item(result)
+        answer["threshold"] = predictor.threshold
+        answer["model_version"] = predictor.model_version
+        return _json(answer)
+
+    @app.post("/predict/batch")
+    def predict_batch() -> Response:
+        """Score up to MAX_BATCH customers with one onnxruntime call."""
+        predictor = state.ready_predictor()
+        environ = request.environ
+        body = read_json(environ, limit)
+        customers = body.get("customers") if isinstance(body, dict) else None
+        if isinstance(customers, list) and len(customers) > MAX_BATCH:  # fail before validating every item
+            detail = {"field": "customers", "message": f"Must hold 1 to {MAX_BATCH} customers."}
+            raise InvalidInput(summarize([detail]), [detail])
+        data = validate(batch, body, environ, log_inputs)["customers"]
+        start = perf_counter()
+        results = predictor.predict_many(
+            [c["age"] for c in data], [c["salary"] for c in data], [c["gender"] for c in data]
+        )
+        environ[TIMINGS]["infer"] = perf_counter() - start
+        metrics.observe_predictions([r.probability for r in results], sum(r.buy for r in results))
+        return _json(
+            {
+                "predictions": [_item(r) for r in results],
+                "threshold": predictor.threshold,
+                "model_version": predictor.model_version,
+            }
+        )
+
+    @app.get("/health")
+    def health() -> Response:
+        """The process is alive (says nothing about the model)."""
+        return _json({"status": "ok"})
+
+    @app.get("/ready")
+    def ready() -> Response:
+        """200 only when the model is loaded and reproduced its golden examples."""
+        return _json({"status": "ready", "model_version": state.ready_predictor().model_version})
+
+    @app.get("/model")
+    def model() -> Response:
+        """Version, threshold, inputs and ranges, training ranges and metrics."""
+        state.ready_predictor()
+        return Response(state.model_json, mimetype=JSON_MIMETYPE)
+
+    @app.get("/metrics")
+    def metrics_text() -> Response:
+        """Prometheus text format, aggregated across workers."""
+        return Response(metrics.render(), content_type=metrics.content_type)
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        """The OpenAPI document generated from the schemas."""
+        return Response(state.openapi_json, mimetype=JSON_MIMETYPE)
+
+    @app.get("/docs")
+    def docs() -> Response:
+        """A browsable page rendering /openapi.json."""
+        return Response(DOCS_HTML, mimetype="text/html")

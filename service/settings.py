@@ -1,0 +1,85 @@
+"""Typed service settings read once from `PREDICT_*` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.errors import StartupError
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "PREDICT_"
+TRUTHY = {"1", "true", "yes", "on"}
+FALSY = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; tests build these directly."""
+
+    model_path: Path = Path("models/purchase_model.onnx")
+    threshold: float | None = None  # None: use the threshold stored in the model's metadata
+    max_body_bytes: int = 2 * 1024 * 1024
+    log_inputs: bool = False
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        """Reject values the service cannot run with, naming the environment variable."""
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise StartupError(f"{PREFIX}THRESHOLD must be a number strictly between 0 and 1")
+        if not 1024 <= self.max_body_bytes <= 64 * 1024 * 1024:
+            raise StartupError(f"{PREFIX}MAX_BODY_BYTES must be an integer from 1024 to 67108864")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise StartupError(f"{PREFIX}LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the `PREDICT_*` variables (unset ones keep their defaults)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if (raw := env.get(PREFIX + "MODEL_PATH")) is not None:
+            if not raw.strip():
+                raise StartupError(f"{PREFIX}MODEL_PATH must not be empty")
+            values["model_path"] = Path(raw)
+        if (raw := env.get(PREFIX + "THRESHOLD")) is not None:
+            values["threshold"] = _number(PREFIX + "THRESHOLD", raw)
+        if (raw := env.get(PREFIX + "MAX_BODY_BYTES")) is not None:
+            values["max_body_bytes"] = _integer(PREFIX + "MAX_BODY_BYTES", raw)
+        if (raw := env.get(PREFIX + "LOG_INPUTS")) is not None:
+            values["log_inputs"] = _boolean(PREFIX + "LOG_INPUTS", raw)
+        if (raw := env.get(PREFIX + "LOG_LEVEL")) is not None:
+            values["log_level"] = raw.strip().upper()
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _number(name: str, raw: str) -> float:
+    """Parse a finite float or fail with the variable's name."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StartupError(f"{name} must be a number, got an unparsable value") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise StartupError(f"{name} must be a finite number")
+    return value
+
+
+def _integer(name: str, raw: str) -> int:
+    """Parse an integer or fail with the variable's name."""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise StartupError(f"{name} must be an integer") from None
+
+
+def _boolean(name: str, raw: str) -> bool:
+    """Parse 1/0, true/false, yes/no, on/off or fail with the variable's name."""
+    value = raw.strip().lower()
+    if value in TRUTHY:
+        return True
+    if value in FALSY:
+        return False
+    raise StartupError(f"{name} must be one of 1/0, true/false, yes/no, on/off")

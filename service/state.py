@@ -1,0 +1,60 @@
+"""What the routes share: settings, the predictor (or None), metrics and documents prebuilt at start."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from service.errors import ModelNotReady
+from service.logs import AccessLog
+from service.metrics import Metrics
+from service.predictor import Predictor
+from service.schemas import INPUT_RULES, MAX_BATCH
+from service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EXTENSION = "purchase_predictor"
+
+
+@dataclass
+class ServiceState:
+    """Per-app state, stored in `app.extensions`."""
+
+    settings: Settings
+    predictor: Predictor | None
+    metrics: Metrics
+    access_log: AccessLog
+    openapi_json: bytes
+    model_json: bytes
+    model_version: str
+
+    def ready_predictor(self) -> Predictor:
+        """The predictor if it passed its self-test, else 503."""
+        predictor = self.predictor
+        if predictor is None or not predictor.ready:
+            raise ModelNotReady("The model is not loaded or has not passed its self-test yet; retry later.")
+        return predictor
+
+
+def model_document(predictor: Predictor | None, settings: Settings) -> bytes:
+    """The /model answer, rendered once."""
+    if predictor is None:
+        return b""
+    meta = predictor.metadata
+    return json.dumps(
+        {
+            "model_version": meta.model_version,
+            "model_family": meta.model_family,
+            "calibration": meta.calibration,
+            "schema_version": meta.schema_version,
+            "created_at": meta.created_at,
+            "threshold": predictor.threshold,
+            "threshold_source": "metadata" if settings.threshold is None else "PREDICT_THRESHOLD",
+            "inputs": INPUT_RULES,
+            "training_ranges": {k: list(v) for k, v in meta.training_ranges.items()},
+            "metrics": meta.metrics,
+            "max_batch": MAX_BATCH,
+        }
+    ).encode()

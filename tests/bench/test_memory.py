@@ -1,0 +1,50 @@
+"""Worker discovery and VmRSS reading, against a fake /proc tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.memory import child_pids, cpu_seconds, parse_status_kib, rss_kib, worker_memory
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("VmRSS:\t  2048 kB\n", 2048), ("Name:\tx\nVmRSS: 1 kB\n", 1), ("Name:\tx\n", None)],
+)
+def test_parse_status_kib_reads_the_vmrss_line(text: str, expected: int | None) -> None:
+    assert parse_status_kib(text) == expected
+
+
+def test_child_pids_lists_workers_but_not_helpers_or_strangers(fake_proc: Path) -> None:
+    assert child_pids(100, fake_proc) == [101, 102]
+
+
+def test_rss_of_a_vanished_process_is_none(fake_proc: Path) -> None:
+    assert rss_kib(999, fake_proc) is None
+
+
+def test_worker_memory_reports_each_worker_and_the_median(fake_proc: Path) -> None:
+    memory = worker_memory(100, proc=fake_proc)
+    assert memory["workers"] == 2
+    assert memory["worker_rss_mib"] == [60.0, 70.0]
+    assert memory["median_worker_rss_mib"] == 65.0
+    assert memory["master_rss_mib"] == 40.0
+
+
+def test_worker_memory_with_explicit_pids_and_none_alive(fake_proc: Path) -> None:
+    memory = worker_memory(100, pids=[998], proc=fake_proc)
+    assert memory["workers"] == 0 and memory["median_worker_rss_mib"] is None
+
+
+def test_rss_of_this_process_is_positive() -> None:
+    assert (rss_kib(os.getpid()) or 0) > 0
+
+
+def test_cpu_seconds_adds_user_and_system_time_of_live_processes(fake_proc: Path) -> None:
+    stat = "101 (py (thon)) S 100 1 1 0 -1 0 0 0 0 0 250 50 0 0 20 0 1 0\n"
+    (fake_proc / "101" / "stat").write_text(stat)
+    ticks = os.sysconf("SC_CLK_TCK")
+    assert cpu_seconds([101, 999], fake_proc) == pytest.approx(300 / ticks)

@@ -1,0 +1,64 @@
+"""The service runs in a venv holding only requirements/runtime.txt (cached in .venv-runtime/)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.service.onnx_factory import expected_probability
+from tests.service.server import REPO, running_server
+
+pytestmark = pytest.mark.integration
+RUNTIME_VENV = REPO / ".venv-runtime"
+REQUIREMENTS = REPO / "requirements" / "runtime.txt"
+STAMP = RUNTIME_VENV / ".requirements.sha256"
+
+
+def runtime_python() -> Path:
+    """Create or reuse the runtime-only venv; rebuilt when requirements/runtime.txt changes."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    python = RUNTIME_VENV / "bin" / "python"
+    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
+        return python
+    shutil.rmtree(RUNTIME_VENV, ignore_errors=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(RUNTIME_VENV)], check=True, timeout=300)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(REQUIREMENTS)],
+        check=True, timeout=900,
+    )  # fmt: skip
+    STAMP.write_text(digest)
+    return python
+
+
+@pytest.fixture(scope="module")
+def runtime_venv_python() -> Path:
+    """The runtime-only interpreter."""
+    return runtime_python()
+
+
+@pytest.mark.parametrize("module", ["sklearn", "pandas", "xgboost", "skl2onnx", "onnx"])
+def test_training_libraries_are_absent(runtime_venv_python: Path, module: str) -> None:
+    result = subprocess.run(
+        [str(runtime_venv_python), "-c", f"import {module}"], capture_output=True, timeout=60
+    )
+    assert result.returncode != 0 and b"ModuleNotFoundError" in result.stderr
+
+
+def test_service_answers_from_the_runtime_venv(runtime_venv_python: Path, model_path: Path) -> None:
+    with running_server(model_path, python=str(runtime_venv_python), PREDICT_WORKERS="2") as server:
+        response = requests.post(
+            f"{server.url}/predict", json={"age": 45, "salary": 90000, "gender": "Female"}, timeout=10
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["probability"] == round(expected_probability(45, 90000, "Female"), 4)
+        assert body["prediction"] == "Yes"
+        metrics = requests.get(f"{server.url}/metrics", timeout=30)
+        assert 'predict_predictions_total{outcome="Yes"} 1.0' in metrics.text

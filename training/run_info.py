@@ -1,0 +1,97 @@
+"""Assemble reports/metrics.json and models/training.json from one training run's results."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from training.bundle import golden_examples, library_versions, trained_at
+from training.calibration import MIN_BRIER_GAIN
+from training.compare import Candidate
+from training.crossval import N_SPLITS, CVResult
+from training.dataset_info import data_fingerprint, describe_frame
+from training.load import LoadedData
+
+FINGERPRINT_DEFINITION = (
+    "sha256 of 'age,salary,gender,purchased\\n' + one line per valid row in file order: "
+    "repr(float(age)),repr(float(salary)),Female|Male,0|1 + '\\n'"
+)
+
+
+def build_metrics(
+    args: argparse.Namespace,
+    loaded: LoadedData,
+    candidates: dict[str, Candidate],
+    calibrations: dict[str, CVResult],
+    final: dict[str, Any],
+    threshold_sweep: dict[str, list[float]],
+) -> dict[str, Any]:
+    """The comparison of all models, the calibration comparison, the final model and the sweep."""
+    return {
+        "data": {
+            "path": str(args.data),
+            "rows": len(loaded.frame),
+            "dropped_rows": len(loaded.dropped),
+            "fingerprint": data_fingerprint(loaded.frame),
+        },
+        "cv_scheme": f"{args.cv_repeats}x{N_SPLITS} repeated stratified k-fold",
+        "seed": args.seed,
+        "models": {
+            family: {"hyperparameters": c.params, "cv": c.cv.summary, "test": c.test}
+            for family, c in candidates.items()
+        },
+        "calibration": {method: result.summary for method, result in calibrations.items()},
+        "final": final,
+        "threshold_sweep": threshold_sweep,
+    }
+
+
+def build_info(
+    args: argparse.Namespace,
+    loaded: LoadedData,
+    x_train: pd.DataFrame,
+    x_test: pd.DataFrame,
+    pipeline: Pipeline,
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything the export and the audit trail need about the saved pipeline (training.json)."""
+    final = metrics["final"]
+    facts = describe_frame(loaded.frame)
+    training_ranges = {
+        column: [float(x_train[column].min()), float(x_train[column].max())] for column in ("age", "salary")
+    }
+    return {
+        "schema_version": 1,
+        "model_family": final["model"],
+        "hyperparameters": final["hyperparameters"],
+        "calibration": final["calibration"],
+        "calibration_rule": f"kept only if CV Brier improves by >= {MIN_BRIER_GAIN} without worse log-loss",
+        "threshold": final["threshold"],
+        "threshold_policy": final["threshold_policy"],
+        "gain_tp": args.gain_tp,
+        "cost_fp": args.cost_fp,
+        "data": {
+            "path": str(args.data),
+            "fingerprint": metrics["data"]["fingerprint"],
+            "fingerprint_definition": FINGERPRINT_DEFINITION,
+            "rows": facts["rows"],
+            "dropped_rows": len(loaded.dropped),
+            "train_rows": len(x_train),
+            "test_rows": len(x_test),
+            "class_balance": {
+                "buyers": facts["buyers"],
+                "non_buyers": facts["non_buyers"],
+                "buy_rate": facts["buy_rate"],
+            },
+            "ranges": facts["ranges"],
+        },
+        "training_ranges": training_ranges,
+        "metrics": {"cv_scheme": metrics["cv_scheme"], "cv": final["cv"], "test": final["test"]},
+        "seed": args.seed,
+        "library_versions": library_versions(),
+        "trained_at": trained_at(),
+        "golden_examples": golden_examples(pipeline),
+    }

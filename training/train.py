@@ -1,0 +1,197 @@
+"""Command line: CSV -> compared, calibrated, thresholded Pipeline + training.json + HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+
+from training.bundle import save_bundle
+from training.calibration import METHODS, calibrated_pipeline, choose_calibration, compare_calibrations
+from training.candidates import FAMILIES, make_estimator
+from training.compare import compare_models, pick_best
+from training.crossval import N_SPLITS, CVResult, cross_validate
+from training.errors import ConfigError, DataError
+from training.load import FEATURES, LABEL, load_customers
+from training.metrics import rounded, score
+from training.report import comparison_text, write_metrics, write_report
+from training.run_info import build_info, build_metrics
+from training.threshold import DEFAULT_THRESHOLD, Policy, choose_threshold, parse_policy, sweep
+
+logger = logging.getLogger(__name__)
+
+TEST_SIZE = 0.2
+CALIBRATION_REPEATS = 2  # calibration is compared on the first 2 repeats of the same CV splits
+
+
+def _policy(text: str) -> Policy:
+    try:
+        return parse_policy(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _number(minimum: float, integer: bool = False) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a {'whole ' if integer else ''}number, got {text!r}"
+            ) from None
+        if not np.isfinite(value) or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum:g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the training command line (exit code 2 with one clear line on bad values)."""
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("data/customers.csv"), help="customer CSV")
+    parser.add_argument("--model", choices=[*FAMILIES, "auto"], default="forest", help="final model family")
+    parser.add_argument("--calibration", choices=["auto", *METHODS], default="auto")
+    parser.add_argument(
+        "--threshold",
+        type=_policy,
+        default=Policy("fixed", DEFAULT_THRESHOLD),
+        help="number in (0,1), max-f1, precision>=X, recall>=X or profit (default 0.6)",
+    )
+    parser.add_argument("--gain-tp", type=_number(0.0), help="profit of a true positive (for profit)")
+    parser.add_argument("--cost-fp", type=_number(0.0), help="cost of a false positive (for profit)")
+    parser.add_argument("--seed", type=_number(0, integer=True), default=42)
+    parser.add_argument(
+        "--drop-invalid", action="store_true", help="skip bad rows instead of refusing the file"
+    )
+    parser.add_argument("--fast", action="store_true", help="tiny grids and 2 CV repeats (tests)")
+    parser.add_argument("--out-dir", type=Path, default=Path("models"))
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--cv-repeats", type=_number(1, integer=True), help="CV repeats (default 5, fast 2)")
+    args = parser.parse_args(argv)
+    if args.threshold.kind == "profit" and (args.gain_tp is None or args.cost_fp is None):
+        parser.error("--threshold profit needs both --gain-tp and --cost-fp")
+    if args.cv_repeats is None:
+        args.cv_repeats = 2 if args.fast else 5
+    return args
+
+
+def _calibrate(
+    args: argparse.Namespace,
+    estimator: BaseEstimator,
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    uncalibrated: CVResult,
+    threshold: float,
+) -> tuple[str, dict[str, CVResult]]:
+    """Compare the requested calibration methods on the first CALIBRATION_REPEATS CV repeats."""
+    methods = METHODS if args.calibration == "auto" else (args.calibration,)
+    if methods == ("none",):
+        return "none", {"none": uncalibrated}
+    repeats = min(args.cv_repeats, CALIBRATION_REPEATS)
+    results = {"none": uncalibrated.first_repeats(repeats, threshold)} if "none" in methods else {}
+    to_run = tuple(method for method in methods if method != "none")
+    results |= compare_calibrations(estimator, x_train, y_train, to_run, threshold, repeats, args.seed)
+    return choose_calibration(results), results
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Train, evaluate, explain and save; returns the training info written to training.json."""
+    started = time.perf_counter()
+    loaded = load_customers(args.data, drop_invalid=args.drop_invalid)
+    frame = loaded.frame
+    x_train, x_test, y_train, y_test = train_test_split(
+        frame[FEATURES],
+        frame[LABEL].to_numpy(),
+        test_size=TEST_SIZE,
+        stratify=frame[LABEL],
+        random_state=args.seed,
+    )
+    x_train, x_test = x_train.reset_index(drop=True), x_test.reset_index(drop=True)
+    logger.info(
+        "loaded %d rows (%d train / %d test) from %s", len(frame), len(x_train), len(x_test), args.data
+    )
+    policy: Policy = args.threshold
+    business = policy.value if policy.kind == "fixed" and policy.value is not None else DEFAULT_THRESHOLD
+    split = (x_train, x_test, y_train, y_test)
+    candidates = compare_models(split, business, args.cv_repeats, args.seed, args.fast)
+    family = pick_best(candidates) if args.model == "auto" else args.model
+    chosen = candidates[family]
+    estimator = make_estimator(family, args.seed, **chosen.params)
+    calibration, calibrations = _calibrate(args, estimator, x_train, y_train, chosen.cv, business)
+    if calibration == "none":
+        final_cv = chosen.cv
+    else:
+        pipeline = calibrated_pipeline(estimator, calibration)
+        final_cv = cross_validate(
+            pipeline, x_train, y_train, business, args.cv_repeats, args.seed, reuse=calibrations[calibration]
+        )
+    pooled_y, pooled_p = np.tile(y_train, args.cv_repeats), final_cv.oof.ravel()
+    threshold = choose_threshold(policy, pooled_y, pooled_p, args.gain_tp, args.cost_fp)
+    pipeline = calibrated_pipeline(estimator, calibration).fit(x_train, y_train)
+    test_proba = pipeline.predict_proba(x_test)[:, 1]
+    final: dict[str, Any] = {
+        "model": family,
+        "hyperparameters": chosen.params,
+        "calibration": calibration,
+        "calibration_scheme": f"{min(args.cv_repeats, CALIBRATION_REPEATS)}x{N_SPLITS} stratified CV",
+        "threshold": threshold,
+        "threshold_policy": policy.describe(),
+        "cv": final_cv.summary_at(threshold),
+        "test": rounded(score(y_test, test_proba, threshold)),
+    }
+    metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
+    info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
+    model_path, info_path = save_bundle(pipeline, info, args.out_dir)
+    metrics_path = write_metrics(metrics, args.report_dir)
+    curves = {
+        "y_train": y_train,
+        "y_test": y_test,
+        "oof": {name: c.cv.oof[0] for name, c in candidates.items()},
+        "final_oof": final_cv.oof[0],
+        "test_proba": test_proba,
+    }
+    report_path = write_report(metrics, frame, curves, args.report_dir)
+    logger.info(
+        "model comparison (CV %s on the training split):\n%s", metrics["cv_scheme"], comparison_text(metrics)
+    )
+    logger.info(
+        "final: %s (calibration %s)  CV ROC-AUC %.3f ± %.3f  test ROC-AUC %.3f  "
+        "CV Brier %.3f  test Brier %.3f  threshold %g (%s)",
+        family, calibration, final["cv"]["roc_auc"], final["cv"]["roc_auc_std"], final["test"]["roc_auc"],
+        final["cv"]["brier"], final["test"]["brier"], threshold, policy.describe(),
+    )  # fmt: skip
+    logger.info("wrote %s, %s, %s, %s in %.0fs", model_path, info_path, metrics_path, report_path,
+                time.perf_counter() - started)  # fmt: skip
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m training.train``."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    try:
+        run(args)
+    except DataError as exc:
+        logger.error("error: %s", exc)
+        return 2
+    except ConfigError as exc:
+        logger.error("error: %s", exc)
+        return 2
+    except OSError as exc:
+        logger.error("error: cannot write output: %s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
