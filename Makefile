@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DATA ?= data/customers.csv
 MODEL ?= forest
+THRESHOLD ?=
 TRAIN_ARGS ?=
 QUICK ?=
 export PYTHONPATH := $(CURDIR)
@@ -39,8 +40,8 @@ serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx with gunicorn on $$
 data: $(VENV)/.dev  ## Regenerate data/customers.csv (seeded, 400 rows).
 	$(PY) -m training.generate --out data/customers.csv
 
-train: $(VENV)/.dev  ## Train on $$DATA (default data/customers.csv); MODEL=forest|logreg|knn|tree|xgboost|auto.
-	$(PY) -m training.train --data $(DATA) --model $(MODEL) $(TRAIN_ARGS)
+train: $(VENV)/.dev  ## Train on $$DATA (default data/customers.csv); MODEL=forest|logreg|knn|tree|xgboost|auto, THRESHOLD=0.6|max-f1|precision>=X|recall>=X|profit.
+	$(PY) -m training.train --data '$(DATA)' --model '$(MODEL)' $(if $(THRESHOLD),--threshold '$(THRESHOLD)') $(TRAIN_ARGS)
 
 export: $(VENV)/.dev  ## Convert models/purchase_pipeline.joblib to ONNX; replaces the model only if parity holds.
 	$(PY) -m export.export

@@ -87,7 +87,9 @@ def run_batch(server: servers.RunningServer, plan: HttpPlan, workdir: Path, work
         "connections": connections,
         "body_bytes": len(body),
         "requests_per_s": result.requests_per_s,
-        "rows_per_s": round(result.requests_per_s * plan.batch_size),
+        "rows_per_s": round(result.requests * plan.batch_size / result.duration_s)
+        if result.duration_s
+        else 0,
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "errors": result.errors,

@@ -66,11 +66,17 @@ def golden_examples(pipeline: Pipeline) -> list[dict[str, Any]]:
     ]
 
 
-def save_bundle(pipeline: Pipeline, info: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``{"pipeline", "training"}`` to the joblib file and the same info to training.json."""
+def save_bundle(
+    pipeline: Pipeline, info: dict[str, Any], out_dir: Path, test_rows: pd.DataFrame
+) -> tuple[Path, Path]:
+    """Write ``{"pipeline", "training", "test_rows"}`` to the joblib file and the info to training.json.
+
+    ``test_rows`` (the held-out ``age, salary, gender`` rows) lets the export's parity check run on them.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path, info_path = out_dir / PIPELINE_FILE, out_dir / INFO_FILE
-    joblib.dump({"pipeline": pipeline, "training": info}, model_path)
+    rows = test_rows[["age", "salary", "gender"]].reset_index(drop=True)
+    joblib.dump({"pipeline": pipeline, "training": info, "test_rows": rows}, model_path)
     info_path.write_text(json.dumps(info, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return model_path, info_path
 

@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
-    model_path, info_path = save_bundle(pipeline, info, args.out_dir)
+    model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {
         "y_train": y_train,

@@ -29,9 +29,16 @@ def test_run_writes_all_outputs(fast_run: Run) -> None:
 def test_bundle_holds_the_pipeline_and_the_same_training_info(fast_run: Run) -> None:
     out, info = fast_run
     bundle = load_bundle(out / "purchase_pipeline.joblib")
-    assert set(bundle) == {"pipeline", "training"}
+    assert set(bundle) == {"pipeline", "training", "test_rows"}
     assert bundle["training"] == info
     assert [name for name, _ in bundle["pipeline"].steps] == ["preprocess", "model"]
+
+
+def test_bundle_carries_the_held_out_rows_for_parity(fast_run: Run) -> None:
+    out, info = fast_run
+    rows = load_bundle(out / "purchase_pipeline.joblib")["test_rows"]
+    assert list(rows.columns) == ["age", "salary", "gender"]
+    assert len(rows) == info["data"]["test_rows"]
 
 
 def test_training_info_has_every_contract_field(fast_run: Run, customers_csv: Path) -> None:
