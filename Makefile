@@ -27,7 +27,8 @@ $(VENV)/.runtime: requirements/runtime.txt | $(PY)
 	touch $@
 
 $(VENV)/.dev: requirements/runtime.txt requirements/training.txt requirements/dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements/dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q \
+	  -r requirements/runtime.txt -r requirements/training.txt -r requirements/dev.txt
 	touch $(VENV)/.runtime $@
 
 setup-runtime: $(VENV)/.runtime  ## Create .venv with only what serving needs.

@@ -14,6 +14,18 @@ if [ -z "${BASE_IMAGE:-}" ] && [ -f "$LOCAL_BASE_TOOL" ]; then
   echo "[docker] no BASE_IMAGE given; using the local base image from $LOCAL_BASE_TOOL" >&2
   BASE_IMAGE="$(bash "$LOCAL_BASE_TOOL" | tail -n 1)"
   build_args+=(--network host)   # that engine runs without a bridge network
+  # That base is imported from a mktemp folder, so its / is mode 0700 and the image's non-root user
+  # could not start anything. A layer cannot change the mode of /, so re-import a normalised copy once.
+  if [ "$(docker run --rm --network host "$BASE_IMAGE" stat -c %a /)" != 755 ]; then
+    fixed="$BASE_IMAGE-rootfix"
+    if ! docker image inspect "$fixed" >/dev/null 2>&1; then
+      echo "[docker] normalising the mode of / in $BASE_IMAGE as $fixed" >&2
+      cid="$(docker create "$BASE_IMAGE" /bin/true)"
+      docker export "$cid" | docker import - "$fixed" >/dev/null
+      docker rm "$cid" >/dev/null
+    fi
+    BASE_IMAGE="$fixed"
+  fi
 fi
 [ -n "${BASE_IMAGE:-}" ] && build_args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
 

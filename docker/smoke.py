@@ -74,11 +74,12 @@ def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def running_container(image: str, port: int) -> Iterator[str]:
     """Run the image on the host network at `port`; always remove the container afterwards."""
-    container = docker("run", "-d", "--network", "host", "-e", f"PORT={port}", image).stdout.strip()
+    name = f"purchase-smoke-{os.getpid()}-{port}"
     try:
-        yield container
+        docker("run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}", image)
+        yield name
     finally:
-        docker("rm", "-f", container, check=False)
+        docker("rm", "-f", name, check=False)
 
 
 @contextmanager
