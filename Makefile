@@ -57,7 +57,7 @@ docker:  ## Build the runtime-only image (starts a local engine and base image w
 	bash docker/build.sh
 
 docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it started.
-	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q
+	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.

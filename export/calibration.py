@@ -25,44 +25,83 @@ def _sigmoid(builder: GraphBuilder, calibrator: Any, score: str) -> str:
 
 
 def _isotonic(builder: GraphBuilder, calibrator: Any, score: str) -> str:
-    """IsotonicRegression.predict with clip: np.interp's exact arithmetic on the thresholds."""
+    """IsotonicRegression.predict with clip, as its interp1d evaluates it for the thresholds' dtype."""
     xs = np.asarray(calibrator.X_thresholds_)
-    ys = np.asarray(calibrator.y_thresholds_)
-    in_float32 = xs.dtype == np.float32
-    if in_float32:
-        score = builder.cast(builder.cast(score, TensorProto.FLOAT), TensorProto.DOUBLE)
-    xs64, ys64 = xs.astype(np.float64), ys.astype(np.float64)
-    if len(xs64) == 1:
+    if len(xs) == 1:
         result = builder.op("Mul", [score, builder.const(np.float64(0.0), "zero")], "z")
-        result = builder.op("Add", [result, builder.const(ys64[0], "y0")], "const")
-    else:
-        clipped = builder.op(
-            "Clip", [score, builder.const(xs64[0], "xmin"), builder.const(xs64[-1], "xmax")], "clip"
+        return builder.op(
+            "Add", [result, builder.const(np.float64(calibrator.y_thresholds_[0]), "y0")], "const"
         )
-        slopes = (ys64[1:] - ys64[:-1]) / (xs64[1:] - xs64[:-1])
-        axes = builder.const(np.array([1], dtype=np.int64), "axes")
-        column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
-        below = builder.op("LessOrEqual", [builder.const(xs64[None, :], "xs"), column], "le")
-        count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
-        last = builder.op("Sub", [count, builder.const(np.int64(1), "one")], "j")
-        j = builder.op(
-            "Clip",
-            [last, builder.const(np.int64(0), "lo"), builder.const(np.int64(len(xs64) - 2), "hi")],
-            "jc",
-        )
+    if xs.dtype == np.float32:
+        return _interp1d_float32(builder, calibrator, score)
+    return _np_interp(builder, calibrator, score)
 
-        def at(table: np.ndarray, hint: str) -> str:
-            return builder.op("Gather", [builder.const(table, hint), j], hint + "_j", axis=0)
 
-        offset = builder.op("Sub", [clipped, at(xs64, "xlo")], "dx")
-        interp = builder.op(
-            "Add", [builder.op("Mul", [at(slopes, "slope"), offset], "m"), at(ys64, "ylo")], "ip"
-        )
-        at_end = builder.op("Equal", [last, builder.const(np.int64(len(xs64) - 1), "end")], "atend")
-        result = builder.op("Where", [at_end, builder.const(ys64[-1], "ylast"), interp], "iso")
-    if in_float32:
-        result = builder.cast(builder.cast(result, TensorProto.FLOAT), TensorProto.DOUBLE)
-    return result
+def _np_interp(builder: GraphBuilder, calibrator: Any, score: str) -> str:
+    """float64 thresholds: interp1d delegates to np.interp; reproduce its arithmetic in float64."""
+    xs64 = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
+    ys64 = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
+    clipped = builder.op(
+        "Clip",
+        [
+            score,
+            builder.const(np.float64(calibrator.X_min_), "xmin"),
+            builder.const(np.float64(calibrator.X_max_), "xmax"),
+        ],
+        "clip",
+    )
+    slopes = (ys64[1:] - ys64[:-1]) / (xs64[1:] - xs64[:-1])
+    axes = builder.const(np.array([1], dtype=np.int64), "axes")
+    column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
+    below = builder.op("LessOrEqual", [builder.const(xs64[None, :], "xs"), column], "le")
+    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
+    last = builder.op("Sub", [count, builder.const(np.int64(1), "one")], "j")
+    j = builder.op(
+        "Clip",
+        [last, builder.const(np.int64(0), "lo"), builder.const(np.int64(len(xs64) - 2), "hi")],
+        "jc",
+    )
+
+    def at(table: np.ndarray, hint: str) -> str:
+        return builder.op("Gather", [builder.const(table, hint), j], hint + "_j", axis=0)
+
+    offset = builder.op("Sub", [clipped, at(xs64, "xlo")], "dx")
+    interp = builder.op("Add", [builder.op("Mul", [at(slopes, "slope"), offset], "m"), at(ys64, "ylo")], "ip")
+    at_end = builder.op("Equal", [last, builder.const(np.int64(len(xs64) - 1), "end")], "atend")
+    return builder.op("Where", [at_end, builder.const(ys64[-1], "ylast"), interp], "iso")
+
+
+def _interp1d_float32(builder: GraphBuilder, calibrator: Any, score: str) -> str:
+    """float32 thresholds (e.g. XGBoost scores): scipy's interp1d._call_linear, all in float32.
+
+    lo = clip(searchsorted(xs, x, 'left'), 1, n - 1) - 1, then
+    slope = (ys[lo + 1] - ys[lo]) / (xs[lo + 1] - xs[lo]) and y = slope * (x - xs[lo]) + ys[lo].
+    """
+    xs = np.asarray(calibrator.X_thresholds_, dtype=np.float32)
+    ys = np.asarray(calibrator.y_thresholds_, dtype=np.float32)
+    x = builder.cast(score, TensorProto.FLOAT, "t_f32")
+    bounds = [
+        builder.const(np.float32(v), h) for v, h in ((calibrator.X_min_, "xmin"), (calibrator.X_max_, "xmax"))
+    ]
+    clipped = builder.op("Clip", [x, *bounds], "clip")
+    axes = builder.const(np.array([1], dtype=np.int64), "axes")
+    column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
+    below = builder.op("Less", [builder.const(xs[None, :], "xs"), column], "lt")
+    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
+    upper = builder.op(
+        "Clip",
+        [count, builder.const(np.int64(1), "lo"), builder.const(np.int64(len(xs) - 1), "hi")],
+        "hi_idx",
+    )
+    lo = builder.op("Sub", [upper, builder.const(np.int64(1), "one")], "lo_idx")
+    slopes = (ys[1:] - ys[:-1]) / (xs[1:] - xs[:-1])  # float32, elementwise as interp1d computes it
+
+    def at(table: np.ndarray, hint: str) -> str:
+        return builder.op("Gather", [builder.const(table, hint), lo], hint + "_lo", axis=0)
+
+    offset = builder.op("Sub", [clipped, at(xs, "xlo")], "dx")
+    result = builder.op("Add", [builder.op("Mul", [at(slopes, "slope"), offset], "m"), at(ys, "ylo")], "iso")
+    return builder.cast(result, TensorProto.DOUBLE, "iso_f64")
 
 
 def calibrated_probabilities(

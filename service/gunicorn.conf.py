@@ -4,6 +4,7 @@ Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (4 
 PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
 is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
 and one inter-op thread per worker (service.model.session_options), so workers x 1 threads fill the cores.
+Each worker runs with a 0.5 ms GIL switch interval (see post_worker_init).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ backlog = 2048
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# No control socket: every master would otherwise share ~/.gunicorn/gunicorn.ctl (gunicorn >= 25.1).
+control_socket_disable = True
 accesslog = None  # the app writes one JSON line per request (service.observability)
 errorlog = "-"
 loglevel = os.environ.get("PREDICT_LOG_LEVEL", "info").lower()
@@ -76,6 +79,17 @@ def on_starting(server: Any) -> None:
     if result.returncode != 0:
         shutil.rmtree(_METRICS_DIR, ignore_errors=True)
         raise SystemExit(3)
+
+
+# onnxruntime releases the GIL while it runs. With Python's default 5 ms switch interval, a thread coming
+# back from the model waits up to 5 ms behind the other threads' Python work: with 4 threads per worker
+# that convoy left the cores half idle and cut /predict throughput by ~40 %. 0.5 ms is about one request.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def post_worker_init(worker: Any) -> None:
+    """Shorten the GIL switch interval in each worker (threads returning from onnxruntime resume sooner)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from functools import lru_cache
 from typing import Any, TextIO
 
 ACCESS_LOGGER = "service.access"
@@ -37,7 +38,9 @@ class AccessLog:
     """One JSON line per request, written straight to a stream.
 
     It bypasses the logging machinery on purpose (about 40 µs less per request) but keeps the same line
-    shape; it is on when the `service.access` logger is enabled for INFO at start-up.
+    shape; it is on when the `service.access` logger is enabled for INFO at start-up. Lines are built
+    with f-strings rather than json.dumps; each is one `write` on the stream, with no explicit flush: the
+    default stream, sys.stderr, is line-buffered, so every line still reaches the file descriptor whole.
     """
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
@@ -48,19 +51,31 @@ class AccessLog:
         self._second: int = -1
         self._prefix: str = ""
 
-    def write(self, fields: dict[str, Any]) -> None:
-        """Write one line unless the path is a health or readiness probe."""
-        if fields.get("path") in QUIET_PATHS:
+    def write(
+        self, request_id: str, method: str, path: str, status: int, seconds: float, inputs: Any = None
+    ) -> None:
+        """Write one line unless the path is a health or readiness probe.
+
+        `request_id` must be JSON-safe as it is (observability only passes ids matching its pattern).
+        """
+        if path in QUIET_PATHS:
             return
         now = time.time()
         second = int(now)
         if second != self._second:  # strftime once a second, not once a request
             self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        stamp = f"{self._prefix}.{int((now - second) * 1000):03d}Z"
-        line = json.dumps({"ts": stamp, "level": "INFO", "logger": ACCESS_LOGGER, "msg": "request", **fields},
-                          default=str)  # fmt: skip
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        line = (
+            f'{{"ts": "{self._prefix}.{int((now - second) * 1000):03d}Z", "level": "INFO", '
+            f'"logger": "{ACCESS_LOGGER}", "msg": "request", "request_id": "{request_id}", '
+            f'"method": {_quoted(method)}, "path": {_quoted(path)}, "status": {status:d}, '
+            f'"duration_ms": {seconds * 1000:.3f}'
+        )
+        if inputs is not None:
+            line += f', "inputs": {json.dumps(inputs, default=str)}'
+        self.stream.write(line + "}\n")
+
+
+_quoted = lru_cache(maxsize=256)(json.dumps)  # methods and route patterns: a handful of distinct strings
 
 
 def configure_logging(level: str = "INFO") -> None:

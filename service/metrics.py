@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from bisect import bisect_left
 
+import numpy as np
+import numpy.typing as npt
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -38,26 +40,35 @@ class Metrics:
         )
         self._yes = self.predictions.labels("Yes")
         self._no = self.predictions.labels("No")
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._outcomes = {
+            True: Recorder(self._yes, self.probability),
+            False: Recorder(self._no, self.probability),
+        }
+        self._requests: dict[tuple[str, str, int], Recorder] = {}
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one request and its latency (label children are cached: routes x methods x statuses)."""
         key = (endpoint, method, status)
-        children = self._children.get(key)
-        if children is None:
+        record = self._requests.get(key)
+        if record is None:
             labels = (endpoint, method, str(status))
-            children = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
-        children[0].inc()
-        children[1].observe(seconds)
+            record = self._requests[key] = Recorder(
+                self.requests.labels(*labels), self.latency.labels(*labels)
+            )
+        record(seconds)
 
-    def observe_predictions(self, probabilities: list[float], yes: int) -> None:
-        """Count outcomes and record the probabilities."""
+    def observe_prediction(self, probability: float, buy: bool) -> None:
+        """Count one outcome and record its probability."""
+        self._outcomes[buy](probability)
+
+    def observe_predictions(self, probabilities: npt.ArrayLike, yes: int) -> None:
+        """Count outcomes and record many probabilities with one update per histogram bucket."""
+        values = np.asarray(probabilities, dtype=np.float64).ravel()
         if yes:
             self._yes.inc(yes)
-        if len(probabilities) - yes:
-            self._no.inc(len(probabilities) - yes)
-        for p in probabilities:
-            self.probability.observe(p)
+        if values.size - yes:
+            self._no.inc(values.size - yes)
+        observe_many(self.probability, values)
 
     def render(self) -> bytes:
         """The text exposition; merges every worker's files when PROMETHEUS_MULTIPROC_DIR is set."""
@@ -67,3 +78,45 @@ class Metrics:
             MultiProcessCollector(registry, path=directory)
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+class Recorder:
+    """`counter.inc()` plus `histogram.observe(value)` for one cached pair of label children.
+
+    It makes the same value updates as those two calls (one count, the sum, the first bucket whose
+    bound is >= the value; NaN in no bucket), on the same process- and multiprocess-safe value objects,
+    minus their per-call label, sign and exemplar checks, which cannot fail for cached children.
+    """
+
+    __slots__ = ("_bounds", "_buckets", "_count", "_sum")
+
+    def __init__(self, counter: Counter, histogram: Histogram) -> None:
+        self._count = counter._value.inc
+        self._sum = histogram._sum.inc
+        self._buckets = [bucket.inc for bucket in histogram._buckets]
+        self._bounds = histogram._upper_bounds  # ascending, ending with +Inf
+
+    def __call__(self, value: float) -> None:
+        """Count one event of size `value`."""
+        self._count(1)
+        self._sum(value)
+        if value == value:  # NaN (never a latency or a probability) would sort first; observe skips it
+            self._buckets[bisect_left(self._bounds, value)](1)
+
+
+def observe_many(histogram: Histogram, values: npt.NDArray[np.float64]) -> None:
+    """Record `values` in an unlabelled histogram exactly as `observe` would, in one update per bucket.
+
+    prometheus_client has no bulk observe; this uses the histogram's own value objects (`_buckets`, one
+    non-cumulative count per upper bound, and `_sum`), whose `inc` is the same process- and
+    multiprocess-safe update `observe` makes. A value goes to the first bucket whose bound is >= it
+    (searchsorted, side="left"); NaN, like in `observe`, lands in no bucket but still adds to the sum.
+    """
+    if not values.size:
+        return
+    bounds = histogram._upper_bounds
+    counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds) + 1)
+    histogram._sum.inc(float(values.sum()))
+    for bucket, count in zip(histogram._buckets, counts.tolist(), strict=False):
+        if count:
+            bucket.inc(count)

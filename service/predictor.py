@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +25,7 @@ GENDER_ROWS: dict[str, npt.NDArray[np.object_]] = {
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     """One answer: the unrounded probability, the decision and any out-of-training-range warnings."""
 
@@ -47,6 +49,7 @@ class Predictor:
         self.model_version = self.metadata.model_version
         self.ready = False
         self._session = model.session
+        self._run: Callable[..., list[Any]] = model.session.run
         self._age_range = self.metadata.training_ranges["age"]
         self._salary_range = self.metadata.training_ranges["salary"]
 
@@ -61,38 +64,53 @@ class Predictor:
         self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
     ) -> FloatArray:
         """P(buy) for N rows given [N, 1] arrays, in one onnxruntime call."""
-        feeds = {"age": age, "salary": salary, "gender": gender}
-        (probs,) = self._session.run(OUTPUTS, feeds)
+        (probs,) = self._run(OUTPUTS, {"age": age, "salary": salary, "gender": gender}, None)
         return np.asarray(probs[:, 1], dtype=np.float64)
 
     def predict_one(self, age: float, salary: float, gender: str) -> Prediction:
-        """Predict a single customer with the cheapest possible array construction."""
-        probability = float(
-            self.probabilities(
-                np.array([[age]], dtype=np.float64),
-                np.array([[salary]], dtype=np.float64),
-                GENDER_ROWS[gender] if gender in GENDER_ROWS else np.array([[gender]], dtype=object),
-            )[0]
-        )
-        return Prediction(probability, probability >= self.threshold, self.warnings_for(age, salary))
+        """Predict a single customer: two [1, 1] arrays, a prebuilt gender row, one plain float out."""
+        gender_row = GENDER_ROWS.get(gender)
+        if gender_row is None:
+            gender_row = np.array([[gender]], dtype=object)
+        (probs,) = self._run(
+            OUTPUTS,
+            {"age": np.array([[age]], dtype=np.float64), "salary": np.array([[salary]], dtype=np.float64),
+             "gender": gender_row},
+            None,
+        )  # fmt: skip
+        probability = probs.item(1)  # row 0, column 1 as a Python float
+        warnings = [] if self._inside(age, salary) else self.warnings_for(age, salary)
+        return Prediction(probability, probability >= self.threshold, warnings)
 
     def predict_many(self, ages: list[float], salaries: list[float], genders: list[str]) -> list[Prediction]:
         """Predict a batch, in order, with one onnxruntime call."""
+        probabilities, buys, warnings = self.predict_columns(ages, salaries, genders)
+        return [Prediction(*row) for row in zip(probabilities.tolist(), buys, warnings, strict=True)]
+
+    def predict_columns(
+        self, ages: list[float], salaries: list[float], genders: list[str]
+    ) -> tuple[FloatArray, list[bool], list[list[str]]]:
+        """A batch as columns (probabilities, decisions, warnings), with one onnxruntime call and no
+        per-row objects beyond the warning lists."""
         age = np.array(ages, dtype=np.float64).reshape(-1, 1)
         salary = np.array(salaries, dtype=np.float64).reshape(-1, 1)
         gender = np.array(genders, dtype=object).reshape(-1, 1)
-        probs = self.probabilities(age, salary, gender).tolist()
-        outside = self._outside(age[:, 0], salary[:, 0])
-        return [
-            Prediction(p, p >= self.threshold, self.warnings_for(ages[i], salaries[i]) if outside[i] else [])
-            for i, p in enumerate(probs)
-        ]
+        probabilities = self.probabilities(age, salary, gender)
+        buys: list[bool] = (probabilities >= self.threshold).tolist()
+        warnings: list[list[str]] = [[] for _ in ages]
+        for i in np.flatnonzero(self._outside(age[:, 0], salary[:, 0])).tolist():
+            warnings[i] = self.warnings_for(ages[i], salaries[i])
+        return probabilities, buys, warnings
 
-    def _outside(self, age: FloatArray, salary: FloatArray) -> list[bool]:
+    def _inside(self, age: float, salary: float) -> bool:
+        """Whether both values lie within the training ranges (the common case: no warnings)."""
+        (a_lo, a_hi), (s_lo, s_hi) = self._age_range, self._salary_range
+        return a_lo <= age <= a_hi and s_lo <= salary <= s_hi
+
+    def _outside(self, age: FloatArray, salary: FloatArray) -> npt.NDArray[np.bool_]:
         """Which rows have any value outside the training ranges."""
         (a_lo, a_hi), (s_lo, s_hi) = self._age_range, self._salary_range
-        mask = (age < a_lo) | (age > a_hi) | (salary < s_lo) | (salary > s_hi)
-        return [bool(v) for v in mask.tolist()]
+        return (age < a_lo) | (age > a_hi) | (salary < s_lo) | (salary > s_hi)
 
     def warnings_for(self, age: float, salary: float) -> list[str]:
         """Human-readable notes for values outside what the model saw in training."""

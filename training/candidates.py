@@ -17,7 +17,7 @@ Grid = dict[str, list[Any]]
 
 FULL_GRIDS: dict[str, Grid] = {
     "logreg": {"C": [0.01, 0.1, 1.0, 10.0, 100.0]},
-    "knn": {"n_neighbors": [5, 11, 17, 25, 35], "weights": ["uniform", "distance"]},
+    "knn": {"n_neighbors": [5, 11, 17, 25, 35]},  # uniform weights: the exported graph reproduces them
     "tree": {"max_depth": [3, 4, 5, 6], "min_samples_leaf": [5, 10, 20]},
     "forest": {"n_estimators": [50, 100], "max_depth": [4, 6, 8], "min_samples_leaf": [5, 10, 20]},
     "xgboost": {"n_estimators": [100, 300], "max_depth": [2, 3], "learning_rate": [0.03, 0.1]},
@@ -36,7 +36,8 @@ def make_estimator(family: str, seed: int, **params: Any) -> BaseEstimator:
     if family == "logreg":
         return LogisticRegression(max_iter=1000, **params)
     if family == "knn":
-        return KNeighborsClassifier(**params)
+        # KD-tree search: export/knn.py reproduces its tie order exactly; brute force uses BLAS GEMM
+        return KNeighborsClassifier(algorithm="kd_tree", **params)
     if family == "tree":
         return DecisionTreeClassifier(random_state=seed, **params)
     if family == "forest":

@@ -32,8 +32,14 @@ ESTIMATORS: dict[str, Callable[[], BaseEstimator]] = {
     "forest": lambda: RandomForestClassifier(n_estimators=30, random_state=0),
     "tree": lambda: DecisionTreeClassifier(random_state=0),
     "logreg": lambda: LogisticRegression(),
-    "knn": lambda: KNeighborsClassifier(n_neighbors=5),
+    "knn": lambda: KNeighborsClassifier(n_neighbors=5, algorithm="kd_tree"),
+    "knn-sigmoid": lambda: CalibratedClassifierCV(
+        KNeighborsClassifier(n_neighbors=11, algorithm="kd_tree"), method="sigmoid", cv=5
+    ),
     "xgboost": lambda: XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1, random_state=0),
+    "xgboost-isotonic": lambda: CalibratedClassifierCV(
+        XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1, random_state=0), method="isotonic", cv=5
+    ),
     "forest-sigmoid": lambda: CalibratedClassifierCV(
         RandomForestClassifier(n_estimators=15, random_state=0), method="sigmoid", cv=5
     ),

@@ -14,15 +14,7 @@ from tests.export.conftest import ESTIMATORS, make_bundle
 pytestmark = pytest.mark.slow
 
 
-KNN_TIES = pytest.mark.xfail(
-    strict=True,
-    reason="KD-tree breaks exact distance ties between duplicate training rows by traversal/heap order",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=KNN_TIES) if n == "knn" else n for n in sorted(ESTIMATORS)]
-)
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_exported_model_matches_sklearn_on_every_point_set(name: str, tmp_path: Path) -> None:
     bundle = make_bundle(ESTIMATORS[name](), tmp_path)
     results = export(bundle, tmp_path / "m.onnx", tmp_path / "card.json", small=True)
@@ -35,7 +27,9 @@ def test_exported_model_matches_sklearn_on_every_point_set(name: str, tmp_path: 
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize("name", ["forest", "forest-isotonic", "xgboost"])
+@pytest.mark.parametrize(
+    "name", ["forest", "forest-isotonic", "xgboost", "xgboost-isotonic", "knn", "knn-sigmoid"]
+)
 def test_parity_on_the_reference_dataset(name: str, tmp_path: Path) -> None:
     from tests.export.conftest import REFERENCE_CSV
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.predictor import Predictor
+from service.predictor import Prediction, Predictor
+from service.routes import answer_one
 from service.settings import Settings
 from tests.service.onnx_factory import TRAINING_RANGES, expected_probability
 
@@ -105,23 +107,23 @@ def test_batch_keeps_order_and_matches_single_predictions(client: FlaskClient) -
     assert body["predictions"][2]["warnings"][0].startswith("age 90 is outside")
 
 
-class CountingSession:
-    """Wraps an onnxruntime session and counts run() calls."""
+class CountingRun:
+    """Wraps the predictor's onnxruntime run function and counts its calls."""
 
-    def __init__(self, session: object) -> None:
-        self.session, self.calls = session, 0
+    def __init__(self, run: Callable[..., object]) -> None:
+        self.run, self.calls = run, 0
 
-    def run(self, *args: object) -> object:
+    def __call__(self, *args: object) -> object:
         """Delegate and count."""
         self.calls += 1
-        return self.session.run(*args)  # type: ignore[attr-defined]
+        return self.run(*args)
 
 
 def test_batch_of_ten_thousand_uses_one_model_call(
     client: FlaskClient, predictor: Predictor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counting = CountingSession(predictor.model.session)
-    monkeypatch.setattr(predictor, "_session", counting)
+    counting = CountingRun(predictor._run)
+    monkeypatch.setattr(predictor, "_run", counting)
     customers = [{"age": 20 + i % 40, "salary": 20000 + i, "gender": "Male"} for i in range(10_000)]
     response = client.post("/predict/batch", json={"customers": customers})
     assert response.status_code == 200
@@ -224,3 +226,24 @@ def test_sane_incoming_request_id_is_kept_and_insane_replaced(client: FlaskClien
 def test_error_body_carries_the_request_id(client: FlaskClient) -> None:
     response = client.post("/predict", json={}, headers={"X-Request-ID": "req-42"})
     assert json.loads(response.data)["request_id"] == "req-42"
+
+
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        Prediction(0.123456789, False, []),
+        Prediction(0.99995, True, ["age 90 is outside the training range 18–60"]),
+        Prediction(1e-07, False, ['a "quoted" note', "salary 2 is outside"]),
+    ],
+)
+def test_single_answer_is_rendered_exactly_like_json_dumps(prediction: Prediction) -> None:
+    constant = {"threshold": 0.6, "model_version": "forest-abc"}
+    expected = json.dumps(
+        {
+            "probability": round(prediction.probability, 4),
+            "prediction": "Yes" if prediction.buy else "No",
+            "warnings": prediction.warnings,
+            **constant,
+        }
+    )
+    assert answer_one(prediction, ", " + json.dumps(constant)[1:]) == expected

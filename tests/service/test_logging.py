@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.logs import JSONFormatter
+from service.logs import AccessLog, JSONFormatter
+from service.observability import server_timing
 from service.predictor import Predictor
 from service.settings import Settings
 
@@ -86,3 +87,22 @@ def test_json_formatter_renders_extra_fields_and_exceptions() -> None:
         record.exc_info = sys.exc_info()
     line = json.loads(JSONFormatter().format(record))
     assert line["msg"] == "boom now" and line["request_id"] == "r1" and "ValueError" in line["exc"]
+
+
+def test_access_line_keeps_the_json_shape_and_escapes_odd_methods() -> None:
+    stream = io.StringIO()
+    AccessLog(stream, enabled=True).write("abc", 'PO"ST', "/predict", 200, 0.0012345, {"age": 45.0})
+    AccessLog(stream, enabled=True).write("def", "GET", "/health", 200, 0.001)
+    (line,) = lines(stream)
+    assert list(line) == [
+        "ts", "level", "logger", "msg", "request_id", "method", "path", "status", "duration_ms", "inputs",
+    ]  # fmt: skip
+    assert line["method"] == 'PO"ST' and line["duration_ms"] == 1.234 and line["inputs"] == {"age": 45.0}
+    assert line["logger"] == "service.access" and str(line["ts"]).endswith("Z")
+
+
+def test_server_timing_lists_only_the_steps_reached() -> None:
+    assert server_timing(None, 0.002) == "total;dur=2.000"
+    assert server_timing({"parse": 0.001}, 0.002) == "parse;dur=1.000, total;dur=2.000"
+    full = server_timing({"parse": 0.001, "validate": 0.0005, "infer": 0.00025}, 0.002)
+    assert full == "parse;dur=1.000, validate;dur=0.500, infer;dur=0.250, total;dur=2.000"

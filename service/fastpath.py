@@ -1,0 +1,74 @@
+"""Plain-Python checks for the common, valid request bodies; the marshmallow schemas stay the rules.
+
+`customer` and `batch` accept exactly the bodies that `CustomerSchema` and `BatchRequestSchema` accept
+(as parsed by `json.loads`) and return the same values: ints become floats, NaN, infinities, booleans
+and ints too large for a float64 are refused. They return None instead of raising: the caller then runs
+the schema, which produces the detailed 422. tests/service/test_fastpath.py checks the equivalence.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from service.schemas import GENDERS, MAX_BATCH
+
+logger = logging.getLogger(__name__)
+
+Customer = tuple[float, float, str]
+_GENDERS = frozenset(GENDERS)
+_KEYS = 3  # age, salary, gender: exactly these, nothing else (unknown keys are refused)
+
+
+def customer(body: Any) -> Customer | None:
+    """(age, salary, gender) when the body is a valid customer, else None (the schema will explain)."""
+    if type(body) is not dict or len(body) != _KEYS:
+        return None
+    age: Any = body.get("age")
+    salary: Any = body.get("salary")
+    gender: Any = body.get("gender")
+    kind = type(age)
+    if kind is float:
+        if not 0.0 < age <= 120.0:  # NaN and infinities fail every comparison or the bound
+            return None
+    elif kind is int:
+        if not 0 < age <= 120:  # exact for ints; float(age) then keeps the same side of both bounds
+            return None
+        age = float(age)
+    else:  # bool, str, None, containers and a missing key
+        return None
+    kind = type(salary)
+    if kind is float:
+        if not 0.0 <= salary <= 1_000_000.0:
+            return None
+    elif kind is int:
+        if not 0 <= salary <= 1_000_000:
+            return None
+        salary = float(salary)
+    else:
+        return None
+    if type(gender) is not str or gender not in _GENDERS:
+        return None
+    return age, salary, gender
+
+
+def batch(body: Any) -> tuple[list[float], list[float], list[str]] | None:
+    """Ages, salaries and genders when the body is a valid batch, else None (the schema will explain)."""
+    if type(body) is not dict or len(body) != 1:
+        return None
+    customers = body.get("customers")
+    if type(customers) is not list or not 0 < len(customers) <= MAX_BATCH:
+        return None
+    ages: list[float] = []
+    salaries: list[float] = []
+    genders: list[str] = []
+    add_age, add_salary, add_gender = ages.append, salaries.append, genders.append
+    check = customer
+    for item in customers:
+        row = check(item)
+        if row is None:
+            return None
+        add_age(row[0])
+        add_salary(row[1])
+        add_gender(row[2])
+    return ages, salaries, genders
