@@ -79,24 +79,43 @@ def _ensemble_attributes(trees: list[DecisionTreeClassifier]) -> tuple[dict[str,
     return out, np.concatenate(tables, axis=0)
 
 
+def leaf_values(
+    builder: GraphBuilder,
+    features: str,
+    attrs: dict[str, Any],
+    table: np.ndarray,
+    n_trees: int,
+    hints: tuple[str, str, str, str],
+) -> str:
+    """Add one TreeEnsembleRegressor writing each tree's leaf id, then look the ids up in table.
+
+    The regressor's float32 output carries only small integers (exact); the values themselves come
+    from ``table`` at its own precision. Returns an [N, n_trees] tensor. ``hints`` name the leaf ids,
+    their int64 cast, the table and the result.
+    """
+    ids_hint, cast_hint, table_hint, out_hint = hints
+    leaf_ids = builder.op(
+        "TreeEnsembleRegressor",
+        [features],
+        ids_hint,
+        domain=ML_DOMAIN,
+        n_targets=n_trees,
+        aggregate_function="SUM",
+        post_transform="NONE",
+        **attrs,
+    )
+    ids = builder.cast(leaf_ids, TensorProto.INT64, cast_hint)
+    return builder.op("Gather", [builder.const(table, table_hint), ids], out_hint, axis=0)
+
+
 def tree_probabilities(builder: GraphBuilder, model: Any, features: str) -> str:
     """Add nodes computing sklearn's predict_proba [N, 2] float64 for a tree or forest."""
     trees = tree_estimators(model)
     attrs, table = _ensemble_attributes(trees)
     as_float = builder.cast(features, TensorProto.FLOAT, "x_f32")
     promoted = builder.cast(as_float, TensorProto.DOUBLE, "x_f32_as_f64")
-    leaf_ids = builder.op(
-        "TreeEnsembleRegressor",
-        [promoted],
-        "leaf_ids",
-        domain=ML_DOMAIN,
-        n_targets=len(trees),
-        aggregate_function="SUM",
-        post_transform="NONE",
-        **attrs,
-    )
-    ids = builder.cast(leaf_ids, TensorProto.INT64, "leaf_ids_i64")
-    per_tree = builder.op("Gather", [builder.const(table, "leaf_proba"), ids], "tree_proba", axis=0)
+    hints = ("leaf_ids", "leaf_ids_i64", "leaf_proba", "tree_proba")
+    per_tree = leaf_values(builder, promoted, attrs, table, len(trees), hints)
     running = builder.op("CumSum", [per_tree, builder.const(np.int64(1), "axis")], "running_sum")
     total = builder.take(running, len(trees) - 1, axis=1, hint="proba_sum")
     divisor = builder.const(np.float64(len(trees)), "n_trees")

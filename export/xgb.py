@@ -21,8 +21,8 @@ import numpy as np
 from onnx import TensorProto, numpy_helper
 
 from export.errors import UnsupportedModelError
-from export.exact_trees import MAX_EXACT_ID
-from export.graph import ML_DOMAIN, GraphBuilder
+from export.exact_trees import MAX_EXACT_ID, leaf_values
+from export.graph import GraphBuilder
 
 SIGMOID_CLAMP = np.float32(88.7)
 SIGMOID_EPS = np.float32(1e-16)
@@ -127,18 +127,8 @@ def xgboost_probabilities(builder: GraphBuilder, model: Any, features: str) -> s
         raise UnsupportedModelError("XGBoost model has no trees")
     attrs, table = _ensemble(trees)
     as_float = builder.cast(features, TensorProto.FLOAT, "xgb_x")
-    leaf_ids = builder.op(
-        "TreeEnsembleRegressor",
-        [as_float],
-        "xgb_leaf_ids",
-        domain=ML_DOMAIN,
-        n_targets=len(trees),
-        aggregate_function="SUM",
-        post_transform="NONE",
-        **attrs,
-    )
-    ids = builder.cast(leaf_ids, TensorProto.INT64, "xgb_ids")
-    leaves = builder.op("Gather", [builder.const(table, "xgb_leaf_values"), ids], "xgb_leaves", axis=0)
+    hints = ("xgb_leaf_ids", "xgb_ids", "xgb_leaf_values", "xgb_leaves")
+    leaves = leaf_values(builder, as_float, attrs, table, len(trees), hints)
     first = builder.column(leaves, 0, hint="xgb_l0")
     start = builder.op(
         "Expand",
