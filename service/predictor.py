@@ -48,8 +48,7 @@ class Predictor:
         self.threshold = self.metadata.threshold if threshold is None else threshold
         self.model_version = self.metadata.model_version
         self.ready = False
-        self._session = model.session
-        self._run: Callable[..., list[Any]] = model.session.run
+        self._run: Callable[..., list[Any]] = model.session.run  # bound once; tests wrap it to count calls
         self._age_range = self.metadata.training_ranges["age"]
         self._salary_range = self.metadata.training_ranges["salary"]
 
