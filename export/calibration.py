@@ -11,17 +11,21 @@ from sklearn.calibration import CalibratedClassifierCV
 
 from export.errors import UnsupportedModelError
 from export.graph import GraphBuilder
+from export.preprocess import Features
 
-ScoreFn = Callable[[GraphBuilder, Any, str], str]
+ScoreFn = Callable[[GraphBuilder, Any, Features], str]
 
 
 def _sigmoid(builder: GraphBuilder, calibrator: Any, score: str) -> str:
-    """_SigmoidCalibration.predict: expit(-(a_ * T + b_))."""
-    from export.converters import expit
+    """_SigmoidCalibration.predict: expit(-(a_ * T + b_)), i.e. 1 / (1 + exp(a_ * T + b_)) in float64.
 
+    scipy's expit(z) is 1 / (1 + exp(-z)); with z = -(a_ * T + b_), -z is a_ * T + b_ exactly.
+    """
     scaled = builder.op("Mul", [builder.const(np.float64(calibrator.a_), "a"), score], "aT")
     shifted = builder.op("Add", [scaled, builder.const(np.float64(calibrator.b_), "b")], "aTb")
-    return expit(builder, builder.op("Neg", [shifted], "neg"))
+    one = builder.const(np.float64(1.0), "one")
+    denominator = builder.op("Add", [one, builder.op("Exp", [shifted], "exp")], "denom")
+    return builder.op("Div", [one, denominator], "sigmoid")
 
 
 def _isotonic(builder: GraphBuilder, calibrator: Any, score: str) -> str:
@@ -52,9 +56,8 @@ def _np_interp(builder: GraphBuilder, calibrator: Any, score: str) -> str:
     )
     slopes = (ys64[1:] - ys64[:-1]) / (xs64[1:] - xs64[:-1])
     axes = builder.const(np.array([1], dtype=np.int64), "axes")
-    column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
-    below = builder.op("LessOrEqual", [builder.const(xs64[None, :], "xs"), column], "le")
-    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
+    below = builder.op("LessOrEqual", [builder.const(xs64[None, :], "xs"), clipped], "le")  # [N, n]
+    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=1)
     last = builder.op("Sub", [count, builder.const(np.int64(1), "one")], "j")
     j = builder.op(
         "Clip",
@@ -85,9 +88,8 @@ def _interp1d_float32(builder: GraphBuilder, calibrator: Any, score: str) -> str
     ]
     clipped = builder.op("Clip", [x, *bounds], "clip")
     axes = builder.const(np.array([1], dtype=np.int64), "axes")
-    column = builder.op("Unsqueeze", [clipped, axes], "tcol")  # [N, 1]
-    below = builder.op("Less", [builder.const(xs[None, :], "xs"), column], "lt")
-    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=0)
+    below = builder.op("Less", [builder.const(xs[None, :], "xs"), clipped], "lt")  # [N, n]
+    count = builder.op("ReduceSum", [builder.cast(below, TensorProto.INT64), axes], "cnt", keepdims=1)
     upper = builder.op(
         "Clip",
         [count, builder.const(np.int64(1), "lo"), builder.const(np.int64(len(xs) - 1), "hi")],
@@ -105,9 +107,14 @@ def _interp1d_float32(builder: GraphBuilder, calibrator: Any, score: str) -> str
 
 
 def calibrated_probabilities(
-    builder: GraphBuilder, model: CalibratedClassifierCV, features: str, score_fn: ScoreFn
+    builder: GraphBuilder, model: CalibratedClassifierCV, features: Features, score_fn: ScoreFn
 ) -> str:
-    """Mean over folds of [1 - p, p], p = calibrator(score), accumulated in sklearn's order."""
+    """Mean over folds of [1 - p, p], p = calibrator(score), accumulated in sklearn's order.
+
+    sklearn sets probabilities in (1, 1 + 1e-5] to 1; a sigmoid never exceeds 1, so only isotonic
+    folds get that cap. With one fold (ensemble=False) the mean is the fold itself: 0 + p and p / 1
+    are exact, so neither is added to the graph.
+    """
     from export.converters import stack_binary
 
     total = None
@@ -117,16 +124,16 @@ def calibrated_probabilities(
         calibrator = fold.calibrators[0]
         score = score_fn(builder, fold.estimator, features)
         if model.method == "sigmoid":
-            positive = _sigmoid(builder, calibrator, score)
+            proba = stack_binary(builder, _sigmoid(builder, calibrator, score))
         elif model.method == "isotonic":
-            positive = _isotonic(builder, calibrator, score)
+            stacked = stack_binary(builder, _isotonic(builder, calibrator, score))
+            proba = builder.op("Min", [stacked, builder.const(1.0, "cap", np.float64)], "p")
         else:
             raise UnsupportedModelError(f"calibration method {model.method!r} is not supported")
-        proba = builder.op(
-            "Min", [stack_binary(builder, positive), builder.const(np.float64(1.0), "cap")], "p"
-        )
         total = proba if total is None else builder.op("Add", [total, proba], "fold_sum")
     if total is None:
         raise UnsupportedModelError("calibrated model has no fitted folds")
+    if len(model.calibrated_classifiers_) == 1:
+        return total
     count = builder.const(np.float64(len(model.calibrated_classifiers_)), "n_folds")
     return builder.op("Div", [total, count], "calibrated")

@@ -12,7 +12,7 @@ from export.graph import ML_DOMAIN, GraphBuilder
 from export.preprocess import build_features, split_pipeline
 
 OPSET_DEFAULT = 17
-OPSET_ML = 3
+OPSET_ML = 5  # TreeEnsemble (v5) and LabelEncoder (v4, string to double)
 PRODUCER = "purchase-predictor-export"
 
 
@@ -31,10 +31,9 @@ def pipeline_to_onnx(pipeline: Any) -> onnx.ModelProto:
     describe(model)
     builder = GraphBuilder()
     features = build_features(builder, preprocess, {"age": "age", "salary": "salary", "gender": "gender"})
-    probabilities = estimator_probabilities(builder, model, features)
-    builder.nodes.append(helper.make_node("Identity", [probabilities], ["probabilities"], name="out_proba"))
+    builder.rename(estimator_probabilities(builder, model, features), "probabilities")
     builder.nodes.append(
-        helper.make_node("ArgMax", [probabilities], ["label"], name="out_label", axis=1, keepdims=0)
+        helper.make_node("ArgMax", ["probabilities"], ["label"], name="out_label", axis=1, keepdims=0)
     )
     graph = helper.make_graph(
         builder.nodes,
@@ -48,6 +47,6 @@ def pipeline_to_onnx(pipeline: Any) -> onnx.ModelProto:
     )
     opsets = [helper.make_opsetid("", OPSET_DEFAULT), helper.make_opsetid(ML_DOMAIN, OPSET_ML)]
     model_proto = helper.make_model(graph, opset_imports=opsets, producer_name=PRODUCER)
-    model_proto.ir_version = 8
+    model_proto.ir_version = 10  # the IR that ai.onnx.ml opset 5 needs
     onnx.checker.check_model(model_proto, full_check=True)
     return model_proto

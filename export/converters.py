@@ -17,6 +17,7 @@ from export.errors import UnsupportedModelError
 from export.exact_trees import tree_probabilities
 from export.graph import GraphBuilder
 from export.knn import knn_probabilities
+from export.preprocess import Features
 from export.xgb import is_xgboost, xgboost_probabilities
 
 FAMILIES = {
@@ -52,11 +53,10 @@ def _check_binary(model: Any) -> None:
 
 
 def _logreg_decision(builder: GraphBuilder, model: LogisticRegression, features: str) -> str:
-    """decision_function as sklearn computes it: X @ coef_.T + intercept_, float64, shape [N]."""
+    """decision_function as sklearn computes it: X @ coef_.T + intercept_, float64, shape [N, 1]."""
     coef = np.asarray(model.coef_, dtype=np.float64).T
     product = builder.op("MatMul", [features, builder.const(coef, "coef")], "xw")
-    scores = builder.op("Add", [product, builder.const(model.intercept_, "intercept", np.float64)], "dec")
-    return builder.op("Reshape", [scores, builder.const(np.array([-1], dtype=np.int64), "flat")], "dec1")
+    return builder.op("Add", [product, builder.const(model.intercept_, "intercept", np.float64)], "dec")
 
 
 def expit(builder: GraphBuilder, x: str) -> str:
@@ -67,22 +67,22 @@ def expit(builder: GraphBuilder, x: str) -> str:
 
 
 def stack_binary(builder: GraphBuilder, positive: str) -> str:
-    """Turn P(class 1) of shape [N] into [[1 - p, p]] of shape [N, 2]."""
-    one = builder.const(np.float64(1.0), "one")
-    negative = builder.op("Sub", [one, positive], "p0")
-    axes = builder.const(np.array([1], dtype=np.int64), "axes")
-    cols = [builder.op("Unsqueeze", [p, axes], "pcol") for p in (negative, positive)]
-    return builder.op("Concat", cols, "proba", axis=1)
+    """Turn P(class 1) of shape [N, 1] into [[1 - p, p]] of shape [N, 2]."""
+    negative = builder.op("Sub", [builder.const(np.float64(1.0), "one"), positive], "p0")
+    return builder.op("Concat", [negative, positive], "proba", axis=1)
 
 
-def positive_score(builder: GraphBuilder, model: Any, features: str) -> str:
-    """The score CalibratedClassifierCV calibrates: decision_function if any, else P(class 1); [N]."""
+def positive_score(builder: GraphBuilder, model: Any, features: Features) -> str:
+    """The score CalibratedClassifierCV calibrates: decision_function if any, else P(class 1); [N, 1]."""
     if isinstance(model, LogisticRegression):
-        return _logreg_decision(builder, model, features)
-    return builder.take(estimator_probabilities(builder, model, features), 1, axis=1, hint="p1")
+        return _logreg_decision(builder, model, features.scaled(builder))
+    if isinstance(model, RandomForestClassifier | DecisionTreeClassifier):
+        _check_binary(model)
+        return tree_probabilities(builder, model, features, positive_only=True)
+    return builder.column(estimator_probabilities(builder, model, features), 1, hint="p1")
 
 
-def estimator_probabilities(builder: GraphBuilder, model: Any, features: str) -> str:
+def estimator_probabilities(builder: GraphBuilder, model: Any, features: Features) -> str:
     """Add nodes computing model.predict_proba(features) as float64 [N, 2]."""
     _check_binary(model)
     if isinstance(model, CalibratedClassifierCV):
@@ -90,9 +90,10 @@ def estimator_probabilities(builder: GraphBuilder, model: Any, features: str) ->
     if isinstance(model, RandomForestClassifier | DecisionTreeClassifier):
         return tree_probabilities(builder, model, features)
     if isinstance(model, LogisticRegression):
-        return stack_binary(builder, expit(builder, _logreg_decision(builder, model, features)))
+        decision = _logreg_decision(builder, model, features.scaled(builder))
+        return stack_binary(builder, expit(builder, decision))
     if isinstance(model, KNeighborsClassifier):
-        return knn_probabilities(builder, model, features)
+        return knn_probabilities(builder, model, features.scaled(builder))
     if is_xgboost(model):
         return builder.cast(xgboost_probabilities(builder, model, features), TensorProto.DOUBLE, "xgb_f64")
     raise UnsupportedModelError(f"unsupported model {type(model).__name__}")

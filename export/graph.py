@@ -51,6 +51,12 @@ class GraphBuilder:
         """Select column index of a 2-D tensor keeping it 2-D ([N, 1])."""
         return self.op("Gather", [x, self.const(np.array([index], dtype=np.int64), "idx")], hint, axis=1)
 
+    def rename(self, old: str, new: str) -> None:
+        """Rename a node-produced tensor everywhere (e.g. to give the final result its output name)."""
+        for node in self.nodes:
+            node.input[:] = [new if i == old else i for i in node.input]
+            node.output[:] = [new if o == old else o for o in node.output]
+
     def splice(self, graph: onnx.GraphProto, prefix: str, inputs: dict[str, str]) -> dict[str, str]:
         """Copy another graph's nodes in, renaming its tensors; return its outputs' new names."""
         rename = dict(inputs)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto
+from onnx import numpy_helper
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -32,64 +33,85 @@ def split_pipeline(pipeline: Any) -> tuple[ColumnTransformer, Any]:
     return preprocess, model
 
 
-def _gender_column(builder: GraphBuilder, encoder: OneHotEncoder, gender: str) -> list[str]:
-    """Encode gender as the encoder's 0/1 double columns (Male = 1 when binary-dropped)."""
+def _gender_columns(builder: GraphBuilder, encoder: OneHotEncoder, gender: str) -> list[str]:
+    """The encoder's 0/1 float64 columns for gender (Male = 1 when binary-dropped), one LabelEncoder each."""
     categories = [str(c) for c in encoder.categories_[0]]
     if sorted(categories) != sorted(GENDERS):
         raise UnsupportedModelError(f"gender categories {categories} differ from {list(GENDERS)}")
     dropped = encoder.drop_idx_[0] if encoder.drop_idx_ is not None else None
-    outputs = []
-    for position, category in enumerate(categories):
-        if dropped is not None and position == dropped:
-            continue
-        hot = builder.op(
+    keys = numpy_helper.from_array(np.array(categories, dtype=object))
+    return [
+        builder.op(
             "LabelEncoder",
             [gender],
             f"is_{category.lower()}",
             domain=ML_DOMAIN,
-            keys_strings=categories,
-            values_floats=[1.0 if c == category else 0.0 for c in categories],
-            default_float=float("nan"),
+            keys_tensor=keys,
+            values_tensor=numpy_helper.from_array(np.array([float(c == category) for c in categories])),
+            default_tensor=numpy_helper.from_array(np.array([np.nan])),
         )
-        outputs.append(builder.cast(hot, TensorProto.DOUBLE, f"{category.lower()}_f64"))
-    return outputs
+        for position, category in enumerate(categories)
+        if dropped is None or position != dropped
+    ]
 
 
-def _scaled_columns(
-    builder: GraphBuilder, scaler: StandardScaler, inputs: dict[str, str], columns: list[str]
-) -> list[str]:
-    """Scale numeric columns exactly as StandardScaler.transform does: (x - mean_) / scale_ in float64."""
-    outputs = []
-    for index, column in enumerate(columns):
-        value = inputs[column]
-        if scaler.with_mean:
-            value = builder.op("Sub", [value, builder.const([scaler.mean_[index]], "mean", np.float64)], "c")
-        if scaler.with_std:
-            value = builder.op(
-                "Div", [value, builder.const([scaler.scale_[index]], "scale", np.float64)], "s"
-            )
-        outputs.append(value)
-    return outputs
+@dataclass
+class Features:
+    """The model's input columns as ONNX tensors: raw, and scaled once a converter asks for it.
+
+    ``raw`` is [N, F] float64 in the model's feature order (gender already encoded as 0/1); ``layout``
+    gives each feature's (column, mean, scale). Tree converters fold the scaling into their splits
+    (export.split_folding) and read ``raw``; the others call ``scaled``.
+    """
+
+    raw: str
+    layout: list[tuple[str, float, float]]
+    _scaled: str | None = None
+
+    @property
+    def means(self) -> np.ndarray:
+        """Per-feature means (0 for unscaled features)."""
+        return np.array([mean for _, mean, _ in self.layout], dtype=np.float64)
+
+    @property
+    def scales(self) -> np.ndarray:
+        """Per-feature scales (1 for unscaled features)."""
+        return np.array([scale for _, _, scale in self.layout], dtype=np.float64)
+
+    def scaled(self, builder: GraphBuilder) -> str:
+        """StandardScaler.transform's ``(x - mean_) / scale_`` in float64, on all features at once.
+
+        Unscaled features get mean 0 and scale 1, which leave every value unchanged. Built on first use.
+        """
+        if self._scaled is None:
+            value = self.raw
+            if np.any(self.means != 0.0):
+                value = builder.op("Sub", [value, builder.const(self.means, "mean")], "centred")
+            if np.any(self.scales != 1.0):
+                value = builder.op("Div", [value, builder.const(self.scales, "scale")], "scaled")
+            self._scaled = value
+        return self._scaled
 
 
-def build_features(builder: GraphBuilder, preprocess: ColumnTransformer, inputs: dict[str, str]) -> str:
-    """Add the preprocessing nodes; return the [N, F] float64 feature tensor sklearn's model sees."""
-    parts: list[str] = []
-    for name, transformer, columns in preprocess.transformers_:
-        if transformer == "drop" or (name == "remainder" and len(columns) == 0):
+def build_features(builder: GraphBuilder, preprocess: ColumnTransformer, inputs: dict[str, str]) -> Features:
+    """Add the encoding nodes and concatenate the raw columns in the model's feature order."""
+    columns: list[str] = []
+    for name, transformer, cols in preprocess.transformers_:
+        cols = [str(c) for c in cols]
+        if transformer == "drop" or (name == "remainder" and len(cols) == 0):
             continue
-        cols = [str(c) for c in columns]
         if isinstance(transformer, OneHotEncoder) and cols == ["gender"]:
-            parts.extend(_gender_column(builder, transformer, inputs["gender"]))
-        elif isinstance(transformer, StandardScaler) and set(cols) <= {"age", "salary"}:
-            parts.extend(_scaled_columns(builder, transformer, inputs, cols))
-        elif transformer == "passthrough" and set(cols) <= {"age", "salary"}:
-            parts.extend(inputs[c] for c in cols)
+            columns.extend(_gender_columns(builder, transformer, inputs["gender"]))
+        elif (isinstance(transformer, StandardScaler) or transformer == "passthrough") and set(cols) <= {
+            "age",
+            "salary",
+        }:
+            columns.extend(inputs[c] for c in cols)
         else:
             raise UnsupportedModelError(f"unsupported preprocessing step {name!r} on {cols}")
     if preprocess.sparse_output_:
         raise UnsupportedModelError("sparse ColumnTransformer output is not supported")
-    return builder.op("Concat", parts, "features", axis=1)
+    return Features(builder.op("Concat", columns, "raw", axis=1), feature_layout(preprocess))
 
 
 def feature_layout(preprocess: ColumnTransformer) -> list[tuple[str, float, float]]:

@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from export.errors import InvalidModelFileError
 from export.metadata import JSON_KEYS, REQUIRED_KEYS, content_version
+from service.model import session_options
 
 TOLERANCE = 1e-6
 EXPECTED_INPUTS = {
@@ -71,10 +72,12 @@ def _check_metadata(model: onnx.ModelProto, path: Path) -> dict[str, Any]:
 
 
 def session_for(model_bytes: bytes) -> ort.InferenceSession:
-    """An onnxruntime CPU session for the serialized model."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    """An onnxruntime CPU session with the service's options, so parity is proven for what is served.
+
+    The options matter: with one intra-op thread onnxruntime adds a forest's trees in order, as
+    scikit-learn does; with more it may add them in another order (a difference of an ulp or so).
+    """
+    return ort.InferenceSession(model_bytes, session_options(), providers=["CPUExecutionProvider"])
 
 
 def run_session(

@@ -1,10 +1,11 @@
 """Bit-exact XGBoost (binary:logistic) predict_proba: XGBoost's own float32 arithmetic, step by step.
 
-XGBoost 3.x casts features to float32 and sends a row left when ``x < split_condition`` (float32).
+XGBoost 3.x casts features to float32 and sends a row left when ``x < split_condition`` (float32); the
+graph folds the scaling and that test into a float64 split on the raw feature (export.split_folding).
 The margin starts at ``base_margin = -logf(1.0f / base_score - 1.0f)`` and adds the trees' leaf
 values one after another in float32, in tree order. ``predict_proba`` is then ``Sigmoid`` from
 xgboost/src/common/math.h: ``1.0f / (expf(min(-x, 88.7f)) + 1.0f + 1e-16f)`` in float32, and
-column 0 is ``1.0f - p``. The graph does the same: one TreeEnsembleRegressor returning each tree's
+column 0 is ``1.0f - p``. The graph does the same: one TreeEnsemble returning each tree's
 global leaf id, Gather from a float32 table of leaf values, CumSum (sequential, float32) over
 ``[base_margin, leaf_0, leaf_1, ...]``, then the sigmoid. The exponential is evaluated in float64 and
 rounded to float32, which is glibc's expf result (both are correctly rounded to float32 except in
@@ -18,11 +19,13 @@ import math
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto, numpy_helper
+from onnx import TensorProto
 
 from export.errors import UnsupportedModelError
-from export.exact_trees import MAX_EXACT_ID, leaf_values
 from export.graph import GraphBuilder
+from export.preprocess import Features
+from export.split_folding import raw_splits
+from export.tree_ensemble import BRANCH_LEQ, TreeArrays, leaf_values
 
 SIGMOID_CLAMP = np.float32(88.7)
 SIGMOID_EPS = np.float32(1e-16)
@@ -55,54 +58,29 @@ def base_margin(document: dict[str, Any]) -> np.float32:
     return np.float32(-np.float32(math.log(float(odds))))
 
 
-def _ensemble(trees: list[dict[str, Any]]) -> tuple[dict[str, Any], np.ndarray]:
-    """TreeEnsembleRegressor attributes (one target per tree = its global leaf id) and the leaf table."""
-    attrs: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "nodes_treeids",
-            "nodes_nodeids",
-            "nodes_featureids",
-            "nodes_modes",
-            "nodes_values",
-            "nodes_truenodeids",
-            "nodes_falsenodeids",
-            "nodes_missing_value_tracks_true",
-            "target_treeids",
-            "target_nodeids",
-            "target_ids",
-            "target_weights",
-        )
-    }
-    tables: list[np.ndarray] = []
-    offset = 0
-    for t, tree in enumerate(trees):
-        left, right = tree["left_children"], tree["right_children"]
-        conditions = np.asarray(tree["split_conditions"], dtype=np.float32)
+def _arrays(trees: list[dict[str, Any]], features: Features) -> tuple[list[TreeArrays], np.ndarray]:
+    """Each tree with raw-feature splits (XGBoost's default directions) and every node's value."""
+    arrays, tables = [], []
+    means, scales = features.means, features.scales
+    for tree in trees:
         if any(int(s) != 0 for s in tree.get("split_type", [])):
             raise UnsupportedModelError("categorical XGBoost splits are not supported")
-        for node in range(len(left)):
-            leaf = left[node] == -1
-            attrs["nodes_treeids"].append(t)
-            attrs["nodes_nodeids"].append(node)
-            attrs["nodes_featureids"].append(0 if leaf else int(tree["split_indices"][node]))
-            attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LT")
-            attrs["nodes_values"].append(0.0 if leaf else float(conditions[node]))
-            attrs["nodes_truenodeids"].append(0 if leaf else int(left[node]))
-            attrs["nodes_falsenodeids"].append(0 if leaf else int(right[node]))
-            attrs["nodes_missing_value_tracks_true"].append(0 if leaf else int(tree["default_left"][node]))
-            if leaf:
-                attrs["target_treeids"].append(t)
-                attrs["target_nodeids"].append(node)
-                attrs["target_ids"].append(t)
-                attrs["target_weights"].append(float(offset + node))
+        conditions = np.asarray(tree["split_conditions"], dtype=np.float32)
+        used = np.asarray(tree["split_indices"], dtype=np.int64)
+        inner = np.asarray(tree["left_children"]) != -1
+        split = np.zeros(len(conditions), dtype=np.float64)
+        split[inner] = raw_splits(conditions[inner], means[used[inner]], scales[used[inner]], strict=True)
+        arrays.append(
+            TreeArrays(
+                feature=used.tolist(),
+                split=split,
+                left=[int(c) for c in tree["left_children"]],
+                right=[int(c) for c in tree["right_children"]],
+                missing_left=[int(d) for d in tree["default_left"]],
+            )
+        )
         tables.append(conditions)  # a leaf's split_condition holds its (learning-rate scaled) value
-        offset += len(left)
-    if offset >= MAX_EXACT_ID:
-        raise UnsupportedModelError(f"XGBoost model too large for exact export ({offset} nodes)")
-    out: dict[str, Any] = dict(attrs)
-    out["nodes_values_as_tensor"] = numpy_helper.from_array(np.asarray(out.pop("nodes_values"), np.float32))
-    return out, np.concatenate(tables)
+    return arrays, np.concatenate(tables)
 
 
 def _sigmoid(builder: GraphBuilder, margin: str) -> str:
@@ -119,16 +97,14 @@ def _sigmoid(builder: GraphBuilder, margin: str) -> str:
     return builder.op("Div", [one, denominator], "p_f32")
 
 
-def xgboost_probabilities(builder: GraphBuilder, model: Any, features: str) -> str:
-    """Add XGBoost's predict_proba as float32 [N, 2]; XGBoost itself sees float32(features)."""
+def xgboost_probabilities(builder: GraphBuilder, model: Any, features: Features) -> str:
+    """Add XGBoost's predict_proba as float32 [N, 2]; XGBoost itself sees float32(scaled features)."""
     document = _booster_json(model)
     trees = document["learner"]["gradient_booster"]["model"]["trees"]
     if not trees:
         raise UnsupportedModelError("XGBoost model has no trees")
-    attrs, table = _ensemble(trees)
-    as_float = builder.cast(features, TensorProto.FLOAT, "xgb_x")
-    hints = ("xgb_leaf_ids", "xgb_ids", "xgb_leaf_values", "xgb_leaves")
-    leaves = leaf_values(builder, as_float, attrs, table, len(trees), hints)
+    arrays, table = _arrays(trees, features)
+    leaves = leaf_values(builder, features.raw, arrays, BRANCH_LEQ, np.float64, table, "xgb")
     first = builder.column(leaves, 0, hint="xgb_l0")
     start = builder.op(
         "Expand",

@@ -14,6 +14,11 @@ from tests.export.conftest import ESTIMATORS, make_bundle
 pytestmark = pytest.mark.slow
 
 
+# Families whose graph uses no transcendental function: onnxruntime must reproduce them bit for bit
+# (tree sums in sklearn's order, folded splits, XGBoost's float32 arithmetic, isotonic interpolation).
+BIT_EXACT = {"forest", "forest-isotonic", "tree", "xgboost", "xgboost-isotonic", "knn"}
+
+
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_exported_model_matches_sklearn_on_every_point_set(name: str, tmp_path: Path) -> None:
     bundle = make_bundle(ESTIMATORS[name](), tmp_path)
@@ -21,7 +26,7 @@ def test_exported_model_matches_sklearn_on_every_point_set(name: str, tmp_path: 
     assert [r["name"] for r in results] == ["held-out test rows", "grid", "adversarial"]
     for result in results:
         assert result["passed"], result
-        assert result["max_abs_diff"] <= 1e-6
+        assert result["max_abs_diff"] <= (0.0 if name in BIT_EXACT else 1e-6)
         assert set(result["mismatches"].values()) == {0}
         assert result["points"] > 0
 
