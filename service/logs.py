@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
+from collections import deque
 from functools import lru_cache
 from typing import Any, TextIO
 
+from service.flusher import FLUSHER
+
 ACCESS_LOGGER = "service.access"
+CHUNK_CHARS = 4096  # PIPE_BUF on Linux: a pipe write up to this size is never interleaved with others
 QUIET_PATHS = frozenset({"/health", "/ready"})
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()) | {"message", "asctime"}
 
@@ -35,12 +40,12 @@ class JSONFormatter(logging.Formatter):
 
 
 class AccessLog:
-    """One JSON line per request, written straight to a stream.
+    """One JSON line per request, queued by the request thread and written by service.flusher.
 
     It bypasses the logging machinery on purpose (about 40 µs less per request) but keeps the same line
-    shape; it is on when the `service.access` logger is enabled for INFO at start-up. Lines are built
-    with f-strings rather than json.dumps; each is one `write` on the stream, with no explicit flush: the
-    default stream, sys.stderr, is line-buffered, so every line still reaches the file descriptor whole.
+    shape; it is on when the `service.access` logger is enabled for INFO at start-up. Lines are built with
+    f-strings rather than json.dumps. The flusher writes whole lines in chunks of at most CHUNK_CHARS (one
+    pipe write each, so lines from several workers never interleave mid-line).
     """
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
@@ -50,11 +55,14 @@ class AccessLog:
         )
         self._second: int = -1
         self._prefix: str = ""
+        self._pending: deque[str] = deque()  # append and popleft are atomic: writers take no lock
+        self._flushing = threading.Lock()  # one flusher at a time keeps the lines in order
+        FLUSHER.register(self)
 
     def write(
         self, request_id: str, method: str, path: str, status: int, seconds: float, inputs: Any = None
     ) -> None:
-        """Write one line unless the path is a health or readiness probe.
+        """Queue one line unless the path is a health or readiness probe.
 
         `request_id` must be JSON-safe as it is (observability only passes ids matching its pattern).
         """
@@ -72,7 +80,36 @@ class AccessLog:
         )
         if inputs is not None:
             line += f', "inputs": {json.dumps(inputs, default=str)}'
-        self.stream.write(line + "}\n")
+        self._pending.append(line + "}\n")
+        FLUSHER.ensure_running()
+
+    def flush(self) -> None:
+        """Write every queued line now, in whole-line chunks of at most CHUNK_CHARS."""
+        with self._flushing:
+            pending, size = self._pending, 0
+            chunk: list[str] = []
+            while pending:
+                line = pending.popleft()
+                if chunk and size + len(line) > CHUNK_CHARS:
+                    self._emit(chunk)
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += len(line)
+            if chunk:
+                self._emit(chunk)
+
+    def discard(self) -> None:
+        """Drop the queued lines (a forked child's copies of its parent's)."""
+        self._pending.clear()
+        self._flushing = threading.Lock()
+
+    def _emit(self, lines: list[str]) -> None:
+        """One write (and flush) of whole lines; a closed or broken stream drops them."""
+        try:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+        except (OSError, ValueError):  # EPIPE, or a stream closed at shutdown: nothing left to tell
+            pass
 
 
 _quoted = lru_cache(maxsize=256)(json.dumps)  # methods and route patterns: a handful of distinct strings

@@ -1,15 +1,25 @@
-"""Prometheus metrics; per-app registry, aggregated across gunicorn workers in multiprocess mode."""
+"""Prometheus metrics; per-app registry, aggregated across gunicorn workers in multiprocess mode.
+
+Per-request observations are queued in memory and applied by service.flusher every few hundred
+milliseconds, aggregated per label set and bucket: prometheus_client's multiprocess values take a lock
+and a system call on every update. /metrics applies its own process's queue before rendering; other
+workers' most recent observations show up within the flusher's interval.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from bisect import bisect_left
+from collections import deque
 
 import numpy as np
 import numpy.typing as npt
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from service.flusher import FLUSHER
 
 logger = logging.getLogger(__name__)
 
@@ -40,26 +50,52 @@ class Metrics:
         )
         self._yes = self.predictions.labels("Yes")
         self._no = self.predictions.labels("No")
-        self._outcomes = {
+        self._recorders: dict[tuple[str, str, int] | bool, Recorder] = {
             True: Recorder(self._yes, self.probability),
             False: Recorder(self._no, self.probability),
         }
-        self._requests: dict[tuple[str, str, int], Recorder] = {}
+        self._queue: deque[tuple[tuple[str, str, int] | bool, float]] = deque()  # atomic appends
+        self._flushing = threading.Lock()
+        FLUSHER.register(self)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        """Count one request and its latency (label children are cached: routes x methods x statuses)."""
-        key = (endpoint, method, status)
-        record = self._requests.get(key)
-        if record is None:
-            labels = (endpoint, method, str(status))
-            record = self._requests[key] = Recorder(
-                self.requests.labels(*labels), self.latency.labels(*labels)
-            )
-        record(seconds)
+        """Count one request and its latency."""
+        self._queue.append(((endpoint, method, status), seconds))
+        FLUSHER.ensure_running()
 
     def observe_prediction(self, probability: float, buy: bool) -> None:
         """Count one outcome and record its probability."""
-        self._outcomes[buy](probability)
+        self._queue.append((buy, probability))
+        FLUSHER.ensure_running()
+
+    def flush(self) -> None:
+        """Apply the queued observations: one update per counter, sum and bucket touched."""
+        with self._flushing:
+            queue = self._queue
+            totals: dict[Recorder, Tally] = {}
+            while queue:
+                key, value = queue.popleft()
+                recorder = self._recorders.get(key) or self._request_recorder(key)
+                total = totals.get(recorder)
+                if total is None:
+                    total = totals[recorder] = recorder.tally()
+                total.add(value)
+            for recorder, total in totals.items():
+                recorder.apply(total)
+
+    def _request_recorder(self, key: tuple[str, str, int] | bool) -> Recorder:
+        """The recorder of a new (endpoint, method, status); outcome recorders exist from the start."""
+        if isinstance(key, bool):
+            raise KeyError(key)
+        labels = (key[0], key[1], str(key[2]))
+        recorder = Recorder(self.requests.labels(*labels), self.latency.labels(*labels))
+        self._recorders[key] = recorder
+        return recorder
+
+    def discard(self) -> None:
+        """Drop the queued observations (a forked child's copies of its parent's)."""
+        self._queue.clear()
+        self._flushing = threading.Lock()
 
     def observe_predictions(self, probabilities: npt.ArrayLike, yes: int) -> None:
         """Count outcomes and record many probabilities with one update per histogram bucket."""
@@ -72,6 +108,7 @@ class Metrics:
 
     def render(self) -> bytes:
         """The text exposition; merges every worker's files when PROMETHEUS_MULTIPROC_DIR is set."""
+        self.flush()
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         if directory:
             registry = CollectorRegistry()
@@ -80,12 +117,30 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class Recorder:
-    """`counter.inc()` plus `histogram.observe(value)` for one cached pair of label children.
+class Tally:
+    """Observations of one event kind waiting to be applied: count, sum and per-bucket counts."""
 
-    It makes the same value updates as those two calls (one count, the sum, the first bucket whose
-    bound is >= the value; NaN in no bucket), on the same process- and multiprocess-safe value objects,
-    minus their per-call label, sign and exemplar checks, which cannot fail for cached children.
+    __slots__ = ("_bounds", "buckets", "count", "total")
+
+    def __init__(self, bounds: list[float]) -> None:
+        self._bounds = bounds
+        self.count, self.total = 0, 0.0
+        self.buckets = [0] * len(bounds)
+
+    def add(self, value: float) -> None:
+        """One event of size `value`: the first bucket whose bound is >= it (NaN in none, like observe)."""
+        self.count += 1
+        self.total += value
+        if value == value:
+            self.buckets[bisect_left(self._bounds, value)] += 1
+
+
+class Recorder:
+    """`counter.inc()` plus `histogram.observe(value)` for one cached pair of label children, in bulk.
+
+    It makes the same value updates as those calls (the count, the sum, the first bucket whose bound is
+    >= the value; NaN in no bucket), on the same process- and multiprocess-safe value objects, minus
+    their per-call label, sign and exemplar checks, which cannot fail for cached children.
     """
 
     __slots__ = ("_bounds", "_buckets", "_count", "_sum")
@@ -96,12 +151,23 @@ class Recorder:
         self._buckets = [bucket.inc for bucket in histogram._buckets]
         self._bounds = histogram._upper_bounds  # ascending, ending with +Inf
 
+    def tally(self) -> Tally:
+        """An empty tally for this recorder's buckets."""
+        return Tally(self._bounds)
+
+    def apply(self, tally: Tally) -> None:
+        """Add a tally's count, sum and bucket counts."""
+        self._count(tally.count)
+        self._sum(tally.total)
+        for inc, count in zip(self._buckets, tally.buckets, strict=True):
+            if count:
+                inc(count)
+
     def __call__(self, value: float) -> None:
-        """Count one event of size `value`."""
-        self._count(1)
-        self._sum(value)
-        if value == value:  # NaN (never a latency or a probability) would sort first; observe skips it
-            self._buckets[bisect_left(self._bounds, value)](1)
+        """Count one event of size `value` now."""
+        tally = self.tally()
+        tally.add(value)
+        self.apply(tally)
 
 
 def observe_many(histogram: Histogram, values: npt.NDArray[np.float64]) -> None:

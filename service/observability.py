@@ -1,17 +1,22 @@
-"""Per-request hooks: request id, Server-Timing, X-Model-Version, metrics and the JSON access log.
+"""Per-request observability: request id, Server-Timing, X-Model-Version, metrics and the JSON access log.
 
-Per-request values live in the WSGI environ under `predict.*` keys: one dict, no extra proxy lookups.
+One WSGI middleware in front of Flask does all of it. It stamps the start time and the request id into the
+environ and wraps `start_response`, which Flask calls once the view (or an error handler) has produced the
+response: there the headers are appended as plain tuples, the request is counted and the access line is
+queued. No Flask hooks or context-local lookups are involved. Per-request values live in the WSGI environ
+under `predict.*` keys.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from os import urandom
+from collections.abc import Callable, Iterable
+from random import getrandbits
 from time import perf_counter
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask
 
 from service.state import ServiceState
 
@@ -19,54 +24,50 @@ logger = logging.getLogger(__name__)
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 TIMED_STEPS = ("parse", "validate", "infer")
-START, REQUEST_ID_KEY, TIMINGS, INPUTS = (
-    "predict.start",
-    "predict.request_id",
-    "predict.timings",
-    "predict.inputs",
-)
+REQUEST_ID_KEY, TIMINGS, INPUTS = "predict.request_id", "predict.timings", "predict.inputs"
+UNMATCHED = "unmatched"  # the endpoint label of requests no route matched (404, 405)
+
+StartResponse = Callable[..., Any]
+
+
+def new_request_id() -> str:
+    """32 hex digits from the process's PRNG (reseeded after fork): unique, not a secret, no syscall."""
+    return f"{getrandbits(128):032x}"
+
+
+def endpoint_of(environ: dict[str, Any]) -> str:
+    """The matched route pattern (e.g. '/predict'), read from the request Flask built for this environ."""
+    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+    return rule.rule if rule is not None else UNMATCHED
 
 
 def install(app: Flask, state: ServiceState) -> None:
-    """Wrap the app with the start stamp and register the finish hook."""
+    """Put the observing middleware in front of the app's WSGI callable."""
     metrics, access_log, version = state.metrics, state.access_log, state.model_version
     sane = REQUEST_ID.fullmatch
-
     inner = app.wsgi_app
 
-    def start(environ: dict[str, Any], start_response: Any) -> Any:
-        """Stamp the request with a start time and an id (a sane incoming X-Request-ID is kept).
-
-        A WSGI middleware in front of Flask rather than a before_request hook: the stamp is taken before
-        Flask builds the request context, and no hook dispatch or context-local lookup is needed.
-        """
-        environ[START] = perf_counter()
+    def observed(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Stamp the request, then finish it when the response starts (a sane X-Request-ID is kept)."""
+        start = perf_counter()
         incoming = environ.get("HTTP_X_REQUEST_ID")
-        environ[REQUEST_ID_KEY] = incoming if incoming and sane(incoming) else urandom(16).hex()
-        return inner(environ, start_response)
+        request_id = environ[REQUEST_ID_KEY] = incoming if incoming and sane(incoming) else new_request_id()
 
-    def finish(response: Response) -> Response:
-        """Add the headers every response carries, count the request, write one access-log line."""
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        environ: dict[str, Any] = req.environ
-        now = perf_counter()
-        total = now - environ.get(START, now)
-        request_id = environ.get(REQUEST_ID_KEY, "")
-        status = response.status_code
-        headers = response.headers
-        headers.add("Server-Timing", server_timing(environ.get(TIMINGS), total))
-        headers.add("X-Model-Version", version)
-        headers.add("X-Request-ID", request_id)
-        rule = req.url_rule
-        endpoint = rule.rule if rule is not None else "unmatched"
-        method = req.method
-        metrics.observe_request(endpoint, method, status, total)
-        if access_log.enabled:
-            access_log.write(request_id, method, endpoint, status, total, environ.get(INPUTS))
-        return response
+        def finish(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            """Add the headers every response carries, count the request, write one access-log line."""
+            total = perf_counter() - start
+            headers.append(("Server-Timing", server_timing(environ.get(TIMINGS), total)))
+            headers.append(("X-Model-Version", version))
+            headers.append(("X-Request-ID", request_id))
+            code, endpoint, method = int(status[:3]), endpoint_of(environ), environ["REQUEST_METHOD"]
+            metrics.observe_request(endpoint, method, code, total)
+            if access_log.enabled:
+                access_log.write(request_id, method, endpoint, code, total, environ.get(INPUTS))
+            return start_response(status, headers, exc_info)
 
-    app.wsgi_app = start  # type: ignore[method-assign]
-    app.after_request(finish)
+        return inner(environ, finish)
+
+    app.wsgi_app = observed  # type: ignore[method-assign]
 
 
 def server_timing(timings: dict[str, float] | None, total: float) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.errors import StartupError
-from service.model import LoadedModel, ModelMetadata, load_model
+from service.model import LoadedModel, ModelMetadata, load_model, runner
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Predictor:
         self.threshold = self.metadata.threshold if threshold is None else threshold
         self.model_version = self.metadata.model_version
         self.ready = False
-        self._run: Callable[..., list[Any]] = model.session.run  # bound once; tests wrap it to count calls
+        self._run: Callable[..., list[Any]] = runner(model.session)  # tests wrap it to count calls
         self._age_range = self.metadata.training_ranges["age"]
         self._salary_range = self.metadata.training_ranges["salary"]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from service import flusher
 from tests.service.onnx_factory import expected_probability, write_model
 from tests.service.server import REPO, run_to_exit, running_server, server_env
 
@@ -51,6 +52,7 @@ def test_metrics_are_aggregated_across_two_workers(model_path: Path, tmp_path: P
             total, rounds = total + 120, rounds - 1
             pids = {f.stem.rsplit("_", 1)[1] for f in metrics_dir.glob("counter_*.db")}
         assert len(pids) >= 2, "expected both workers to have served requests"
+        time.sleep(2 * flusher.INTERVAL_S)  # each worker applies its queued observations every interval
         for _ in range(6):  # whichever worker answers, it reports everyone's counts
             text = requests.get(f"{server.url}/metrics", timeout=30).text
             line = 'predict_http_requests_total{endpoint="/predict",method="POST",status="200"}'

@@ -5,17 +5,25 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
 import sys
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.logs import AccessLog, JSONFormatter
+from service.flusher import flush_all
+from service.logs import CHUNK_CHARS, AccessLog, JSONFormatter
 from service.observability import server_timing
 from service.predictor import Predictor
 from service.settings import Settings
+from tests.service.server import REPO
 
 CUSTOMER = {"age": 45, "salary": 93217, "gender": "Female"}
 
@@ -34,7 +42,8 @@ def logged(app: Flask, stream: io.StringIO) -> FlaskClient:
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:
-    """Parse every captured line as JSON."""
+    """Write out the queued access lines, then parse every captured line as JSON."""
+    flush_all()
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
@@ -106,3 +115,82 @@ def test_server_timing_lists_only_the_steps_reached() -> None:
     assert server_timing({"parse": 0.001}, 0.002) == "parse;dur=1.000, total;dur=2.000"
     full = server_timing({"parse": 0.001, "validate": 0.0005, "infer": 0.00025}, 0.002)
     assert full == "parse;dur=1.000, validate;dur=0.500, infer;dur=0.250, total;dur=2.000"
+
+
+class Recording(io.StringIO):
+    """A stream that remembers each write separately."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_queued_lines_are_written_by_the_flusher_without_an_explicit_flush() -> None:
+    stream = io.StringIO()
+    AccessLog(stream, enabled=True).write("late", "GET", "/model", 200, 0.001)
+    deadline = time.monotonic() + 5
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert json.loads(stream.getvalue())["request_id"] == "late"
+
+
+def test_lines_from_many_threads_arrive_whole_in_bounded_chunks() -> None:
+    stream, log = Recording(), AccessLog(enabled=True)
+    log.stream = stream
+
+    def burst(thread: int) -> None:
+        for i in range(400):
+            log.write(f"t{thread}-{i}", "POST", "/predict", 200, 0.001, {"age": 45.0, "pad": "x" * (i % 97)})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(burst, range(8)))
+    log.flush()
+    ids = [line["request_id"] for line in lines(stream)]
+    assert sorted(ids) == sorted(f"t{t}-{i}" for t in range(8) for i in range(400))
+    assert all(w.endswith("\n") and len(w) <= CHUNK_CHARS for w in stream.writes)
+    for thread in range(8):  # each thread's lines keep their order
+        mine = [i for i in ids if i.startswith(f"t{thread}-")]
+        assert mine == [f"t{thread}-{i}" for i in range(400)]
+
+
+def test_a_line_longer_than_a_chunk_is_written_alone_and_whole() -> None:
+    stream, log = Recording(), AccessLog(enabled=True)
+    log.stream = stream
+    log.write("small", "GET", "/model", 200, 0.001)
+    log.write("big", "POST", "/predict/batch", 200, 0.001, {"customers": ["x" * 10] * 1000})
+    log.flush()
+    assert [json.loads(w)["request_id"] for w in stream.writes] == ["small", "big"]
+
+
+def test_queued_lines_are_written_at_interpreter_exit(tmp_path: Path) -> None:
+    code = (
+        "from service.logs import AccessLog\n"
+        "AccessLog(enabled=True).write('bye', 'POST', '/predict', 200, 0.001)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stderr)["request_id"] == "bye"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_repeat_the_parents_queued_lines(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    with path.open("a") as stream:
+        log = AccessLog(stream, enabled=True)
+        log.write("parent", "GET", "/model", 200, 0.001)
+        with warnings.catch_warnings():  # fork() in a threaded process: the child only flushes and exits
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
+        if child == 0:
+            log.write("child", "GET", "/model", 200, 0.001)
+            flush_all()
+            os._exit(0)
+        os.waitpid(child, 0)
+        log.flush()
+    ids = sorted(json.loads(line)["request_id"] for line in path.read_text().splitlines())
+    assert ids == ["child", "parent"]
