@@ -52,6 +52,29 @@ def settle_workers(server: servers.RunningServer, timeout: float = 30.0) -> int:
     return max(last, 0)
 
 
+def wait_until_idle(
+    pids: list[int],
+    interval_s: float = 0.25,
+    quiet_cpu_s: float = 0.02,
+    timeout_s: float = 10.0,
+    cpu_seconds: Any = memory.cpu_seconds,
+) -> bool:
+    """Wait until the servers use less than `quiet_cpu_s` of CPU in `interval_s` (False on timeout).
+
+    A server keeps working for a while after wrk stops (queued requests, collection), which would
+    otherwise be billed to the next server's round; the slow alternative can run ~0.5 s past its load.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(interval_s)
+        now = cpu_seconds(pids)
+        if now - last < quiet_cpu_s:
+            return True
+        last = now
+    return False
+
+
 def preflight(url: str, body: bytes, expect_keys: tuple[str, ...] = ()) -> dict[str, Any]:
     """POST the body once; fail unless the answer is 200 JSON with the expected keys."""
     response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
@@ -118,8 +141,11 @@ def run_http(specs: dict[str, servers.ServerSpec | None], plan: HttpPlan, workdi
             http_load.run_wrk(
                 running[name].url + "/predict", script, plan.connections, duration_s=plan.warmup_s
             )
+        every_pid = [pid for server in running.values() for pid in (server.process.pid, *server.workers())]
         for index in range(plan.rounds):
             for name, server in running.items():
+                if not wait_until_idle(every_pid):
+                    log.warning("servers still busy after 10 s; measuring %s anyway", name)
                 pids = [server.process.pid, *server.workers()]
                 cpu_before = memory.cpu_seconds(pids)
                 result = http_load.run_wrk(

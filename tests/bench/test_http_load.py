@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.http_bench import wait_until_idle
 from bench.http_load import MARKER, LoadResult, parse_output, write_script
 
 SUMMARY = {
@@ -63,3 +65,25 @@ def test_write_script_posts_the_body_file_as_json(tmp_path: Path) -> None:
     assert 'wrk.headers["Content-Type"] = "application/json"' in text
     assert str(tmp_path / "one.body") in text
     assert MARKER in text and "latency:percentile(99)" in text
+
+
+def _clock(readings: list[float]) -> Any:
+    """A fake cpu_seconds returning the readings in turn (the last one forever)."""
+    values = iter(readings)
+    last = [readings[-1]]
+
+    def read(pids: list[int]) -> float:
+        last[0] = next(values, last[0])
+        return last[0]
+
+    return read
+
+
+def test_wait_until_idle_returns_once_the_servers_stop_burning_cpu() -> None:
+    busy_then_quiet = _clock([0.0, 0.2, 0.4, 0.405])
+    assert wait_until_idle([1], interval_s=0.001, cpu_seconds=busy_then_quiet) is True
+
+
+def test_wait_until_idle_gives_up_when_the_servers_stay_busy() -> None:
+    readings = [0.1 * i for i in range(10_000)]
+    assert wait_until_idle([1], interval_s=0.001, timeout_s=0.05, cpu_seconds=_clock(readings)) is False

@@ -106,6 +106,13 @@ def test_evaluate_lists_every_target_with_its_status() -> None:
     assert len(statuses) == len(TARGETS)
 
 
+def test_a_quick_run_shows_its_ratios_without_judging_them() -> None:
+    ratios = {"rps_project_over_floor": 0.5, "single_row_speedup": 80.0}
+    statuses = {item["key"]: item["status"] for item in evaluate(ratios, judged=False)}
+    assert statuses["rps_project_over_floor"] == statuses["single_row_speedup"] == "not judged (quick mode)"
+    assert statuses["p99_project_over_floor"] == "n/a"
+
+
 def _results() -> dict[str, Any]:
     """A minimal results document with a project row, no alternative and one missed target."""
     ratios = {"rps_project_over_floor": 0.5, "p99_project_over_floor": 1.2, "single_row_speedup": 80.0}
