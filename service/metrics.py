@@ -163,12 +163,6 @@ class Recorder:
             if count:
                 inc(count)
 
-    def __call__(self, value: float) -> None:
-        """Count one event of size `value` now."""
-        tally = self.tally()
-        tally.add(value)
-        self.apply(tally)
-
 
 def observe_many(histogram: Histogram, values: npt.NDArray[np.float64]) -> None:
     """Record `values` in an unlabelled histogram exactly as `observe` would, in one update per bucket.
