@@ -15,28 +15,16 @@ import pandas as pd
 
 from bench.alternative_app import load_pipeline
 from bench.stand_in import synthetic_customers
+from runtime.session import open_session
 
 log = logging.getLogger(__name__)
 
-SESSION_NOTE = "service.model.session_options(): 1 intra-op and 1 inter-op thread, sequential, CPU provider"
-
-
-def session_options() -> ort.SessionOptions:
-    """The service's own session options when service/ is importable, else the same settings copied."""
-    try:
-        from service.model import session_options as service_options
-
-        return service_options()
-    except ImportError:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        return options
+SESSION_NOTE = "runtime.session.session_options(): 1 intra-op and 1 inter-op thread, sequential, CPU provider"
 
 
 def session(path: Path) -> ort.InferenceSession:
-    """An onnxruntime session with the service's options (one intra-op thread)."""
-    return ort.InferenceSession(str(path), sess_options=session_options(), providers=["CPUExecutionProvider"])
+    """An onnxruntime session with the runtime's options (one intra-op thread)."""
+    return open_session(str(path))
 
 
 def onnx_feed(frame: pd.DataFrame) -> dict[str, np.ndarray]:

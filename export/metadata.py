@@ -12,29 +12,13 @@ import onnx
 import pandas as pd
 
 from export.errors import BundleError
+from runtime import contract
 
-SCHEMA_VERSION = "1"
-INPUT_SCHEMA = {
-    "age": {"type": "float64", "min": 0, "max": 120, "min_exclusive": True},
-    "salary": {"type": "float64", "min": 0, "max": 1000000},
-    "gender": {"type": "string", "enum": ["Female", "Male"]},
-}
-REQUIRED_KEYS = [
-    "schema_version",
-    "model_version",
-    "model_family",
-    "calibration",
-    "threshold",
-    "input_schema",
-    "training_ranges",
-    "data_fingerprint",
-    "metrics",
-    "library_versions",
-    "created_at",
-    "golden_examples",
-]
-JSON_KEYS = ("input_schema", "training_ranges", "metrics", "library_versions", "golden_examples")
-GOLDEN_TOLERANCE = 1e-9
+SCHEMA_VERSION = contract.SCHEMA_VERSION
+INPUT_SCHEMA = contract.INPUT_SCHEMA
+REQUIRED_KEYS = list(contract.METADATA_KEYS)
+JSON_KEYS = contract.JSON_METADATA
+GOLDEN_TOLERANCE = 1e-9  # training's recorded examples vs the pipeline: far tighter than the runtime's
 _PACKAGES = ("numpy", "scikit-learn", "xgboost", "skl2onnx", "onnx", "onnxruntime")
 
 

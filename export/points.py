@@ -9,9 +9,10 @@ import numpy as np
 
 from export.preprocess import GENDERS, feature_layout, split_pipeline
 from export.thresholds import split_thresholds
+from runtime import contract
 
-AGE_MAX = 120.0
-SALARY_MAX = 1_000_000.0
+AGE_MAX = contract.AGE_MAX
+SALARY_MAX = contract.SALARY_MAX
 
 
 @dataclass(frozen=True)

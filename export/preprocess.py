@@ -13,9 +13,10 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from export.errors import UnsupportedModelError
 from export.graph import ML_DOMAIN, GraphBuilder
+from runtime import contract
 
-INPUT_COLUMNS = ("age", "salary", "gender")
-GENDERS = ("Female", "Male")
+INPUT_COLUMNS = contract.INPUT_NAMES
+GENDERS = contract.GENDERS
 
 
 def split_pipeline(pipeline: Any) -> tuple[ColumnTransformer, Any]:

@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 
 from export.errors import InvalidModelFileError
 from export.metadata import JSON_KEYS, REQUIRED_KEYS, content_version
-from service.model import session_options
+from runtime.session import session_options
 
 TOLERANCE = 1e-6
 EXPECTED_INPUTS = {

@@ -7,11 +7,11 @@ import logging
 
 from flask import Flask
 
+from runtime.predictor import Predictor
 from service import errors, observability, routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
-from service.predictor import Predictor
 from service.settings import Settings
 from service.state import EXTENSION, ServiceState, model_document
 

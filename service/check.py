@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import sys
 
+from runtime.errors import ModelError
+from runtime.predictor import Predictor
 from service.errors import StartupError
-from service.predictor import Predictor
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         Predictor.from_path(settings.model_path, settings.threshold)
-    except StartupError as exc:
+    except (StartupError, ModelError) as exc:
         sys.stderr.write(f"purchase-predictor: cannot start: {exc}\n")
         sys.stderr.flush()
         return EXIT_STARTUP

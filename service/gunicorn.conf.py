@@ -3,7 +3,7 @@
 Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (4 per worker),
 PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
 is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
-and one inter-op thread per worker (service.model.session_options), so workers x 1 threads fill the cores.
+and one inter-op thread per worker (runtime.session.session_options), so workers x 1 threads fill the cores.
 Each worker runs with a 0.5 ms GIL switch interval and a frozen start-up heap (see post_worker_init).
 """
 

@@ -13,11 +13,11 @@ from typing import Any
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 
+from runtime.predictor import Prediction
 from service import fastpath
 from service.docs import DOCS_HTML
 from service.errors import InvalidInput, MalformedJSON, PayloadTooLarge, UnsupportedMediaType
 from service.observability import INPUTS, TIMINGS
-from service.predictor import Prediction
 from service.schemas import (
     MAX_BATCH,
     MAX_DETAILS,

@@ -18,11 +18,13 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields
 from marshmallow.validate import Length, OneOf, Range
 
+from runtime import contract as c
+
 MAX_BATCH = 10_000
-GENDERS = ["Female", "Male"]
-AGE_RULE = "a JSON number greater than 0 and at most 120"
-SALARY_RULE = "a JSON number from 0 to 1000000"
-GENDER_RULE = "'Female' or 'Male' (case-sensitive)"
+GENDERS = list(c.GENDERS)
+AGE_RULE = f"a JSON number {c.RANGE_RULES[c.AGE]}"
+SALARY_RULE = f"a JSON number {c.RANGE_RULES[c.SALARY]}"
+GENDER_RULE = c.GENDER_RULE
 
 
 class JSONNumber(fields.Float):
@@ -49,12 +51,12 @@ class CustomerSchema(Schema):
 
     age = JSONNumber(
         required=True,
-        validate=Range(min=0, max=120, min_inclusive=False, error=f"Must be {AGE_RULE}."),
+        validate=Range(min=c.AGE_MIN, max=c.AGE_MAX, min_inclusive=False, error=f"Must be {AGE_RULE}."),
         metadata={"description": f"Age in years: {AGE_RULE}.", "example": 45, "exclusiveMinimum": True},
     )
     salary = JSONNumber(
         required=True,
-        validate=Range(min=0, max=1_000_000, error=f"Must be {SALARY_RULE}."),
+        validate=Range(min=c.SALARY_MIN, max=c.SALARY_MAX, error=f"Must be {SALARY_RULE}."),
         metadata={"description": f"Estimated yearly salary: {SALARY_RULE}.", "example": 90000},
     )
     gender = fields.String(
@@ -89,7 +91,7 @@ class BatchItemSchema(Schema):
     """One answer in a batch."""
 
     probability = fields.Float(required=True, validate=Range(0, 1), metadata=_PROBABILITY)
-    prediction = fields.String(required=True, validate=OneOf(["Yes", "No"]), metadata=_DECISION)
+    prediction = fields.String(required=True, validate=OneOf([c.YES, c.NO]), metadata=_DECISION)
     warnings = fields.List(fields.String(), required=True, metadata=_WARNINGS)
 
 
@@ -155,9 +157,9 @@ class ErrorSchema(Schema):
 
 
 INPUT_RULES: dict[str, Any] = {
-    "age": {"type": "number", "min": 0, "max": 120, "min_exclusive": True},
-    "salary": {"type": "number", "min": 0, "max": 1_000_000},
-    "gender": {"type": "string", "enum": GENDERS, "case_sensitive": True},
+    c.AGE: {"type": "number", "min": 0, "max": 120, "min_exclusive": True},
+    c.SALARY: {"type": "number", "min": 0, "max": 1_000_000},
+    c.GENDER: {"type": "string", "enum": GENDERS, "case_sensitive": True},
 }
 
 

@@ -6,10 +6,10 @@ import json
 import logging
 from dataclasses import dataclass
 
+from runtime.predictor import Predictor
 from service.errors import ModelNotReady
 from service.logs import AccessLog
 from service.metrics import Metrics
-from service.predictor import Predictor
 from service.schemas import INPUT_RULES, MAX_BATCH
 from service.settings import Settings
 

@@ -7,11 +7,12 @@ import sys
 
 from flask import Flask
 
+from runtime.errors import ModelError
+from runtime.predictor import Predictor
 from service.app import create_app
 from service.check import EXIT_STARTUP
 from service.errors import StartupError
 from service.logs import configure_logging
-from service.predictor import Predictor
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def build() -> Flask:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
         predictor = Predictor.from_path(settings.model_path, settings.threshold)
-    except StartupError as exc:
+    except (StartupError, ModelError) as exc:
         sys.stderr.write(f"purchase-predictor: cannot start: {exc}\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_STARTUP) from None

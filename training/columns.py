@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from runtime import contract
+
 #: Contract column -> accepted header spellings, compared after lower-casing and removing
 #: spaces, underscores, hyphens and dots.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -25,7 +27,7 @@ LABELS = {
     "false": 0, "true": 1,
     "not purchased": 0, "purchased": 1,
 }  # fmt: skip
-GENDERS = {"female": "Female", "male": "Male"}
+GENDERS = {g.lower(): g for g in contract.GENDERS}
 
 
 def header_key(name: str) -> str:

@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runtime import contract
 from training.columns import REQUIRED, SOURCE_NAMES, map_header, parse_genders, parse_labels, parse_numbers
 from training.errors import DataError
 
 logger = logging.getLogger(__name__)
 
 MIN_ROWS = 50
-AGE_RANGE = (0.0, 120.0)  # 0 < age <= 120, as the service's input domain
-SALARY_RANGE = (0.0, 1_000_000.0)  # 0 <= salary <= 1,000,000
+AGE_RANGE = contract.DOMAIN[contract.AGE]  # 0 < age <= 120, the contract's input domain
+SALARY_RANGE = contract.DOMAIN[contract.SALARY]  # 0 <= salary <= 1,000,000
 FEATURES = ["age", "salary", "gender"]
 LABEL = "purchased"
 

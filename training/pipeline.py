@@ -7,12 +7,14 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from runtime import contract
+
 
 def build_preprocess() -> ColumnTransformer:
     """Gender one-hot (one 0/1 column, Male = 1), then age and salary standardised."""
     return ColumnTransformer(
         [
-            ("gender", OneHotEncoder(categories=[["Female", "Male"]], drop="if_binary"), ["gender"]),
+            ("gender", OneHotEncoder(categories=[list(contract.GENDERS)], drop="if_binary"), ["gender"]),
             ("scale", StandardScaler(), ["age", "salary"]),
         ]
     )

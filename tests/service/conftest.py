@@ -9,19 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from runtime.predictor import Predictor
 from service.app import create_app
-from service.predictor import Predictor
 from service.settings import Settings
-from tests.service.onnx_factory import write_model
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED_MODEL = REPO / "models" / "purchase_model.onnx"
-
-
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A valid model written once per test session."""
-    return write_model(tmp_path_factory.mktemp("model") / "purchase_model.onnx")
 
 
 @pytest.fixture(scope="session")

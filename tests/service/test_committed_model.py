@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.predictor import Predictor
 from service.app import create_app
-from service.predictor import Predictor
 from service.settings import Settings
 from tests.service.conftest import COMMITTED_MODEL, REPO
 

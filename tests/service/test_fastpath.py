@@ -20,8 +20,8 @@ EDGE_NUMBERS = [
     1_000_000.0, 1_000_000.0000001, 1_000_001, -1e-300, 10**17 + 1, 10**308, 10**400, -(10**400),
     1e308, 1.7976931348623157e308, math.nan, math.inf, -math.inf, True, False,
 ]  # fmt: skip
-ODD_VALUES = [None, "45", "Male", "", [], [45], {}, {"age": 45}, "nan"]
-GENDERS = ["Female", "Male", "male", "MALE", " Male", "Male ", "F", "", "Femal", "Male\x00"]
+ODD_VALUES: list[Any] = [None, "45", "Male", "", [], [45], {}, {"age": 45}, "nan"]
+GENDERS: list[Any] = ["Female", "Male", "male", "MALE", " Male", "Male ", "F", "", "Femal", "Male\x00"]
 
 numbers = st.one_of(
     st.sampled_from(EDGE_NUMBERS),

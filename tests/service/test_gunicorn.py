@@ -8,16 +8,17 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from service import flusher
-from tests.service.onnx_factory import expected_probability, write_model
+from tests.onnx_factory import expected_probability, write_model
 from tests.service.server import REPO, run_to_exit, running_server, server_env
 
 pytestmark = pytest.mark.integration
-CUSTOMER = {"age": 45, "salary": 90000, "gender": "Female"}
+CUSTOMER: dict[str, Any] = {"age": 45, "salary": 90000, "gender": "Female"}
 
 
 def test_predict_over_http_with_keep_alive(model_path: Path) -> None:

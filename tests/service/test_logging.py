@@ -17,11 +17,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from runtime.predictor import Predictor
 from service.app import create_app
 from service.flusher import flush_all
 from service.logs import CHUNK_CHARS, AccessLog, JSONFormatter
 from service.observability import server_timing
-from service.predictor import Predictor
 from service.settings import Settings
 from tests.service.server import REPO
 
@@ -149,7 +149,7 @@ def test_lines_from_many_threads_arrive_whole_in_bounded_chunks() -> None:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(burst, range(8)))
     log.flush()
-    ids = [line["request_id"] for line in lines(stream)]
+    ids = [str(line["request_id"]) for line in lines(stream)]
     assert sorted(ids) == sorted(f"t{t}-{i}" for t in range(8) for i in range(400))
     assert all(w.endswith("\n") and len(w) <= CHUNK_CHARS for w in stream.writes)
     for thread in range(8):  # each thread's lines keep their order

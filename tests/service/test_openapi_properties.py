@@ -12,8 +12,8 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
+from runtime.predictor import Predictor
 from service.app import create_app
-from service.predictor import Predictor
 from service.settings import Settings
 
 MIN_REQUESTS = 500

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.service.onnx_factory import expected_probability
+from tests.onnx_factory import expected_probability
 from tests.service.server import REPO, running_server
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,13 @@ from training.dataset_info import data_fingerprint
 from training.errors import DataError
 from training.load import load_customers
 
-Writer = Callable[[str | bytes, str], Path]
+
+class Writer(Protocol):
+    """The write_csv fixture: content (and a file name) in, the written path out."""
+
+    def __call__(self, content: str | bytes, name: str = ...) -> Path: ...
+
+
 ROWS = 60
 
 
@@ -99,7 +105,7 @@ def test_variant_normalises_to_same_frame_and_fingerprint(kind: str, write_csv: 
 def test_fingerprint_changes_when_a_value_changes(write_csv: Writer) -> None:
     frame = load_customers(write_csv(variant("plain"))).frame
     changed = frame.copy()
-    changed.loc[0, "salary"] += 1000
+    changed["salary"] = changed["salary"].where(changed.index != 0, changed["salary"] + 1000)
     assert data_fingerprint(changed) != data_fingerprint(frame)
 
 
@@ -109,7 +115,7 @@ def _with_cell(row: int, column: str, value: str) -> str:
     return to_csv(frame)
 
 
-BAD_FILES = {
+BAD_FILES: dict[str, tuple[str | bytes, int | None, str | None, str]] = {
     "missing_column": (to_csv(sample_rows().drop(columns="Age")), 1, "Age", "missing column"),
     "non_numeric_age": (_with_cell(4, "Age", "forty"), 6, "Age", "not a finite number"),
     "missing_salary": (_with_cell(9, "EstimatedSalary", ""), 11, "EstimatedSalary", "missing value"),

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from onnx import TensorProto
 
-from service.errors import StartupError
-from service.model import load_model, runner
-from service.predictor import Predictor
-from tests.service.onnx_factory import build_graph, default_metadata, write_model
+from runtime.errors import ModelError
+from runtime.model import load_model
+from runtime.predictor import Predictor
+from runtime.session import runner
+from tests.onnx_factory import build_graph, default_metadata, write_model
 
 
 def test_valid_model_loads_and_passes_self_test(model_path: Path) -> None:
@@ -49,11 +50,11 @@ def test_runner_falls_back_to_the_public_run_without_the_binding(model_path: Pat
 
     session = load_model(model_path).session
     wrapped = Wrapper(session)
-    assert runner(wrapped) == session.run  # type: ignore[arg-type]
+    assert runner(wrapped) == session.run
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(StartupError, match=r"model file not found: .*nope\.onnx"):
+    with pytest.raises(ModelError, match=r"model file not found: .*nope\.onnx"):
         load_model(tmp_path / "nope.onnx")
 
 
@@ -61,7 +62,7 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 def test_corrupt_file_is_refused_with_one_line(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "corrupt.onnx"
     path.write_bytes(content)
-    with pytest.raises(StartupError, match="is not a loadable ONNX model") as info:
+    with pytest.raises(ModelError, match="is not a loadable ONNX model") as info:
         load_model(path)
     assert "\n" not in str(info.value)
 
@@ -69,19 +70,19 @@ def test_corrupt_file_is_refused_with_one_line(tmp_path: Path, content: bytes) -
 def test_truncated_model_is_refused(tmp_path: Path, model_path: Path) -> None:
     path = tmp_path / "truncated.onnx"
     path.write_bytes(model_path.read_bytes()[:200])
-    with pytest.raises(StartupError, match="not a loadable ONNX model"):
+    with pytest.raises(ModelError, match="not a loadable ONNX model"):
         load_model(path)
 
 
 def test_wrong_input_type_is_refused(tmp_path: Path) -> None:
     path = write_model(tmp_path / "m.onnx", age_type=TensorProto.FLOAT)
-    with pytest.raises(StartupError, match=r"input 'age' is tensor\(float\)"):
+    with pytest.raises(ModelError, match=r"input 'age' is tensor\(float\)"):
         load_model(path)
 
 
 def test_extra_input_is_refused(tmp_path: Path) -> None:
     path = write_model(tmp_path / "m.onnx", extra_input=True)
-    with pytest.raises(StartupError, match="has inputs"):
+    with pytest.raises(ModelError, match="has inputs"):
         load_model(path)
 
 
@@ -99,7 +100,7 @@ GOLDEN = json.loads(default_metadata(build_graph())["golden_examples"])
         ({"input_schema": "{not json"}, "'input_schema' is not valid JSON"),
         (
             {"input_schema": json.dumps({"age": {"min": 18, "max": 60}})},
-            "does not cover the service's domain",
+            "does not cover the contract's domain",
         ),
         ({"training_ranges": json.dumps({"age": [18, 60]})}, "training_ranges needs [min, max]"),
         ({"training_ranges": json.dumps({"age": [60, 18], "salary": [1, 2]})}, "training_ranges needs"),
@@ -110,7 +111,7 @@ GOLDEN = json.loads(default_metadata(build_graph())["golden_examples"])
 )
 def test_bad_metadata_is_refused(tmp_path: Path, overrides: dict[str, str | None], message: str) -> None:
     path = write_model(tmp_path / "m.onnx", overrides)
-    with pytest.raises(StartupError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ModelError, match=message.replace("[", r"\[").replace("]", r"\]")):
         Predictor.from_path(path)
 
 
@@ -118,7 +119,7 @@ def test_golden_examples_that_do_not_reproduce_are_refused(tmp_path: Path) -> No
     wrong = [dict(g) for g in GOLDEN]
     wrong[3]["probability"] += 2e-6
     path = write_model(tmp_path / "m.onnx", {"golden_examples": json.dumps(wrong)})
-    with pytest.raises(StartupError, match=r"does not reproduce its golden examples: example 3 differs"):
+    with pytest.raises(ModelError, match=r"does not reproduce its golden examples: example 3 differs"):
         Predictor.from_path(path)
 
 

@@ -1,0 +1,66 @@
+"""Row validation by the contract's rules, for columns of any length (batch files, Spark, V2).
+
+`POST /predict` validates the same rules from JSON (service/fastpath.py and service/schemas.py, bounds
+from runtime.contract); this module does it for columns already parsed into NumPy arrays, where a
+missing or unparsable number is NaN and a missing gender is None.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from runtime import contract as c
+
+FloatArray = npt.NDArray[np.float64]
+ObjectArray = npt.NDArray[np.object_]
+
+MESSAGES = {
+    "missing": "{name}: missing value.",
+    "not_finite": "{name}: Must be a finite number (NaN and Infinity are not accepted).",
+    "range": "{name}: Must be a number {rule}.",
+    "gender": f"{c.GENDER}: Must be {c.GENDER_RULE}.",
+}
+
+
+def number_problems(name: str, values: FloatArray) -> npt.NDArray[np.bool_]:
+    """Which values break the domain of a numeric input (NaN and infinities included)."""
+    low, high = c.DOMAIN[name]
+    with np.errstate(invalid="ignore"):
+        inside = (values > low) if name in c.EXCLUSIVE_MIN else (values >= low)
+        inside &= values <= high
+    return ~inside
+
+
+def gender_problems(values: ObjectArray) -> npt.NDArray[np.bool_]:
+    """Which values are not exactly one of the contract's genders."""
+    genders = set(c.GENDERS)
+    return np.fromiter((type(v) is not str or v not in genders for v in values), bool, len(values))
+
+
+def range_message(name: str, value: float) -> str:
+    """The message for one bad number, naming the field (never the value)."""
+    if np.isnan(value):
+        return MESSAGES["missing"].format(name=name)
+    if not np.isfinite(value):
+        return MESSAGES["not_finite"].format(name=name)
+    return MESSAGES["range"].format(name=name, rule=c.RANGE_RULES[name])
+
+
+def row_errors(age: FloatArray, salary: FloatArray, gender: ObjectArray) -> list[str | None]:
+    """Per row: None when the row is valid, else every problem as one line ('age: …; gender: …')."""
+    bad_age, bad_salary = number_problems(c.AGE, age), number_problems(c.SALARY, salary)
+    bad_gender = gender_problems(gender)
+    errors: list[str | None] = [None] * len(age)
+    for i in np.flatnonzero(bad_age | bad_salary | bad_gender).tolist():
+        problems = []
+        if bad_age[i]:
+            problems.append(range_message(c.AGE, float(age[i])))
+        if bad_salary[i]:
+            problems.append(range_message(c.SALARY, float(salary[i])))
+        if bad_gender[i]:
+            problems.append(
+                MESSAGES["missing"].format(name=c.GENDER) if gender[i] is None else MESSAGES["gender"]
+            )
+        errors[i] = " ".join(problems)
+    return errors

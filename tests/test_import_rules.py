@@ -1,0 +1,65 @@
+"""The architecture's import rules, read from the source: each package imports only what it may."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "runtime": {"flask", "werkzeug", "marshmallow", "sklearn", "pandas", "xgboost", "training", "export",
+                "service", "scoring", "monitoring"},
+    "service": {"training", "export", "sklearn", "pandas", "xgboost"},
+    "export": {"service"},
+    "training": {"export", "service"},
+}  # fmt: skip
+HEAVY = ("flask", "sklearn", "pandas", "xgboost")
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level names of every module a file imports (absolute imports, at any depth in the file)."""
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def violations(package: str) -> list[str]:
+    """'file imports name' for every forbidden import in a package."""
+    found = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        for root in sorted(imported_roots(path) & FORBIDDEN[package]):
+            found.append(f"{path.relative_to(REPO)} imports {root}")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_respects_its_import_rules(package: str) -> None:
+    assert violations(package) == []
+
+
+def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n\ndef f():\n    from flask import Flask\n    import sklearn.base\n")
+    assert imported_roots(bad) >= {"flask", "sklearn"}
+
+
+def runtime_modules() -> list[str]:
+    """Every module of the runtime package."""
+    return sorted(f"runtime.{p.stem}" for p in (REPO / "runtime").glob("*.py") if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", runtime_modules())
+def test_importing_a_runtime_module_loads_no_heavy_library(module: str) -> None:
+    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == ""
