@@ -49,7 +49,8 @@ def test_predict_one_equals_the_batch(committed: Predictor, rows: tuple) -> None
     age, salary, gender = (column[:3000] for column in rows)
     batch = committed.predict_columns(age, salary, gender)[0]
     one = [
-        committed.predict_one(float(a), float(s), str(g)).probability for a, s, g in zip(age, salary, gender)
+        committed.predict_one(float(a), float(s), str(g)).probability
+        for a, s, g in zip(age, salary, gender, strict=True)
     ]
     assert np.array_equal(np.array(one).view(np.uint64), batch.view(np.uint64))
 
@@ -69,4 +70,4 @@ def test_the_cause_onnxruntime_exp_treats_an_odd_tail_differently() -> None:
     alone = np.array([session.run(None, {"x": x[i : i + 1]})[0][0] for i in range(len(x))])
     in_pairs = np.array([session.run(None, {"x": np.repeat(x[i : i + 1], 2)})[0][0] for i in range(len(x))])
     assert np.sum(alone != batch[: len(x)]) > 0  # a lone row takes the scalar path: other bits
-    assert np.array_equal(in_pairs, batch[:2000].tolist() + [in_pairs[-1]])  # padded pairs match the batch
+    assert np.array_equal(in_pairs, [*batch[:2000].tolist(), in_pairs[-1]])  # padded pairs match the batch
