@@ -64,11 +64,11 @@ lint: $(VENV)/.dev  ## ruff.
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.dev  ## mypy on service/ and export/ (and the rest).
+typecheck: $(VENV)/.dev  ## mypy on every package and the tests.
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev lint typecheck  ## Lint, type-check and run the whole test suite.
-	$(PY) -m pytest -q
+test: $(VENV)/.dev lint typecheck  ## Lint, type-check and run the whole test suite (Docker tests: make docker-smoke).
+	$(PY) -m pytest -q -m 'not docker'
 
 format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
 	$(VENV)/bin/ruff check --fix .
