@@ -53,10 +53,14 @@ def test_metrics_are_aggregated_across_two_workers(model_path: Path, tmp_path: P
             total, rounds = total + 120, rounds - 1
             pids = {f.stem.rsplit("_", 1)[1] for f in metrics_dir.glob("counter_*.db")}
         assert len(pids) >= 2, "expected both workers to have served requests"
-        time.sleep(2 * flusher.INTERVAL_S)  # each worker applies its queued observations every interval
+        line = 'predict_http_requests_total{endpoint="/predict",method="POST",status="200"}'
+        deadline = time.monotonic() + 20  # each worker applies its queued observations every interval
+        while time.monotonic() < deadline:  # (later on a loaded machine): wait for the last flush
+            if f"{line} {float(total)}" in requests.get(f"{server.url}/metrics", timeout=30).text:
+                break
+            time.sleep(flusher.INTERVAL_S)
         for _ in range(6):  # whichever worker answers, it reports everyone's counts
             text = requests.get(f"{server.url}/metrics", timeout=30).text
-            line = 'predict_http_requests_total{endpoint="/predict",method="POST",status="200"}'
             assert f"{line} {float(total)}" in text
             assert f'predict_predictions_total{{outcome="Yes"}} {float(total)}' in text
             assert f"predict_probability_count {float(total)}" in text
