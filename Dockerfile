@@ -23,6 +23,7 @@ RUN (getent group app || groupadd --system app 2>/dev/null || addgroup --system 
      || adduser --system --ingroup app --no-create-home app) >/dev/null
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
+COPY runtime/ /app/runtime/
 COPY service/ /app/service/
 COPY models/purchase_model.onnx /app/models/purchase_model.onnx
 USER app
