@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 
 from runtime.predictor import Predictor
-from tests.service.server import REPO, Server
+from tests.service.server import REPO, Server, run_to_exit
 from tests.v2.bad_tensors import CASES
 from tests.v2.conftest import INFER
 from tests.v2.test_v2_errors import BODIES, assert_no_echo, check_answer
@@ -105,3 +105,9 @@ def test_bad_tensors_over_real_http_are_400(server: Server) -> None:
 def test_fuzzed_bodies_over_real_http_never_get_a_server_error(server: Server, body: Any) -> None:
     response = requests.post(f"{server.url}{INFER}", data=json.dumps(body), timeout=30)
     check_answer(response.status_code, response.json())
+
+
+def test_gunicorn_refuses_a_bad_model_name_naming_the_variable(model_path: Path) -> None:
+    result = run_to_exit(model_path, PREDICT_MODEL_NAME="a/b")
+    assert result.returncode != 0
+    assert "PREDICT_MODEL_NAME" in result.stderr and "Traceback" not in result.stderr
