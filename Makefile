@@ -14,6 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock
+.PHONY: setup-triton
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,6 +31,17 @@ $(VENV)/.dev: requirements/runtime.txt requirements/training.txt requirements/de
 	$(PY) -m pip install --disable-pip-version-check -q \
 	  -r requirements/runtime.txt -r requirements/training.txt -r requirements/dev.txt
 	touch $(VENV)/.runtime $@
+
+# --- Open Inference Protocol (V2) client for tests/v2: tritonclient caps ml-dtypes below onnx's pin ------
+TRITON_VENV ?= .venv-triton
+$(TRITON_VENV)/.installed: requirements/tritonclient.txt
+	$(PYTHON) -m venv $(TRITON_VENV)
+	$(TRITON_VENV)/bin/pip install --disable-pip-version-check -q -r requirements/tritonclient.txt
+	touch $@
+
+setup-triton: $(TRITON_VENV)/.installed  ## Create .venv-triton with the official V2 client (tests/v2).
+test: setup-triton
+# --- end V2 client ---------------------------------------------------------------------------------------
 
 setup-runtime: $(VENV)/.runtime  ## Create .venv with only what serving needs.
 setup-dev: $(VENV)/.dev  ## Create .venv with everything (training, tests, benchmarks).

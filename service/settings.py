@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "PREDICT_"
 TRUTHY = {"1", "true", "yes", "on"}
 FALSY = {"0", "false", "no", "off", ""}
+MODEL_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62})")  # V2 model name: one URL path segment
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     log_inputs: bool = False
     log_level: str = "INFO"
+    model_name: str = "purchase-predictor"  # Open Inference Protocol (V2) model name
 
     def __post_init__(self) -> None:
         """Reject values the service cannot run with, naming the environment variable."""
@@ -35,6 +38,11 @@ class Settings:
             raise StartupError(f"{PREFIX}MAX_BODY_BYTES must be an integer from 1024 to 67108864")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise StartupError(f"{PREFIX}LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        if not MODEL_NAME.fullmatch(self.model_name):  # V2
+            raise StartupError(
+                f"{PREFIX}MODEL_NAME must be 1 to 63 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +61,8 @@ class Settings:
             values["log_inputs"] = _boolean(PREFIX + "LOG_INPUTS", raw)
         if (raw := env.get(PREFIX + "LOG_LEVEL")) is not None:
             values["log_level"] = raw.strip().upper()
+        if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
+            values["model_name"] = raw.strip()
         return cls(**values)  # type: ignore[arg-type]
 
 

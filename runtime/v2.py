@@ -1,0 +1,250 @@
+"""Open Inference Protocol (KServe V2) tensors for the purchase model: decode, validate, answer; no HTTP.
+
+Inputs `age` and `salary` are FP64 and `gender` BYTES (a JSON string per element), shape [N, 1] or [N],
+data flat or nested as the shape says. Elements are checked for their JSON type here (a number, not a
+boolean or string; a string for gender), then every row goes through `runtime.validation.row_errors`, the
+contract's rules that every front end shares. Errors name the input and the row, never the submitted
+values. Outputs are `probability` FP64 [N] (unrounded) and `prediction` BYTES [N] at the threshold; the
+ONNX `label` (argmax at 0.5) is not exposed because it contradicts the business threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from runtime import contract as c
+from runtime.validation import MESSAGES, FloatArray, ObjectArray, row_errors
+
+PLATFORM: Final = "onnx_onnxv1"
+FP64: Final = "FP64"
+BYTES: Final = "BYTES"
+INPUT_DATATYPES: Final = {c.AGE: FP64, c.SALARY: FP64, c.GENDER: BYTES}
+PROBABILITY: Final = "probability"
+PREDICTION: Final = "prediction"
+OUTPUT_DATATYPES: Final = {PROBABILITY: FP64, PREDICTION: BYTES}
+KNOWN_DATATYPES: Final = frozenset(
+    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32",
+     FP64, BYTES, "BF16"}
+)  # fmt: skip
+# Parameters that would change what a tensor means; refused rather than silently ignored.
+UNSUPPORTED_PARAMETERS: Final = {
+    "binary_data_size": "binary tensor data",
+    "shared_memory_region": "shared memory",
+    "shared_memory_byte_size": "shared memory",
+    "shared_memory_offset": "shared memory",
+    "classification": "the classification extension",
+}
+EXPECTED_INPUTS: Final = ", ".join(c.INPUT_NAMES)
+
+
+class TensorError(ValueError):
+    """A request the protocol or the contract refuses; the message names input and row, never values."""
+
+
+@dataclass(frozen=True, slots=True)
+class InferRequest:
+    """A decoded, valid inference request: three columns of N rows and what to answer."""
+
+    age: FloatArray
+    salary: FloatArray
+    gender: ObjectArray
+    request_id: str | None
+    outputs: tuple[str, ...]
+
+
+def server_metadata(name: str, version: str) -> dict[str, Any]:
+    """The `GET /v2` document: no protocol extensions are implemented."""
+    return {"name": name, "version": version, "extensions": []}
+
+
+def model_metadata(name: str, version: str) -> dict[str, Any]:
+    """The `GET /v2/models/{name}` document: the graph's inputs and the service's outputs."""
+    return {
+        "name": name,
+        "versions": [version],
+        "platform": PLATFORM,
+        "inputs": [{"name": n, "datatype": d, "shape": [-1, 1]} for n, d in INPUT_DATATYPES.items()],
+        "outputs": [{"name": n, "datatype": d, "shape": [-1]} for n, d in OUTPUT_DATATYPES.items()],
+    }
+
+
+def decode_request(body: Any, max_rows: int) -> InferRequest:
+    """Turn a parsed infer body into validated columns, or raise TensorError (answered 400)."""
+    if type(body) is not dict:
+        raise TensorError("The request body must be a JSON object with 'inputs'.")
+    request_id = body.get("id")
+    if request_id is not None and type(request_id) is not str:
+        raise TensorError("'id' must be a string.")
+    if body.get("parameters") is not None and type(body["parameters"]) is not dict:
+        raise TensorError("'parameters' must be a JSON object.")
+    tensors = _named_inputs(body.get("inputs"))
+    rows = 0
+    for name in c.INPUT_NAMES:
+        count = _rows(name, tensors[name], max_rows)
+        if rows and count != rows:
+            raise TensorError(
+                f"input '{name}' has {count} rows but input '{c.AGE}' has {rows}; all inputs need the same N."
+            )
+        rows = count
+    age = _numbers(c.AGE, _elements(c.AGE, tensors[c.AGE], rows))
+    salary = _numbers(c.SALARY, _elements(c.SALARY, tensors[c.SALARY], rows))
+    gender = _strings(c.GENDER, _elements(c.GENDER, tensors[c.GENDER], rows))
+    errors = row_errors(age, salary, gender)
+    bad = [i for i, error in enumerate(errors) if error is not None]
+    if bad:
+        more = f" ({len(bad) - 1} more invalid rows)" if len(bad) > 1 else ""
+        raise TensorError(f"row {bad[0]}: {errors[bad[0]]}{more}")
+    return InferRequest(age, salary, gender, request_id, _requested_outputs(body.get("outputs")))
+
+
+def _named_inputs(inputs: Any) -> dict[str, dict[str, Any]]:
+    """The three input tensors by name: none missing, unknown or repeated."""
+    if type(inputs) is not list or not inputs:
+        raise TensorError(f"'inputs' must be a non-empty list of tensors ({EXPECTED_INPUTS}).")
+    tensors: dict[str, dict[str, Any]] = {}
+    for position, tensor in enumerate(inputs):
+        if type(tensor) is not dict:
+            raise TensorError(f"inputs[{position}] must be an object with name, datatype, shape and data.")
+        name = tensor.get("name")
+        if type(name) is not str or name not in INPUT_DATATYPES:
+            raise TensorError(
+                f"inputs[{position}] has an unknown or missing name; expected {EXPECTED_INPUTS}."
+            )
+        if name in tensors:
+            raise TensorError(f"input '{name}' is given more than once.")
+        tensors[name] = tensor
+    for name in c.INPUT_NAMES:
+        if name not in tensors:
+            raise TensorError(f"input '{name}' is missing; expected {EXPECTED_INPUTS}.")
+    return tensors
+
+
+def _check_parameters(where: str, parameters: Any) -> None:
+    """Refuse a non-object `parameters` and the extensions this server does not implement."""
+    if parameters is None:
+        return
+    if type(parameters) is not dict:
+        raise TensorError(f"{where}: 'parameters' must be a JSON object.")
+    for key in parameters:
+        if key in UNSUPPORTED_PARAMETERS:
+            raise TensorError(f"{where}: {UNSUPPORTED_PARAMETERS[key]} is not supported; send JSON 'data'.")
+
+
+def _rows(name: str, tensor: dict[str, Any], max_rows: int) -> int:
+    """Check an input's datatype, parameters and shape ([N, 1] or [N]) and return N, before any data."""
+    expected, datatype = INPUT_DATATYPES[name], tensor.get("datatype")
+    if datatype != expected:
+        shown = (
+            f"'{datatype}'"
+            if type(datatype) is str and datatype in KNOWN_DATATYPES
+            else "an unknown datatype"
+        )
+        raise TensorError(f"input '{name}' has {shown}; expected '{expected}'.")
+    _check_parameters(f"input '{name}'", tensor.get("parameters"))
+    shape = tensor.get("shape")
+    if (
+        type(shape) is not list
+        or not 1 <= len(shape) <= 2
+        or any(type(d) is not int for d in shape)
+        or (len(shape) == 2 and shape[1] != 1)
+    ):
+        raise TensorError(f"input '{name}' must have shape [N, 1] or [N] with whole numbers.")
+    if not 1 <= shape[0] <= max_rows:
+        raise TensorError(f"input '{name}': N must be from 1 to {max_rows} rows.")
+    rows: int = shape[0]
+    return rows
+
+
+def _elements(name: str, tensor: dict[str, Any], rows: int) -> list[Any]:
+    """The N elements of an input in row order; `data` flat, or nested [[x], ...] for shape [N, 1]."""
+    data, nested = tensor.get("data"), len(tensor["shape"]) == 2
+    if type(data) is not list or len(data) != rows:
+        raise TensorError(f"input '{name}': 'data' must be a list of {rows} elements, as its shape says.")
+    if nested and data and type(data[0]) is list:
+        if any(type(item) is not list or len(item) != 1 for item in data):
+            raise TensorError(f"input '{name}': nested 'data' must be {rows} lists of one element.")
+        return [item[0] for item in data]
+    return data
+
+
+def _numbers(name: str, values: list[Any]) -> FloatArray:
+    """FP64 elements as a float64 column: JSON numbers only, finite, fitting a float64."""
+    column = np.empty(len(values), dtype=np.float64)
+    for row, value in enumerate(values):
+        kind = type(value)
+        if kind is float:
+            number = value
+        elif kind is int:
+            try:
+                number = float(value)
+            except OverflowError:
+                raise TensorError(
+                    f"row {row}: {name}: Must be a finite number that fits in a float64."
+                ) from None
+        else:  # bool, str, None, lists and objects
+            raise TensorError(
+                f"row {row}: {name}: Must be a JSON number, not a string, boolean or other type."
+            )
+        if not math.isfinite(number):
+            raise TensorError(f"row {row}: " + MESSAGES["not_finite"].format(name=name))
+        column[row] = number
+    return column
+
+
+def _strings(name: str, values: list[Any]) -> ObjectArray:
+    """BYTES elements as an object column of str (membership is checked by the row rules)."""
+    for row, value in enumerate(values):
+        if type(value) is not str:
+            raise TensorError(f"row {row}: {name}: Must be a string, {c.GENDER_RULE}.")
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def _requested_outputs(outputs: Any) -> tuple[str, ...]:
+    """The outputs to answer, in request order; all of them when none are named."""
+    if outputs is None or outputs == []:
+        return tuple(OUTPUT_DATATYPES)
+    if type(outputs) is not list:
+        raise TensorError("'outputs' must be a list of {'name': ...} objects.")
+    names: list[str] = []
+    for position, output in enumerate(outputs):
+        name = output.get("name") if type(output) is dict else None
+        if type(name) is not str or name not in OUTPUT_DATATYPES:
+            raise TensorError(f"outputs[{position}] must name one of {', '.join(OUTPUT_DATATYPES)}.")
+        if name in names:
+            raise TensorError(f"output '{name}' is requested more than once.")
+        _check_parameters(f"output '{name}'", output.get("parameters"))
+        names.append(name)
+    return tuple(names)
+
+
+def encode_response(
+    request: InferRequest,
+    request_id: str,
+    model_name: str,
+    model_version: str,
+    probabilities: FloatArray,
+    buys: list[bool],
+    threshold: float,
+) -> dict[str, Any]:
+    """The infer answer: unrounded probabilities and decisions at the threshold, as requested."""
+    rows = len(probabilities)
+    data: dict[str, list[Any]] = {
+        PROBABILITY: probabilities.tolist(),
+        PREDICTION: [c.label(buy) for buy in buys],
+    }
+    return {
+        "model_name": model_name,
+        "model_version": model_version,
+        "id": request.request_id if request.request_id is not None else request_id,
+        "parameters": {"threshold": threshold},
+        "outputs": [
+            {"name": n, "datatype": OUTPUT_DATATYPES[n], "shape": [rows], "data": data[n]}
+            for n in request.outputs
+        ],
+    }

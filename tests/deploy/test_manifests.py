@@ -1,0 +1,181 @@
+"""The Kubernetes and KServe manifests, validated offline against the Kubernetes schemas and the service.
+
+kubernetes-validate ships the Kubernetes OpenAPI schemas (strict: unknown fields fail). The KServe
+InferenceService is checked against deploy/kserve/inferenceservice.schema.json, a hand-written schema of
+the fields used whose Kubernetes parts (Container, Volume, ...) point into those same shipped schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from importlib_resources import files
+from referencing import Registry, Resource
+
+from tests.service.server import REPO
+
+KUBERNETES = REPO / "deploy" / "kubernetes"
+KSERVE = REPO / "deploy" / "kserve"
+LATEST = ".".join(kubernetes_validate.latest_version().split(".")[:2])
+VERSIONS = ("1.29", "1.33", LATEST)  # an old supported release to the newest schemas shipped
+GUNICORN_CONF = (REPO / "service" / "gunicorn.conf.py").read_text()
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    """The non-empty YAML documents of a file."""
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def kustomized() -> dict[str, dict[str, Any]]:
+    """The resources the kustomization applies, by kind."""
+    kustomization = documents(KUBERNETES / "kustomization.yaml")[0]
+    found: dict[str, dict[str, Any]] = {}
+    for name in kustomization["resources"]:
+        for doc in documents(KUBERNETES / name):
+            found[doc["kind"]] = doc
+    return found
+
+
+RESOURCES = kustomized()
+
+
+def env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A container's environment entries by name."""
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def cpus(quantity: str) -> float:
+    """A CPU quantity ('2', '500m') in cores."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def test_the_kustomization_lists_every_manifest_and_sets_the_image() -> None:
+    assert set(RESOURCES) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    kustomization = documents(KUBERNETES / "kustomization.yaml")[0]
+    (image,) = kustomization["images"]
+    assert image["name"] == RESOURCES["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    "path", sorted([*KUBERNETES.glob("*.yaml"), KSERVE / "inferenceservice.yaml"]), ids=str
+)
+def test_manifests_validate_against_the_kubernetes_schemas(path: Path, version: str) -> None:
+    for doc in documents(path):
+        if doc["kind"] == "Kustomization" or doc["apiVersion"].startswith("serving.kserve.io/"):
+            continue  # not a Kubernetes API type (the InferenceService has its own test below)
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_a_broken_manifest_fails_validation() -> None:
+    broken = json.loads(json.dumps(RESOURCES["Deployment"]))
+    broken["spec"]["template"]["spec"]["containers"][0]["resources"]["limit"] = {"cpu": "1"}  # typo
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, VERSIONS[-1], strict=True)
+
+
+def kserve_validator(version: str) -> jsonschema.Draft202012Validator:
+    """A validator for the hand-written InferenceService schema, Kubernetes types from the shipped schemas."""
+    folder = files("kubernetes_validate") / "kubernetes-json-schema" / f"v{version}.0-local-strict"
+    definitions = Resource.from_contents(json.loads((folder / "_definitions.json").read_text()))
+    schema = json.loads((KSERVE / "inferenceservice.schema.json").read_text())
+    registry: Registry[Any] = Resource.from_contents(schema) @ (definitions @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_inference_service_validates_against_its_schema(version: str) -> None:
+    (isvc,) = documents(KSERVE / "inferenceservice.yaml")
+    kserve_validator(version).validate(isvc)
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["spec.predictor.containers.0.imagePulPolicy=Always", "spec.predictor.volumes.0.emptyDir=tmp",
+     "spec.predictor.minReplica=1", "spec.predictor.scaleMetric=gpu", "metadata.name=Purchase_Predictor"],
+)  # fmt: skip
+def test_inference_service_schema_catches_mistakes(breakage: str) -> None:
+    (isvc,) = documents(KSERVE / "inferenceservice.yaml")
+    path, value = breakage.split("=")
+    *parents, last = path.split(".")
+    node: Any = isvc
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[last] = value
+    with pytest.raises(jsonschema.ValidationError):
+        kserve_validator(VERSIONS[-1]).validate(isvc)
+
+
+def test_deployment_is_non_root_read_only_with_a_writable_tmp() -> None:
+    pod = RESOURCES["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert "mkdtemp" in GUNICORN_CONF  # gunicorn.conf.py writes its metrics directory under TMPDIR
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    tmpdir = env(container)["TMPDIR"]["value"]
+    assert "emptyDir" in volumes[mounts[tmpdir]]
+
+
+def test_deployment_probes_pause_and_worker_count() -> None:
+    pod = RESOURCES["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "python3"
+    assert int(env(container)["PREDICT_WORKERS"]["value"]) == cpus(container["resources"]["limits"]["cpu"])
+    graceful = int(env(container)["PREDICT_GRACEFUL_TIMEOUT"]["value"])
+    assert pod["terminationGracePeriodSeconds"] > graceful + 10  # the pause plus gunicorn's graceful stop
+    assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+
+
+def test_replicas_share_the_monitoring_store_through_a_secret() -> None:
+    for container in (
+        RESOURCES["Deployment"]["spec"]["template"]["spec"]["containers"][0],
+        documents(KSERVE / "inferenceservice.yaml")[0]["spec"]["predictor"]["containers"][0],
+    ):
+        reference = env(container)["PREDICT_MONITOR_DB"]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "purchase-predictor-monitor-db", "key": "url"}
+    (example,) = documents(KUBERNETES / "secret.example.yaml")
+    assert example["metadata"]["name"] == "purchase-predictor-monitor-db"
+    assert example["stringData"]["url"].startswith("postgresql://")
+
+
+def test_service_hpa_and_pdb_point_at_the_deployment() -> None:
+    deployment = RESOURCES["Deployment"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    port_names = {p["name"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    service = RESOURCES["Service"]["spec"]
+    assert service["selector"].items() <= labels.items() and service["ports"][0]["targetPort"] in port_names
+    assert RESOURCES["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    target = RESOURCES["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    hpa = RESOURCES["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["minReplicas"] > RESOURCES["PodDisruptionBudget"]["spec"]["minAvailable"]
+
+
+def test_inference_service_speaks_v2_as_kserve_expects() -> None:
+    (isvc,) = documents(KSERVE / "inferenceservice.yaml")
+    (container,) = isvc["spec"]["predictor"]["containers"]
+    variables = env(container)
+    assert container["name"] == "kserve-container"
+    assert variables["PROTOCOL"]["value"] == "v2"  # lower case: KServe accepts exactly v1 or v2
+    assert variables["PREDICT_MODEL_NAME"]["value"] == isvc["metadata"]["name"]  # transformers call this name
+    assert "PORT" not in variables  # reserved by Knative, which sets it to the declared port
+    (port,) = container["ports"]
+    assert port["containerPort"] == 8000 and port["name"] in {"http1", "h2c"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": 8000}
+    assert int(variables["PREDICT_WORKERS"]["value"]) == cpus(container["resources"]["limits"]["cpu"])
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert variables["TMPDIR"]["value"] in mounts
