@@ -89,5 +89,5 @@ def register(app: Flask, state: ServiceState) -> None:
         """A script or stylesheet of the page."""
         asset = assets.get(name)
         if asset is None:
-            raise NotFound("No such page asset; the page lives at '/'.")
+            raise NotFound("No such page asset; the page is at '/', the API at /openapi.json.")
         return _send(asset)

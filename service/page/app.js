@@ -423,7 +423,8 @@
       return;
     }
     const last = windows[windows.length - 1];
-    const features = Object.entries(last.features || {});
+    const order = (name) => FIELDS.includes(name) ? FIELDS.indexOf(name) : FIELDS.length;
+    const features = Object.entries(last.features || {}).sort((a, b) => order(a[0]) - order(b[0]));
     const alarms = features.filter(([, f]) => f && f.alarm).map(([name]) => name);
     const status = el("p", { id: "monitoring-status", class: alarms.length ? "alarm" : "calm" },
       alarms.length ? "⚠ Drift alarm on " + alarms.join(", ") + " in the latest window."

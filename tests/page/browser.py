@@ -74,16 +74,17 @@ def open_page(driver: Any, url: str) -> None:
              what="the map and the monitoring panel")  # fmt: skip
 
 
-def page_errors(driver: Any, allowed_statuses: tuple[int, ...] = ()) -> list[str]:
-    """Severe browser log entries: script errors, and failed loads except the statuses expected."""
+def page_errors(driver: Any, expected: tuple[tuple[str, int], ...] = ()) -> list[str]:
+    """Severe browser log entries (script errors, failed loads) except the (path, status) answers expected."""
     errors = []
     for entry in driver.get_log("browser"):
         if entry["level"] != "SEVERE":
             continue
         message = entry["message"]
-        expected = entry.get("source") == "network" and any(
-            f"status of {status}" in message for status in allowed_statuses
+        known = entry.get("source") == "network" and any(
+            f"{path} - Failed to load resource" in message and f"status of {status}" in message
+            for path, status in expected
         )
-        if not expected:
+        if not known:
             errors.append(message)
     return errors

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
+from runtime.predictor import Predictor
+from service.app import create_app
+from service.settings import Settings
 from tests.page.browser import MISSING, browser_available, chromium
 from tests.service.server import Server, running_server
 
@@ -26,6 +30,15 @@ def require_browser() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but the browser tests cannot run: {MISSING}")
     pytest.skip(MISSING)
+
+
+@pytest.fixture()
+def client() -> Iterator[FlaskClient]:
+    """A test client of the app serving the committed model (no browser, no server)."""
+    settings = Settings(model_path=COMMITTED_MODEL)
+    app = create_app(settings, Predictor.from_path(COMMITTED_MODEL, settings.threshold))
+    with app.test_client() as test_client:
+        yield test_client
 
 
 @pytest.fixture(scope="session")
