@@ -215,7 +215,7 @@
   }
 
   function renderMap(map) {
-    const W = 640, H = 430, L = 70, R = 10, T = 10, B = 50;
+    const W = 640, H = 430, L = 78, R = 10, T = 10, B = 52;
     const cw = (W - L - R) / GRID.ages, ch = (H - T - B) / GRID.salaries;
     const x = (age) => L + (age - map.axes.ageRange[0]) / (map.axes.ageRange[1] - map.axes.ageRange[0]) * (W - L - R);
     const y = (s) => H - B - (s - map.axes.salaryRange[0]) /
@@ -227,7 +227,10 @@
     title.textContent = "Chance of buying by age and salary for " + map.gender + " customers";
     const desc = svg("desc", { id: "map-svg-desc" });
     root.append(title, desc);
-    const cellsGroup = svg("g", { id: "map-cells" });
+    const clip = svg("clipPath", { id: "map-clip" });
+    clip.append(svg("rect", { x: L, y: T, width: W - L - R, height: H - T - B }));
+    root.append(clip);
+    const cellsGroup = svg("g", { id: "map-cells", "shape-rendering": "crispEdges" });
     for (const c of map.cells) {
       cellsGroup.append(svg("rect", { x: (L + c.col * cw).toFixed(2), y: (H - B - (c.row + 1) * ch).toFixed(2),
         width: (cw + 0.3).toFixed(2), height: (ch + 0.3).toFixed(2), fill: c.colour, "data-row": c.row,
@@ -255,12 +258,14 @@
       }
     }
     map.contour = segments;
-    if (d) root.append(svg("path", { d, class: "contour-under" }), svg("path", { d, class: "contour", id: "map-contour" }));
+    const lines = svg("g", { "clip-path": "url(#map-clip)" });
+    if (d) lines.append(svg("path", { d, class: "contour-under" }), svg("path", { d, class: "contour", id: "map-contour" }));
+    root.append(lines);
     // The training range.
     const tr = page.model.training_ranges;
     const rx = x(tr.age[0]), ry = y(tr.salary[1]);
     const box = { x: rx, y: ry, width: x(tr.age[1]) - rx, height: y(tr.salary[0]) - ry };
-    root.append(svg("rect", { ...box, class: "range-under" }), svg("rect", { ...box, class: "range", id: "map-range" }));
+    lines.append(svg("rect", { ...box, class: "range-under" }), svg("rect", { ...box, class: "range", id: "map-range" }));
     // Axes.
     const axes = svg("g", { "aria-hidden": "true" });
     axes.append(svg("path", { class: "axis", d: `M${L} ${T}V${H - B}H${W - R}` }));
@@ -279,8 +284,8 @@
     }
     const ax = svg("text", { x: L + (W - L - R) / 2, y: H - 8, "text-anchor": "middle" });
     ax.textContent = "Age (years)";
-    const ay = svg("text", { x: 14, y: T + (H - T - B) / 2, "text-anchor": "middle",
-      transform: `rotate(-90 14 ${T + (H - T - B) / 2})` });
+    const ay = svg("text", { x: 20, y: T + (H - T - B) / 2, "text-anchor": "middle", class: "y-title",
+      transform: `rotate(-90 20 ${T + (H - T - B) / 2})` });
     ay.textContent = "Yearly salary";
     axes.append(ax, ay);
     root.append(axes, svg("g", { id: "map-marker" }));
