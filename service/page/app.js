@@ -363,6 +363,7 @@
     if (result.status !== 200) {
       $("model").replaceChildren(el("p", {}, "The model is not available: " + problem(result)));
       $("map-caption").textContent = "The map needs the model, which is not available yet.";
+      if (result.status === 503) setTimeout(loadModel, 5000);  // still loading: look again shortly
       return;
     }
     const m = result.body;

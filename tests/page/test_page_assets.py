@@ -7,7 +7,10 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from service.app import create_app
 from service.page_routes import PAGE_DIR
+from service.settings import Settings
+from tests.page.conftest import COMMITTED_MODEL
 
 MAX_PAGE_BYTES = 300 * 1024
 ASSET_URL = re.compile(r'(?:href|src)="(page/[^"]+)"')
@@ -76,3 +79,9 @@ def test_an_unknown_asset_is_a_json_404(client: FlaskClient) -> None:
 def test_vendored_code_is_declared() -> None:
     notes = (PAGE_DIR / "VENDORED.md").read_text()
     assert "Nothing is vendored" in notes
+
+
+def test_the_page_is_served_before_the_model_is_ready() -> None:
+    unready = create_app(Settings(model_path=COMMITTED_MODEL), None).test_client()
+    assert unready.get("/").status_code == 200  # the page then says the model is not available
+    assert unready.get("/model").status_code == 503
