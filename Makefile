@@ -71,6 +71,19 @@ docker:  ## Build the runtime-only image (starts a local engine and base image w
 docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it started.
 	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
+# --- issue 13: the web page's browser (Debian chromium + chromium-driver) and its screenshot ---------------
+.PHONY: setup-browser screenshot
+BROWSER_PACKAGES := chromium chromium-driver
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+setup-browser:  ## Install Debian's chromium and chromium-driver where missing (the page tests need them).
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium and chromedriver: present"; \
+	else $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); fi
+
+screenshot: $(VENV)/.dev setup-browser  ## Serve the committed model, open the page in headless Chromium, write docs/page.png.
+	$(PY) -m tests.page.screenshot --out docs/page.png
+
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.
 	$(VENV)/bin/ruff check .

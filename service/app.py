@@ -8,7 +8,7 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import errors, observability, routes, v2_routes
+from service import errors, observability, page_routes, routes, v2_routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
@@ -38,5 +38,6 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     observability.install(app, state)
     routes.register(app, state)
     v2_routes.register(app, state)  # Open Inference Protocol (V2)
+    page_routes.register(app, state)  # the web page at /
     errors.register_error_handlers(app)
     return app

@@ -202,7 +202,7 @@ def test_chunked_body_too_large_is_413(settings: Settings, predictor: object) ->
     assert_error(response, 413, "payload_too_large", "2048 bytes")
 
 
-@pytest.mark.parametrize("path", ["/", "/predict/", "/predictions", "/admin/../etc/passwd"])
+@pytest.mark.parametrize("path", ["/page/nothing.js", "/predict/", "/predictions", "/admin/../etc/passwd"])
 def test_unknown_path_is_404_json(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert_error(response, 404, "not_found", "/openapi.json")

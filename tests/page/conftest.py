@@ -1,0 +1,64 @@
+"""Fixtures: one real gunicorn serving the committed model, and one headless Chromium, per session.
+
+Without Chromium the browser tests skip locally (naming the Debian packages); with `CI` set they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from runtime.predictor import Predictor
+from service.app import create_app
+from service.settings import Settings
+from tests.page.browser import MISSING, browser_available, chromium
+from tests.service.server import Server, running_server
+
+REPO = Path(__file__).resolve().parents[2]
+COMMITTED_MODEL = REPO / "models" / "purchase_model.onnx"
+
+
+def require_browser() -> None:
+    """Skip without a browser, unless in CI, where a missing browser is a failure."""
+    if browser_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but the browser tests cannot run: {MISSING}")
+    pytest.skip(MISSING)
+
+
+@pytest.fixture()
+def client() -> Iterator[FlaskClient]:
+    """A test client of the app serving the committed model (no browser, no server)."""
+    settings = Settings(model_path=COMMITTED_MODEL)
+    app = create_app(settings, Predictor.from_path(COMMITTED_MODEL, settings.threshold))
+    with app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    """gunicorn serving the committed model on a free loopback port."""
+    with running_server(COMMITTED_MODEL) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium shared by the browser tests."""
+    require_browser()
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture()
+def driver(browser: Any) -> Any:
+    """The shared browser with its log drained and a desktop viewport."""
+    browser.get_log("browser")
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return browser
