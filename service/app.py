@@ -8,7 +8,7 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import errors, observability, routes
+from service import errors, monitoring_routes, observability, routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
@@ -37,5 +37,6 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     app.extensions[EXTENSION] = state
     observability.install(app, state)
     routes.register(app, state)
+    monitoring_routes.register(app, state)  # drift monitoring and feedback (issue 12)
     errors.register_error_handlers(app)
     return app
