@@ -24,6 +24,8 @@ RUN (getent group app || groupadd --system app 2>/dev/null || addgroup --system 
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 COPY service/ /app/service/
+COPY monitoring/ /app/monitoring/
+RUN mkdir -p /app/state && chown app:app /app/state  # drift monitoring's SQLite store (mount a volume to keep it)
 COPY models/purchase_model.onnx /app/models/purchase_model.onnx
 USER app
 EXPOSE 8000
