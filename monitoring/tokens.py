@@ -1,23 +1,24 @@
 """Signed, opaque feedback tokens: which window and model a prediction belongs to, never its inputs.
 
 Layout before base64url: version (1 byte), window start, issue time (8-byte signed ints), P(buy) (8-byte
-double), decision (1 byte), nonce (8 bytes), model version (UTF-8), then a 16-byte HMAC-SHA256 tag over all
-of it. The probability is the model's output; it lets a label be credited to the right score bin.
+double), decision (1 byte), nonce (16 bytes: a random per-process prefix and a counter, so issuing costs no
+system call), model version (UTF-8), then a 16-byte HMAC-SHA256 tag over all of it. The probability is
+the model's output; it lets a label be credited to the right score bin.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
+import itertools
 import os
 import struct
 from dataclasses import dataclass
 
 TOKEN_VERSION = 1
 TAG_BYTES = 16
-_HEAD = struct.Struct(">BqqdB8s")
+_HEAD = struct.Struct(">BqqdB16s")
 
 
 class TokenError(ValueError):
@@ -48,13 +49,21 @@ class TokenSigner:
             raise ValueError("the feedback key must be at least 16 bytes")
         self._key = key
         self.ttl_s = ttl_s
+        self._new_process()
+        os.register_at_fork(after_in_child=self._new_process)
+
+    def _new_process(self) -> None:
+        """A fresh nonce prefix and counter (also in every forked worker)."""
+        self._prefix = os.urandom(8)
+        self._counter = itertools.count()
 
     def _tag(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[:TAG_BYTES]
+        return hmac.digest(self._key, body, "sha256")[:TAG_BYTES]
 
     def issue(self, window: int, now: float, probability: float, buy: bool, model_version: str) -> str:
         """A new token for one prediction."""
-        body = _HEAD.pack(TOKEN_VERSION, window, int(now), probability, int(buy), os.urandom(8))
+        nonce = self._prefix + next(self._counter).to_bytes(8, "big")
+        body = _HEAD.pack(TOKEN_VERSION, window, int(now), probability, int(buy), nonce)
         body += model_version.encode()
         return base64.urlsafe_b64encode(body + self._tag(body)).rstrip(b"=").decode("ascii")
 

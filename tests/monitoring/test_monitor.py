@@ -162,3 +162,17 @@ def test_feedback_rejects_tampered_expired_and_replayed_tokens(
     with pytest.raises(FeedbackError) as error:
         monitor.feedback([(foreign, True)])
     assert error.value.status == 400
+
+
+@pytest.mark.parametrize(("intercept_shift", "flagged"), [(0.0, False), (-1.5, True)])
+def test_concept_drift_flag_needs_labels_that_disagree_with_the_estimate(
+    committed: Predictor, profile: ReferenceProfile, intercept_shift: float, flagged: bool
+) -> None:
+    clock = Clock(4_000_000.0)
+    monitor = make_monitor(committed, profile, Store(":memory:"), clock)
+    data = customers(np.random.default_rng(17), 3000, intercept_shift=intercept_shift)
+    p = committed.probabilities(data.age, data.salary, data.gender)
+    tokens = monitor.observe_many((data.age, data.salary, data.gender), p)
+    monitor.feedback([(t, bool(y)) for t, y in zip(tokens, data.purchased, strict=True)])
+    (entry,) = monitor.drift()["windows"]
+    assert entry["quality"]["concept_drift"] is flagged
