@@ -120,6 +120,20 @@ def test_four_workers_count_exactly_what_was_sent(
             assert text not in blob
 
 
+def test_counts_survive_a_graceful_stop_right_after_the_requests(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "monitoring.sqlite3"
+    data = customers(np.random.default_rng(8), 50)
+    with running_server(
+        COMMITTED_MODEL, tmp_path / "server.log", PREDICT_WORKERS="2", PREDICT_MONITOR_DB=str(db)
+    ) as server:
+        for i in range(50):
+            body = {"age": float(data.age[i]), "salary": float(data.salary[i]), "gender": data.gender[i]}
+            assert requests.post(f"{server.url}/predict", json=body, timeout=10).ok
+    # SIGTERM at once: each worker's queue is written at exit
+    (window,) = Store(str(db)).windows(5)
+    assert window.total(ROWS) == 50
+
+
 @contextmanager
 def prometheus(target: str, rules: Path) -> Iterator[str]:
     """A real Prometheus scraping `target` every second with the alert rules; yields its URL."""

@@ -77,14 +77,22 @@ def test_drift_document_report_and_gauges(client: FlaskClient) -> None:
     for age in range(20, 60):
         predict(client, age, 1000.0 * (age + 20), "Female" if age % 2 else "Male")
     assert client.post("/predict", json={"age": -5, "salary": 1000, "gender": "Male"}).status_code == 422
+    assert (
+        client.post(
+            "/predict/batch", json={"customers": [{"age": 30, "salary": 1000, "gender": "x"}]}
+        ).status_code
+        == 422
+    )
+    predict(client, 75, 60_000)  # older than anyone in training
     doc = client.get("/monitoring/drift").get_json()
     (window,) = doc["windows"]
     assert {"start", "end", "rows", "model_version", "features", "score", "quality"} <= set(window)
-    assert window["rows"] == 40 and window["closed"] is False
+    assert window["rows"] == 41 and window["closed"] is False
     assert set(window["features"]) == {"age", "salary", "gender"}
     for feature in window["features"].values():
         assert 0 <= feature["p_value"] <= 1 and isinstance(feature["alarm"], bool)
-    assert window["data_quality"]["rejected"]["age"] == 1
+    assert window["data_quality"]["rejected"] == {"age": 1, "salary": 0, "gender": 1, "other": 0}
+    assert window["data_quality"]["out_of_training_range"] == {"age": 1, "salary": 0}
     assert window["quality"]["estimated"]["precision"] is not None
     report = client.get("/monitoring/report")
     assert report.status_code == 200 and report.mimetype == "text/html" and b"<svg" in report.data
