@@ -25,6 +25,8 @@ WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 COPY runtime/ /app/runtime/
 COPY service/ /app/service/
+COPY monitoring/ /app/monitoring/
+RUN mkdir -p /app/state && chown app:app /app/state  # drift monitoring's SQLite store (mount a volume to keep it)
 COPY models/purchase_model.onnx /app/models/purchase_model.onnx
 USER app
 EXPOSE 8000

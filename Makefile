@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
-        setup-runtime setup-dev clean lock
+        setup-runtime setup-dev clean lock setup-monitoring drift
 .PHONY: setup-triton
 
 help:  ## List the targets.
@@ -64,6 +64,15 @@ parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current
 
 bench: $(VENV)/.dev  ## Side-by-side benchmarks; QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
+
+# --- drift monitoring (issue 12) -----------------------------------------------------------------------
+setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
+	@command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+	@command -v prometheus >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus
+
+drift: $(VENV)/.dev  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet
+	$(PY) -m monitoring.drift --current '$(CURRENT)'
 
 docker:  ## Build the runtime-only image (starts a local engine and base image when none is available).
 	bash docker/build.sh

@@ -20,6 +20,8 @@ from export.errors import ExportError
 from export.metadata import attach_metadata, build_metadata, parse_metadata
 from export.parity import as_dict, check_parity, require_parity, summarise
 from export.preprocess import split_pipeline
+from monitoring.power import detectable_shifts
+from monitoring.profile import parse_profile
 
 logger = logging.getLogger(__name__)
 FILE_MODE = 0o644  # mkstemp creates 0600; the service (another user in Docker) must read the model
@@ -38,6 +40,10 @@ def build_model(bundle: dict[str, Any]) -> tuple[onnx.ModelProto, dict[str, str]
 def model_card(props: dict[str, str], results: list[dict[str, Any]], model_path: Path) -> str:
     """The human-readable card: the metadata decoded, plus the parity results."""
     card = {"model_file": model_path.name, "metadata": parse_metadata(props), "parity": results}
+    card["drift_detection"] = detectable_shifts(  # monitoring (issue 12): the smallest detectable shifts
+        parse_profile(props["reference_profile"]),
+        {k: (float(v[0]), float(v[1])) for k, v in json.loads(props["training_ranges"]).items()},
+    )
     return json.dumps(card, indent=2, sort_keys=True) + "\n"
 
 

@@ -59,6 +59,7 @@ META_METRICS: Final = "metrics"
 META_LIBRARY_VERSIONS: Final = "library_versions"
 META_CREATED_AT: Final = "created_at"
 META_GOLDEN_EXAMPLES: Final = "golden_examples"
+META_REFERENCE_PROFILE: Final = "reference_profile"  # binned training profile for drift monitoring
 # Keys every runtime needs; export writes all of METADATA_KEYS.
 REQUIRED_METADATA: Final = (
     META_SCHEMA_VERSION,
@@ -81,6 +82,7 @@ METADATA_KEYS: Final = (
     META_LIBRARY_VERSIONS,
     META_CREATED_AT,
     META_GOLDEN_EXAMPLES,
+    META_REFERENCE_PROFILE,
 )
 JSON_METADATA: Final = (
     META_INPUT_SCHEMA,
@@ -88,6 +90,7 @@ JSON_METADATA: Final = (
     META_METRICS,
     META_LIBRARY_VERSIONS,
     META_GOLDEN_EXAMPLES,
+    META_REFERENCE_PROFILE,
 )
 
 # --- checks and decision ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import errors, observability, page_routes, routes, v2_routes
+from service import errors, monitoring_routes, observability, page_routes, routes, v2_routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
@@ -39,5 +39,6 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     routes.register(app, state)
     v2_routes.register(app, state)  # Open Inference Protocol (V2)
     page_routes.register(app, state)  # the web page at /
+    monitoring_routes.register(app, state)  # drift monitoring and feedback
     errors.register_error_handlers(app)
     return app

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from service.flusher import FLUSHER
 
@@ -56,7 +57,13 @@ class Metrics:
         }
         self._queue: deque[tuple[tuple[str, str, int] | bool, float]] = deque()  # atomic appends
         self._flushing = threading.Lock()
+        self._collectors: list[Collector] = []  # extra scrape-time collectors (drift monitoring, issue 12)
         FLUSHER.register(self)
+
+    def add_collector(self, collector: Collector) -> None:
+        """Render `collector` on every scrape as well (it computes its values when collected)."""
+        self._collectors.append(collector)
+        self.registry.register(collector)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one request and its latency."""
@@ -113,6 +120,8 @@ class Metrics:
         if directory:
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=directory)
+            for collector in self._collectors:
+                registry.register(collector)
             return generate_latest(registry)
         return generate_latest(self.registry)
 

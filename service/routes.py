@@ -91,12 +91,14 @@ def validate(schema: Schema, body: Any, environ: dict[str, Any], log_inputs: boo
     return data
 
 
-def answer_one(result: Prediction, tail: str) -> str:
+def answer_one(result: Prediction, tail: str, token: str | None = None) -> str:
     """The /predict body, as json.dumps would render it; `tail` holds the constant threshold and version."""
     warnings = json.dumps(result.warnings) if result.warnings else "[]"
     decision = "Yes" if result.buy else "No"
     probability = round(result.probability, 4)
-    return f'{{"probability": {probability!r}, "prediction": "{decision}", "warnings": {warnings}{tail}'
+    feedback = f', "feedback_token": "{token}"' if token else ""  # base64url: nothing to escape
+    head = f'{{"probability": {probability!r}, "prediction": "{decision}", "warnings": {warnings}'
+    return f"{head}{feedback}{tail}"
 
 
 def register(app: Flask, state: ServiceState) -> None:
@@ -128,7 +130,8 @@ def register(app: Flask, state: ServiceState) -> None:
         result = predictor.predict_one(*row)
         timings["infer"] = perf_counter() - start
         metrics.observe_prediction(result.probability, result.buy)
-        return Response(answer_one(result, tail), content_type=JSON_MIMETYPE)
+        token = state.monitor.observe_one(*row, result.probability, result.buy) if state.monitor else None
+        return Response(answer_one(result, tail, token), content_type=JSON_MIMETYPE)
 
     @app.post("/predict/batch")
     def predict_batch() -> Response:
@@ -159,6 +162,9 @@ def register(app: Flask, state: ServiceState) -> None:
             {"probability": round(p, 4), "prediction": "Yes" if buy else "No", "warnings": w}
             for p, buy, w in zip(probabilities.tolist(), buys, warnings, strict=True)
         ]
+        if state.monitor:  # drift monitoring (issue 12): counts the rows, one feedback token per item
+            for item, token in zip(items, state.monitor.observe_many(columns, probabilities), strict=True):
+                item["feedback_token"] = token
         return _json({"predictions": items, "threshold": predictor.threshold,
                       "model_version": predictor.model_version})  # fmt: skip
 

@@ -87,12 +87,19 @@ _DECISION = {"description": "'Yes' when the unrounded probability >= threshold, 
 _WARNINGS = {"description": "Notes for inputs outside the ranges seen in training (still predicted)."}
 
 
+_FEEDBACK_TOKEN = {
+    "description": "Signed, opaque receipt of this prediction (no inputs inside); send it with the real "
+    "outcome to POST /feedback. Present when drift monitoring is on."
+}
+
+
 class BatchItemSchema(Schema):
     """One answer in a batch."""
 
     probability = fields.Float(required=True, validate=Range(0, 1), metadata=_PROBABILITY)
     prediction = fields.String(required=True, validate=OneOf([c.YES, c.NO]), metadata=_DECISION)
     warnings = fields.List(fields.String(), required=True, metadata=_WARNINGS)
+    feedback_token = fields.String(metadata=_FEEDBACK_TOKEN)  # drift monitoring (issue 12)
 
 
 class PredictionSchema(BatchItemSchema):

@@ -29,6 +29,12 @@ class Settings:
     log_inputs: bool = False
     log_level: str = "INFO"
     model_name: str = "purchase-predictor"  # Open Inference Protocol (V2) model name
+    # --- monitoring (issue 12) ---
+    monitor: bool = True  # PREDICT_MONITOR: count scored rows for drift monitoring (models with a profile)
+    monitor_db: str = "state/monitoring.sqlite3"  # PREDICT_MONITOR_DB: SQLite file path or postgresql:// URL
+    monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
+    monitor_key: str | None = None  # PREDICT_MONITOR_KEY: feedback-token key (else generated beside SQLite)
+    monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
 
     def __post_init__(self) -> None:
         """Reject values the service cannot run with, naming the environment variable."""
@@ -43,6 +49,7 @@ class Settings:
                 f"{PREFIX}MODEL_NAME must be 1 to 63 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit"
             )
+        check_monitor_settings(self)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +70,7 @@ class Settings:
             values["log_level"] = raw.strip().upper()
         if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
             values["model_name"] = raw.strip()
+        values |= monitor_values(env)
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -93,3 +101,40 @@ def _boolean(name: str, raw: str) -> bool:
     if value in FALSY:
         return False
     raise StartupError(f"{name} must be one of 1/0, true/false, yes/no, on/off")
+
+
+# --- monitoring (issue 12) ---------------------------------------------------------------------------
+def monitor_values(env: Mapping[str, str]) -> dict[str, object]:
+    """The PREDICT_MONITOR* variables that are set, parsed."""
+    values: dict[str, object] = {}
+    if (raw := env.get(PREFIX + "MONITOR")) is not None:
+        values["monitor"] = _boolean(PREFIX + "MONITOR", raw)
+    if (raw := env.get(PREFIX + "MONITOR_DB")) is not None:
+        values["monitor_db"] = raw.strip()
+    if (raw := env.get(PREFIX + "MONITOR_WINDOW")) is not None:
+        values["monitor_window"] = _integer(PREFIX + "MONITOR_WINDOW", raw)
+    if (raw := env.get(PREFIX + "MONITOR_KEY")) is not None:
+        values["monitor_key"] = raw
+    if (raw := env.get(PREFIX + "MONITOR_FEEDBACK_TTL")) is not None:
+        values["monitor_feedback_ttl"] = _integer(PREFIX + "MONITOR_FEEDBACK_TTL", raw)
+    return values
+
+
+def check_monitor_settings(settings: Settings) -> None:
+    """Reject monitoring values the service cannot run with, naming the variable."""
+    if not settings.monitor:
+        return
+    if not settings.monitor_db:
+        raise StartupError(f"{PREFIX}MONITOR_DB must be a file path or a postgresql:// URL (or set "
+                           f"{PREFIX}MONITOR=0)")  # fmt: skip
+    if not 1 <= settings.monitor_window <= 366 * 86_400:
+        raise StartupError(f"{PREFIX}MONITOR_WINDOW must be a whole number of seconds from 1 to 31622400")
+    if not 1 <= settings.monitor_feedback_ttl <= 3 * 366 * 86_400:
+        raise StartupError(
+            f"{PREFIX}MONITOR_FEEDBACK_TTL must be a whole number of seconds from 1 to 94867200"
+        )
+    if settings.monitor_key is not None and len(settings.monitor_key.encode()) < 16:
+        raise StartupError(f"{PREFIX}MONITOR_KEY must be at least 16 bytes long")
+    if settings.monitor_db.startswith(("postgresql://", "postgres://")) and settings.monitor_key is None:
+        raise StartupError(f"{PREFIX}MONITOR_KEY must be set when {PREFIX}MONITOR_DB is a PostgreSQL URL "
+                           "(every replica needs the same key)")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from runtime.predictor import Predictor
 from service.errors import ModelNotReady
@@ -29,6 +30,7 @@ class ServiceState:
     openapi_json: bytes
     model_json: bytes
     model_version: str
+    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs (issue 12)
 
     def ready_predictor(self) -> Predictor:
         """The predictor if it passed its self-test, else 503."""

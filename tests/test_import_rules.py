@@ -16,7 +16,10 @@ FORBIDDEN = {
     "service": {"training", "export", "sklearn", "pandas", "xgboost"},
     "export": {"service"},
     "training": {"export", "service"},
+    "monitoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
+                   "xgboost", "pyarrow"},
 }  # fmt: skip
+ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader (issue 12)
 HEAVY = ("flask", "sklearn", "pandas", "xgboost")
 
 
@@ -35,7 +38,8 @@ def violations(package: str) -> list[str]:
     """'file imports name' for every forbidden import in a package."""
     found = []
     for path in sorted((REPO / package).rglob("*.py")):
-        for root in sorted(imported_roots(path) & FORBIDDEN[package]):
+        allowed = ALLOWED.get(str(path.relative_to(REPO)), set())
+        for root in sorted(imported_roots(path) & FORBIDDEN[package] - allowed):
             found.append(f"{path.relative_to(REPO)} imports {root}")
     return found
 

@@ -22,6 +22,7 @@ from training.crossval import N_SPLITS, CVResult, cross_validate
 from training.errors import ConfigError, DataError
 from training.load import FEATURES, LABEL, load_customers
 from training.metrics import rounded, score
+from training.reference_profile import reference_profile
 from training.report import comparison_text, write_metrics, write_report
 from training.run_info import build_info, build_metrics
 from training.threshold import DEFAULT_THRESHOLD, Policy, choose_threshold, parse_policy, sweep
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
+    info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
     model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {

@@ -1,0 +1,121 @@
+"""Drift monitoring in the service: builds the monitor, counts rejected inputs, and serves POST /feedback,
+GET /monitoring/drift, GET /monitoring/report and the monitoring gauges on /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+
+from monitoring.monitor import FeedbackError, Monitor
+from monitoring.prometheus import DriftCollector
+from monitoring.report import clean, render
+from monitoring.setup import build_monitor
+from service.errors import HTTPError, InvalidInput
+from service.flusher import FLUSHER
+from service.routes import read_json
+from service.state import ServiceState
+
+logger = logging.getLogger(__name__)
+
+MAX_FEEDBACK = 1000
+WINDOWS_SHOWN = 30
+SCORED_PATHS = ("/predict", "/predict/batch")
+
+
+class MonitoringOff(HTTPError):
+    """Monitoring is not running for this model or configuration."""
+
+    status = 503
+    code = "monitoring_off"
+
+
+class FeedbackRejected(HTTPError):
+    """A feedback token was tampered with (400), has expired (410) or was already used (409)."""
+
+    code = "feedback_rejected"
+
+
+def _items(body: Any) -> list[tuple[object, object]]:
+    """(token, purchased) pairs from `{"feedback_token", "purchased"}` or `{"feedback": [...]}`."""
+    if isinstance(body, dict) and "feedback" in body:
+        entries = body["feedback"]
+        if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_FEEDBACK:
+            message = f"Must hold 1 to {MAX_FEEDBACK} items."
+            raise InvalidInput(message, [{"field": "feedback", "message": message}])
+    else:
+        entries = [body]
+    pairs = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "feedback_token" not in entry or "purchased" not in entry:
+            detail = {
+                "field": "feedback_token",
+                "index": index,
+                "message": "Send feedback_token and purchased.",
+            }
+            raise InvalidInput(
+                "Each item needs feedback_token (from /predict) and purchased (true/false).", [detail]
+            )
+        pairs.append((entry["feedback_token"], entry["purchased"]))
+    return pairs
+
+
+def register(app: Flask, state: ServiceState) -> None:
+    """Create the monitor (when the model carries a reference profile) and add the monitoring routes."""
+    settings, predictor = state.settings, state.predictor
+    if settings.monitor and predictor is not None:
+        state.monitor = build_monitor(
+            predictor, settings.monitor_db, settings.monitor_key, settings.monitor_window,
+            settings.monitor_feedback_ttl, FLUSHER.ensure_running,
+        )  # fmt: skip
+    monitor: Monitor | None = state.monitor
+    if monitor is not None:
+        FLUSHER.register(monitor)
+        state.metrics.add_collector(DriftCollector(lambda: monitor.drift(2)))
+
+    def ready_monitor() -> Monitor:
+        if monitor is None:
+            raise MonitoringOff(
+                "Drift monitoring is off (PREDICT_MONITOR=0, or the model has no reference profile)."
+            )
+        return monitor
+
+    @app.after_request
+    def count_rejected(response: Response) -> Response:
+        """Count rejected scoring requests by field name (never by value)."""
+        if monitor is not None and response.status_code == 422 and request.path in SCORED_PATHS:
+            try:
+                details = json.loads(response.get_data()).get("details", [])
+                fields = [str(d.get("field", "other")).split(".")[-1] for d in details if isinstance(d, dict)]
+            except ValueError:
+                fields = []
+            monitor.observe_rejected(fields)
+        return response
+
+    @app.post("/feedback")
+    def feedback() -> Response:
+        """Credit real outcomes to the predictions' windows: one item or {"feedback": [...]}."""
+        mon = ready_monitor()
+        pairs = _items(read_json(request.environ, settings.max_body_bytes))
+        try:
+            accepted = mon.feedback(pairs)
+        except FeedbackError as exc:
+            error = FeedbackRejected(exc.message, [{"field": "feedback_token", "index": exc.index or 0,
+                                                    "message": exc.message}])  # fmt: skip
+            error.status = exc.status
+            raise error from None
+        return Response(json.dumps({"accepted": accepted}), mimetype="application/json")
+
+    @app.get("/monitoring/drift")
+    def drift() -> Response:
+        """The last windows' drift statistics and quality as JSON."""
+        doc = ready_monitor().drift(WINDOWS_SHOWN)
+        return Response(json.dumps(clean(doc)), mimetype="application/json")
+
+    @app.get("/monitoring/report")
+    def report() -> Response:
+        """A self-contained HTML page of the same statistics."""
+        return Response(render(clean(ready_monitor().drift(WINDOWS_SHOWN))), mimetype="text/html")
