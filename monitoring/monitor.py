@@ -92,8 +92,10 @@ class Monitor:
         self._wake()
         return self.signer.issue(start, now, probability, buy, self.model_version)
 
-    def observe_many(self, columns: tuple[Any, Any, Any], probabilities: Any) -> list[str]:
-        """Queue a batch's aggregated bins and sums; return one feedback token per row."""
+    def observe_many(
+        self, columns: tuple[Any, Any, Any], probabilities: Any, tokens: bool = True
+    ) -> list[str]:
+        """Queue a batch's aggregated bins and sums; return one feedback token per row (if asked)."""
         now = self.clock()
         start = window_start(now, self.window_s)
         counts: dict[Key, int] = {}
@@ -101,6 +103,8 @@ class Monitor:
         add_rows(counts, sums, self.profile, columns, probabilities, self.threshold, self.training_ranges)
         self._queue.append((start, counts, sums))
         self._wake()
+        if not tokens:
+            return []
         p = np.asarray(probabilities, dtype=np.float64).tolist()
         return [self.signer.issue(start, now, v, v >= self.threshold, self.model_version) for v in p]
 

@@ -22,7 +22,6 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from runtime import v2
 from runtime.predictor import Predictor
 from service.errors import HTTPError, ModelNotReady, _handle_werkzeug
-from service.metrics import Metrics
 from service.observability import INPUTS, TIMINGS
 from service.routes import JSON_MIMETYPE, read_json
 from service.schemas import MAX_BATCH
@@ -78,16 +77,20 @@ def _check_transport(environ: dict[str, Any]) -> None:
     environ["CONTENT_TYPE"] = JSON_MIMETYPE  # clients may send none: the body is parsed as JSON regardless
 
 
-def score(predictor: Predictor, metrics: Metrics, rows: v2.InferRequest) -> tuple[v2.FloatArray, list[bool]]:
-    """Score validated V2 rows: the one place V2 rows are scored (count them; monitoring hooks in here)."""
+def score(
+    state: ServiceState, predictor: Predictor, rows: v2.InferRequest
+) -> tuple[v2.FloatArray, list[bool]]:
+    """Score validated V2 rows: the one place V2 rows are scored; counted in /metrics and in monitoring."""
     probabilities, buys, _warnings = predictor.predict_columns(rows.age, rows.salary, rows.gender)
-    metrics.observe_predictions(probabilities, sum(buys))
+    state.metrics.observe_predictions(probabilities, sum(buys))
+    if state.monitor:
+        state.monitor.observe_many((rows.age, rows.salary, rows.gender), probabilities, tokens=False)
     return probabilities, buys
 
 
 def register(app: Flask, state: ServiceState) -> None:
     """Add the V2 routes and make 404/405/413 under /v2 answer in the V2 error shape."""
-    name, limit, metrics = state.settings.model_name, state.settings.max_body_bytes, state.metrics
+    name, limit = state.settings.model_name, state.settings.max_body_bytes
     log_inputs = state.settings.log_inputs
     server_version = json.loads(state.openapi_json)["info"]["version"]
 
@@ -154,7 +157,7 @@ def register(app: Flask, state: ServiceState) -> None:
         timings = environ[TIMINGS]
         timings["validate"] = perf_counter() - start
         start = perf_counter()
-        probabilities, buys = score(predictor, metrics, rows)
+        probabilities, buys = score(state, predictor, rows)
         timings["infer"] = perf_counter() - start
         document = v2.encode_response(
             rows, environ.get("predict.request_id", ""), name, predictor.model_version,

@@ -123,3 +123,18 @@ def test_monitoring_off_answers_503_and_adds_no_token(committed: Predictor, db: 
     assert "feedback_token" not in predict(client, 40, 60_000)
     assert client.get("/monitoring/drift").status_code == 503
     assert not db.exists()
+
+
+def test_v2_inference_rows_are_counted_like_the_others(client: FlaskClient) -> None:
+    rows = 5
+    body = {
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [rows, 1], "data": [25, 35, 45, 55, 65]},
+            {"name": "salary", "datatype": "FP64", "shape": [rows, 1], "data": [30_000] * rows},
+            {"name": "gender", "datatype": "BYTES", "shape": [rows, 1], "data": ["Male"] * rows},
+        ]
+    }
+    assert client.post("/v2/models/purchase-predictor/infer", json=body).status_code == 200
+    predict(client, 40, 60_000)
+    (window,) = client.get("/monitoring/drift").get_json()["windows"]
+    assert window["rows"] == rows + 1
