@@ -8,7 +8,7 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import errors, observability, routes
+from service import auth, errors, observability, routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     )
     app.extensions[EXTENSION] = state
     observability.install(app, state)
+    auth.install(app, settings)  # issue 14: optional API keys
     routes.register(app, state)
     errors.register_error_handlers(app)
     return app

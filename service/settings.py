@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import StartupError
@@ -26,6 +26,10 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     log_inputs: bool = False
     log_level: str = "INFO"
+    # --- issue 14: model store and API keys (keys never in repr, logs or responses) ---
+    state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
+    api_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    admin_api_keys: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         """Reject values the service cannot run with, naming the environment variable."""
@@ -53,7 +57,22 @@ class Settings:
             values["log_inputs"] = _boolean(PREFIX + "LOG_INPUTS", raw)
         if (raw := env.get(PREFIX + "LOG_LEVEL")) is not None:
             values["log_level"] = raw.strip().upper()
+        values.update(access_settings(env))  # issue 14
         return cls(**values)  # type: ignore[arg-type]
+
+
+def access_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """PREDICT_STATE_DIR and the API keys (issue 14); parsing lives in service.keys."""
+    from service.keys import read_keys
+
+    values: dict[str, object] = {}
+    if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
+        if not raw.strip():
+            raise StartupError(f"{PREFIX}STATE_DIR must not be empty")
+        values["state_dir"] = Path(raw)
+    values["api_keys"] = read_keys(env, PREFIX + "API_KEYS")
+    values["admin_api_keys"] = read_keys(env, PREFIX + "ADMIN_API_KEYS")
+    return values
 
 
 def _number(name: str, raw: str) -> float:
