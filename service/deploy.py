@@ -142,4 +142,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    logging.getLogger("runtime").setLevel(logging.WARNING)  # this command says itself what it checked
     sys.exit(main())
