@@ -23,15 +23,15 @@ def test_sigkill_of_a_worker_under_load_fails_at_most_half_a_percent_and_is_repl
     start_server: ServerFactory,
 ) -> None:
     with start_server() as server:
-        load = Load(server.url, threads=4, rate=300).start()
-        time.sleep(2)
+        load = Load(server.url, threads=4, rate=400).start()
+        time.sleep(3)
         victim = server.workers()[0]
         os.kill(victim, signal.SIGKILL)
         replaced = server.wait_workers(2, exclude={victim})
-        time.sleep(2)
+        time.sleep(4)
         counts = load.stop()
         assert victim not in replaced and len(replaced) == 2
-        assert counts.total > 1000, counts
+        assert counts.total > 1500, counts  # each failure is at most 1/1500 of the traffic
         assert counts.failure_rate <= MAX_FAILURE_RATE, counts
         assert served_version(server) == FIRST_VERSION
 
