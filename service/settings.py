@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import StartupError
+from service.keys import read_keys
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,6 @@ class Settings:
 
 def access_settings(env: Mapping[str, str]) -> dict[str, object]:
     """PREDICT_STATE_DIR and the API keys (issue 14); parsing lives in service.keys."""
-    from service.keys import read_keys
-
     values: dict[str, object] = {}
     if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
         if not raw.strip():
