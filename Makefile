@@ -37,7 +37,7 @@ setup-dev: $(VENV)/.dev  ## Create .venv with everything (training, tests, bench
 
 # --- the product -------------------------------------------------------------------------------------
 serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx with gunicorn on $$PORT (default 8000).
-	PORT=$(PORT) PREDICT_STATE_DIR='$(PREDICT_STATE_DIR)' $(VENV)/bin/gunicorn -c service/gunicorn.conf.py service.wsgi:app
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c service/gunicorn.conf.py service.wsgi:app
 
 data: $(VENV)/.dev  ## Regenerate data/customers.csv (seeded, 400 rows).
 	$(PY) -m training.generate --out data/customers.csv
@@ -61,7 +61,8 @@ docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it s
 	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
 # --- issue 14: safe model updates and the soak run -------------------------------------------------
-PREDICT_STATE_DIR ?= $(CURDIR)/.state
+# The model store and pidfile shared by `make serve` and the commands that update its model.
+serve deploy-model rollback model-history: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
 DURATION ?= 300
 WARMUP ?= 30
 RATE ?= 200
@@ -69,13 +70,13 @@ SOAK_WORKERS ?= 2
 
 deploy-model: $(VENV)/.runtime  ## Check MODEL=path.onnx, copy it over the served model atomically, reload.
 	@case '$(MODEL)' in *.onnx) ;; *) echo "usage: make deploy-model MODEL=path.onnx" >&2; exit 2;; esac
-	PREDICT_STATE_DIR='$(PREDICT_STATE_DIR)' $(PY) -m service.deploy deploy '$(MODEL)'
+	$(PY) -m service.deploy deploy '$(MODEL)'
 
 rollback: $(VENV)/.runtime  ## Go back to the previously deployed model the same safe way.
-	PREDICT_STATE_DIR='$(PREDICT_STATE_DIR)' $(PY) -m service.deploy rollback
+	$(PY) -m service.deploy rollback
 
 model-history: $(VENV)/.runtime  ## The last deployed models with versions, newest first (* = served).
-	PREDICT_STATE_DIR='$(PREDICT_STATE_DIR)' $(PY) -m service.deploy history
+	$(PY) -m service.deploy history
 
 soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 errors, worker RSS growth <= 5 %.
 	$(PY) -m bench.soak --duration '$(DURATION)' --warmup '$(WARMUP)' --rate '$(RATE)' --workers '$(SOAK_WORKERS)'
