@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock setup-monitoring drift
-.PHONY: setup-triton
+.PHONY: setup-triton deploy-model rollback model-history soak
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -92,6 +92,26 @@ setup-browser:  ## Install Debian's chromium and chromium-driver where missing (
 
 screenshot: $(VENV)/.dev setup-browser  ## Serve the committed model, open the page in headless Chromium, write docs/page.png.
 	$(PY) -m tests.page.screenshot --out docs/page.png
+# --- issue 14: safe model updates and the soak run -------------------------------------------------
+# The model store and pidfile shared by `make serve` and the commands that update its model.
+serve deploy-model rollback model-history: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
+DURATION ?= 300
+WARMUP ?= 30
+RATE ?= 200
+SOAK_WORKERS ?= 2
+
+deploy-model: $(VENV)/.runtime  ## Check MODEL=path.onnx, copy it over the served model atomically, reload.
+	@case '$(MODEL)' in *.onnx) ;; *) echo "usage: make deploy-model MODEL=path.onnx" >&2; exit 2;; esac
+	$(PY) -m service.deploy deploy '$(MODEL)'
+
+rollback: $(VENV)/.runtime  ## Go back to the previously deployed model the same safe way.
+	$(PY) -m service.deploy rollback
+
+model-history: $(VENV)/.runtime  ## The last deployed models with versions, newest first (* = served).
+	$(PY) -m service.deploy history
+
+soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 errors, worker RSS growth <= 5 %.
+	$(PY) -m bench.soak --duration '$(DURATION)' --warmup '$(WARMUP)' --rate '$(RATE)' --workers '$(SOAK_WORKERS)'
 
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.

@@ -8,7 +8,7 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import errors, monitoring_routes, observability, page_routes, routes, v2_routes
+from service import auth, errors, monitoring_routes, observability, page_routes, routes, v2_routes
 from service.logs import AccessLog
 from service.metrics import Metrics
 from service.openapi import build_spec
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     )
     app.extensions[EXTENSION] = state
     observability.install(app, state)
+    auth.install(app, settings)  # optional API keys
     routes.register(app, state)
     v2_routes.register(app, state)  # Open Inference Protocol (V2)
     page_routes.register(app, state)  # the web page at /

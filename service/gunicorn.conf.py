@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -36,10 +33,17 @@ def _int_env(name: str, default: int, low: int = 1) -> int:
 
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+from service import reload as model_reload  # noqa: E402  (standard library only: safe in the master)
 
 # A fresh directory for prometheus_client's multiprocess files, set before any worker imports the client.
-_METRICS_DIR = tempfile.mkdtemp(prefix="purchase-predictor-metrics-")
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS_DIR
+# Made once per master: gunicorn re-executes this file on SIGHUP, and a new directory would reset /metrics.
+_METRICS_DIR = model_reload.metrics_dir()
+# The model store (PREDICT_STATE_DIR, or a private temporary one): workers load only validated models
+# from it. The pidfile lets `make deploy-model` / `make rollback` send SIGHUP to this master.
+pidfile = str(model_reload.state_dir() / "master.pid")
 
 bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
@@ -92,12 +96,16 @@ def on_starting(server: Any) -> None:
     """Check settings and the model (incl. the golden self-test) in a child process before binding.
 
     A separate interpreter keeps onnxruntime out of the master: a runtime initialised before fork()
-    makes the workers abort when they exit. On failure the child has printed the one-line reason.
+    makes the workers abort when they exit. The validated model is copied into the store; if it fails
+    and the store holds an earlier validated model, that one is served (one log line), else gunicorn
+    refuses to start with the one-line reason (service.reload).
     """
-    result = subprocess.run([sys.executable, "-m", "service.check"], cwd=_REPO, check=False)
-    if result.returncode != 0:
-        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
-        raise SystemExit(3)
+    model_reload.start(server, _REPO)
+
+
+def on_reload(server: Any) -> None:
+    """SIGHUP: validate the model once, before any new worker starts; a failing one changes nothing."""
+    model_reload.reload(server, _REPO)
 
 
 # onnxruntime releases the GIL while it runs. With Python's default 5 ms switch interval, a thread coming
@@ -127,5 +135,5 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    """Remove the metrics directory."""
-    shutil.rmtree(_METRICS_DIR, ignore_errors=True)
+    """Remove the metrics directory (and a temporary model store)."""
+    model_reload.cleanup()

@@ -6,10 +6,11 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import StartupError
+from service.keys import read_keys
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ class Settings:
     monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
     monitor_key: str | None = None  # PREDICT_MONITOR_KEY: feedback-token key (else generated beside SQLite)
     monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
+    # --- issue 14: model store and API keys (keys never in repr, logs or responses) ---
+    state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
+    api_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    admin_api_keys: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         """Reject values the service cannot run with, naming the environment variable."""
@@ -71,7 +76,20 @@ class Settings:
         if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
             values["model_name"] = raw.strip()
         values |= monitor_values(env)
+        values.update(access_settings(env))  # issue 14
         return cls(**values)  # type: ignore[arg-type]
+
+
+def access_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """PREDICT_STATE_DIR and the API keys (issue 14); parsing lives in service.keys."""
+    values: dict[str, object] = {}
+    if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
+        if not raw.strip():
+            raise StartupError(f"{PREFIX}STATE_DIR must not be empty")
+        values["state_dir"] = Path(raw)
+    values["api_keys"] = read_keys(env, PREFIX + "API_KEYS")
+    values["admin_api_keys"] = read_keys(env, PREFIX + "ADMIN_API_KEYS")
+    return values
 
 
 def _number(name: str, raw: str) -> float:

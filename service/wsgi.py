@@ -1,4 +1,9 @@
-"""The WSGI entry point (`gunicorn service.wsgi:app`): the only module that does work at import."""
+"""The WSGI entry point (`gunicorn service.wsgi:app`): the only module that does work at import.
+
+Under gunicorn (service/gunicorn.conf.py) the master has validated the model and copied it into the model
+store (PREDICT_STATE_DIR); workers load that copy, never the file at PREDICT_MODEL_PATH, so a worker that
+restarts for any reason serves the validated model even if a bad file sits at the model path.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,21 @@ from service.app import create_app
 from service.check import EXIT_STARTUP
 from service.errors import StartupError
 from service.logs import configure_logging
+from service.model_store import ModelStore, StoreError
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+def load_predictor(settings: Settings) -> Predictor:
+    """The store's current model when there is one, else the model at the model path; self-tested."""
+    if settings.state_dir is not None:
+        store = ModelStore(settings.state_dir)
+        entry = store.current()
+        if entry is not None:
+            path, data = store.read(entry)
+            return Predictor.from_path(path, settings.threshold, data)
+    return Predictor.from_path(settings.model_path, settings.threshold)
 
 
 def build() -> Flask:
@@ -23,8 +40,8 @@ def build() -> Flask:
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
-        predictor = Predictor.from_path(settings.model_path, settings.threshold)
-    except (StartupError, ModelError) as exc:
+        predictor = load_predictor(settings)
+    except (StartupError, ModelError, StoreError) as exc:
         sys.stderr.write(f"purchase-predictor: cannot start: {exc}\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_STARTUP) from None

@@ -1,0 +1,137 @@
+"""The gunicorn master's side of model updates: validate once in a fresh process, then let workers switch.
+
+At start and on every SIGHUP the master runs `python -m service.check --install`: the model at
+PREDICT_MODEL_PATH is checked (contract, signature, golden self-test) and only then copied into the store
+(service.model_store) that workers load from. A model that fails leaves the store as it was, so the new
+workers gunicorn starts after SIGHUP, and any worker respawned later, load the model that was validated
+before. The failure is logged as one line and counted in `predict_model_reload_failures_total`.
+
+This module keeps its state at module level on purpose: gunicorn re-executes its config file on SIGHUP,
+but imported modules survive, so the temporary directories are made once per master.
+Standard library only (plus prometheus_client when counting): the master never loads onnxruntime.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+from service.model_store import ModelStore, StoreError
+
+CHECK_TIMEOUT_S = 120
+_DIRS: dict[str, str] = {}  # what this master made: removed on exit
+_COUNTER: list[Any] = []
+
+
+def metrics_dir() -> str:
+    """A fresh directory for prometheus_client's multiprocess files, made once per master."""
+    if "metrics" not in _DIRS:
+        _DIRS["metrics"] = tempfile.mkdtemp(prefix="purchase-predictor-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _DIRS["metrics"]
+    return _DIRS["metrics"]
+
+
+def state_dir() -> Path:
+    """PREDICT_STATE_DIR (created, private), or a temporary one; exported for the check and the workers."""
+    if "state" not in _DIRS and "state-given" not in _DIRS:
+        raw = os.environ.get("PREDICT_STATE_DIR", "").strip()
+        if raw:
+            try:
+                Path(raw).mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                _refuse(f"PREDICT_STATE_DIR {raw} cannot be created: {exc.strerror}")
+            _DIRS["state-given"] = str(Path(raw).resolve())
+        else:
+            _DIRS["state"] = tempfile.mkdtemp(prefix="purchase-predictor-state-")
+    path = _DIRS.get("state") or _DIRS["state-given"]
+    os.environ["PREDICT_STATE_DIR"] = path
+    return Path(path)
+
+
+def _refuse(reason: str) -> NoReturn:
+    """Stop the master before it binds, with one line."""
+    sys.stderr.write(f"purchase-predictor: cannot start: {reason}\n")
+    sys.stderr.flush()
+    cleanup()
+    raise SystemExit(3)
+
+
+def failures_counter() -> Any:
+    """`predict_model_reload_failures_total`, written to the multiprocess directory by the master."""
+    if not _COUNTER:
+        from prometheus_client import Counter  # after PROMETHEUS_MULTIPROC_DIR is set
+
+        _COUNTER.append(
+            Counter("predict_model_reload_failures", "Model updates refused by the checks.", registry=None)
+        )
+    return _COUNTER[0]
+
+
+def run_check(repo: str) -> str | None:
+    """Validate and install the model in a fresh interpreter; None on success, else the reason."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "service.check", "--install"], cwd=repo, capture_output=True, text=True,
+            timeout=CHECK_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"the model check did not finish within {CHECK_TIMEOUT_S} s"
+    if result.returncode == 0:
+        return None
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    return lines[-1][:500] if lines else f"the model check exited with status {result.returncode}"
+
+
+def served_version(store: ModelStore) -> str | None:
+    """The version workers load, if the store holds a readable, intact model."""
+    try:
+        entry = store.current()
+        if entry is None:
+            return None
+        store.read(entry)
+    except StoreError:
+        return None
+    return entry.version
+
+
+def start(server: Any, repo: str) -> None:
+    """Before binding: install the model, or keep serving the store's validated one, or refuse to start."""
+    store = ModelStore(state_dir())
+    failures_counter()  # exported as 0 from the start
+    reason = run_check(repo)
+    if reason is None:
+        return
+    version = served_version(store)
+    if version is None:
+        _refuse(reason)
+    failures_counter().inc()
+    server.log.error("model check failed, serving the previously validated model %s: %s", version, reason)
+
+
+def reload(server: Any, repo: str) -> None:
+    """On SIGHUP, before new workers start: install the new model only if it passes every check."""
+    store = ModelStore(state_dir())
+    before = served_version(store)
+    reason = run_check(repo)
+    version = served_version(store) or "none"
+    if reason is None:
+        server.log.info("model reload: serving %s (was %s)", version, before)
+    else:
+        failures_counter().inc()
+        server.log.error("model reload refused, still serving %s: %s", version, reason)
+    try:
+        store.record_reload(reason is None, version, reason or "")
+    except OSError as exc:
+        server.log.error("model reload outcome not recorded: %s", exc.strerror)
+
+
+def cleanup() -> None:
+    """Remove the directories this master made."""
+    for key in ("metrics", "state"):
+        if key in _DIRS:
+            shutil.rmtree(_DIRS.pop(key), ignore_errors=True)

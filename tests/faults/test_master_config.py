@@ -1,0 +1,40 @@
+"""The master's set-up survives gunicorn re-executing its config on SIGHUP; a bad state dir stops it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.service.server import REPO, run_to_exit, server_env
+
+pytestmark = pytest.mark.integration
+
+
+def test_re_executing_the_config_keeps_the_metrics_dir_the_store_and_the_pidfile(tmp_path: Path) -> None:
+    script = (
+        "import os, runpy, sys; first = runpy.run_path('service/gunicorn.conf.py'); "
+        "second = runpy.run_path('service/gunicorn.conf.py'); "
+        "same = first['_METRICS_DIR'] == second['_METRICS_DIR'] == os.environ['PROMETHEUS_MULTIPROC_DIR'] "
+        "and first['pidfile'] == second['pidfile'] "
+        "and first['pidfile'].startswith(os.environ['PREDICT_STATE_DIR']); "
+        "second['on_exit'](None); sys.stdout.write(str(same))"
+    )
+    env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True"
+    assert not list(tmp_path.iterdir()), "on_exit removes the metrics directory and the temporary store"
+
+
+def test_a_state_dir_that_cannot_be_created_stops_the_start_with_one_line(
+    model_path: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_to_exit(model_path, PREDICT_STATE_DIR=str(blocker / "state"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
+    assert len(lines) == 1 and "PREDICT_STATE_DIR" in lines[0], result.stderr
