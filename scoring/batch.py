@@ -61,7 +61,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _threshold(text: str) -> float:
+def threshold_flag(text: str) -> float:
     """A number strictly between 0 and 1 for --threshold."""
     try:
         value = float(text)
@@ -89,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--model", type=Path, default=DEFAULT_MODEL, help=f"ONNX model (default {DEFAULT_MODEL})"
     )
-    parser.add_argument("--threshold", type=_threshold, help="decision threshold (default: the model's)")
+    parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
     parser.add_argument("--id-column", help="column passed through as the id (default: 'User ID' if present)")
     parser.add_argument(
         "--max-invalid", type=_fraction, default=0.01,

@@ -65,6 +65,8 @@ class Scorer:
         cls, data: bytes, path: Path, threshold: float | None = None, expected_version: str | None = None
     ) -> Scorer:
         """Open the model from its bytes, run the golden self-test, check the version; raises ModelError."""
+        if threshold is not None and not c.valid_threshold(threshold):
+            raise ValueError(f"threshold must be a number strictly between 0 and 1, got {threshold}")
         predictor = Predictor.from_path(path, threshold, model_bytes=data)
         if expected_version is not None and predictor.model_version != expected_version:
             raise ModelError(

@@ -26,6 +26,7 @@ from pyspark.sql import types as T
 from runtime.columns import SCORING_INPUTS, find_column, map_header
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
+from scoring.batch import threshold_flag
 from scoring.core import ERROR, MODEL_VERSION, PREDICTION, PROBABILITY, WARNINGS, Scorer
 
 logger = logging.getLogger("scoring.spark")
@@ -110,11 +111,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--output", required=True, help="the output folder (Parquet, or CSV with --format csv)"
     )
     parser.add_argument("--model", default="models/purchase_model.onnx", help="ONNX model file on the driver")
-    parser.add_argument("--threshold", type=float, help="decision threshold (default: the model's)")
+    parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
     parser.add_argument("--id-column", help="the id column (default: 'User ID' or another id spelling)")
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="output format")
     parser.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
     return parser.parse_args(argv)
+
+
+def _session(master: str | None) -> SparkSession:
+    """A session for the job, with the recommended Arrow batch size."""
+    builder = SparkSession.builder.appName("purchase-predictor-scoring")
+    if master:
+        builder = builder.master(master)
+    for key, value in JOB_CONF.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,14 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    try:  # a bad model fails here, before a JVM is started
+        Scorer.from_path(Path(args.model), args.threshold)
+    except ModelError as exc:
+        logger.error("%s", exc)
+        return 3
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    builder = SparkSession.builder.appName("purchase-predictor-scoring")
-    if args.master:
-        builder = builder.master(args.master)
-    for key, value in JOB_CONF.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    existing = SparkSession.getActiveSession()  # in a notebook or test: use it and leave it running
+    spark = existing or _session(args.master)
     try:
         scored = score(
             read_input(spark, args.input), args.model, threshold=args.threshold, id_column=args.id_column
@@ -139,14 +151,15 @@ def main(argv: list[str] | None = None) -> int:
             writer.option("header", True).csv(args.output)
         else:
             writer.parquet(args.output)
-    except (ModelError, ValueError) as exc:
+    except ValueError as exc:
         logger.error("%s", exc)
-        return 3 if isinstance(exc, ModelError) else 4
+        return 4
     except Exception as exc:  # Spark's own errors (missing path, existing output): one line
         logger.error("spark scoring failed: %s", str(exc).strip().splitlines()[0][:300] if str(exc) else exc)
         return 1
     finally:
-        spark.stop()
+        if existing is None:
+            spark.stop()
     logger.info("wrote %s", args.output)
     return 0
 
