@@ -117,10 +117,11 @@ def prepare(age: pa.Array, salary: pa.Array, gender: pa.Array) -> Rows:
 
 
 def _messages(bad: npt.NDArray[np.intp], ages: Number, salaries: Number, gender: pa.Array) -> list[str]:
-    """The API's messages for the invalid rows, with 'not text' and 'not NaN' said plainly."""
+    """The API's messages for the invalid rows; an empty cell is missing, as Spark's CSV reader sees it."""
     age = np.where(ages.nan_literal, np.inf, ages.values)[bad]  # literal NaN reads as "not finite"
     salary = np.where(salaries.nan_literal, np.inf, salaries.values)[bad]
-    raw = gender.take(pa.array(bad)).to_pylist()
+    cells = gender.take(pa.array(bad)).to_pylist()
+    raw = [None if isinstance(g, str) and not g.strip() else g for g in cells]
     messages = [m or "" for m in row_errors(age, salary, np.array([*raw, None], dtype=object)[:-1])]
     for name, number in ((c.AGE, ages), (c.SALARY, salaries)):
         missing, as_text = MESSAGES["missing"].format(name=name), TEXT_MESSAGE.format(name=name)
