@@ -13,7 +13,8 @@ export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
-        setup-runtime setup-dev clean lock
+        setup-runtime setup-dev clean lock \
+        java setup-spark score score-spark bench-batch
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,6 +60,33 @@ docker:  ## Build the runtime-only image (starts a local engine and base image w
 docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it started.
 	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
+# --- batch scoring and Spark (issue 11) -------------------------------------------------------------
+INPUT ?=
+OUTPUT ?=
+SCORE_ARGS ?=
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(VENV)/.spark: requirements/spark.txt | $(VENV)/.dev
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/spark.txt
+	touch $@
+
+java:  ## Install Java for Spark (Debian default-jre-headless) when none is on PATH.
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless; }
+
+setup-spark: $(VENV)/.spark java  ## Add the pyspark layer (requirements/spark.txt) and Java to .venv.
+
+score: $(VENV)/.dev  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); SCORE_ARGS=--threshold 0.5 …
+	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score INPUT=customers.csv OUTPUT=scored.parquet" >&2; exit 2; }
+	$(PY) -m scoring.batch --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
+
+score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
+	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
+	$(PY) -m scoring.spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
+
+bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
+	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.
 	$(VENV)/bin/ruff check .
@@ -67,7 +95,7 @@ lint: $(VENV)/.dev  ## ruff.
 typecheck: $(VENV)/.dev  ## mypy on service/ and export/ (and the rest).
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev lint typecheck  ## Lint, type-check and run the whole test suite.
+test: $(VENV)/.dev setup-spark lint typecheck  ## Lint, type-check and run the whole test suite.
 	$(PY) -m pytest -q
 
 format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
@@ -75,7 +103,7 @@ format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
 	$(VENV)/bin/ruff format .
 
 lock: $(VENV)/.dev  ## Recompile the pinned requirements from requirements/*.in.
-	cd requirements && for f in runtime training dev; do \
+	cd requirements && for f in runtime training dev spark; do \
 	  ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url \
 	  --no-emit-find-links $$f.in -o $$f.txt; done
 

@@ -32,7 +32,6 @@ RESULT_FIELDS = [
     pa.field(ERROR, pa.string()),
     pa.field(MODEL_VERSION, pa.string()),
 ]
-_WORDS = pa.array([c.NO, c.YES], type=pa.string())
 
 
 def output_schema(id_field: pa.Field | None) -> pa.Schema:
@@ -108,7 +107,7 @@ class Scorer:
             yes = valid & (probability >= self.threshold)
         columns = [
             pa.array(probability, type=pa.float64(), mask=invalid),
-            _WORDS.take(pa.array(yes.astype(np.int8), mask=invalid)),
+            pa.array([c.NO, c.YES], type=pa.string()).take(pa.array(yes.astype(np.int8), mask=invalid)),
             pa.array(warnings, type=pa.string()),
             pa.array(rows.errors, type=pa.string()),
             pa.repeat(pa.scalar(self.model_version, pa.string()), n),

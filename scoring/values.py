@@ -18,7 +18,6 @@ from runtime.validation import MESSAGES, number_problems, row_errors
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-GENDER_VALUES = pa.array(list(c.GENDERS), type=pa.string())
 _GENDER_OBJECTS = np.array(list(c.GENDERS), dtype=object)
 TEXT_MESSAGE = "{name}: Must be a number, not text."
 
@@ -97,7 +96,7 @@ def gender_codes(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int32]:
     array = _plain(array)
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return np.full(len(array), -1, dtype=np.int32)
-    codes = pc.index_in(array, value_set=GENDER_VALUES.cast(array.type))
+    codes = pc.index_in(array, value_set=pa.array(list(c.GENDERS), type=array.type))
     return np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
