@@ -31,9 +31,20 @@ def fingerprint(files: list[Path], root: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def _peak_rss_kib() -> int:
+    """VmHWM of this process image (ru_maxrss can carry a forking parent's size across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def peak_memory() -> dict[str, int]:
     """Peak resident memory of this process and peak Arrow allocations, in bytes."""
-    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_kib = _peak_rss_kib()
     return {"peak_rss_bytes": rss_kib * 1024, "arrow_peak_bytes": int(pa.default_memory_pool().max_memory())}
 
 

@@ -52,8 +52,10 @@ def _plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _float_numpy(array: pa.Array) -> FloatArray:
-    """A float64 Arrow array as a writable NumPy array with NaN for nulls."""
-    return np.asarray(pc.fill_null(array, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    """A float64 Arrow array as a NumPy array with NaN for nulls."""
+    if array.null_count:
+        array = pc.fill_null(array, pa.scalar(np.nan, pa.float64()))
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _parse_text(texts: pa.Array) -> tuple[FloatArray, BoolArray]:
@@ -97,7 +99,9 @@ def gender_codes(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int32]:
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return np.full(len(array), -1, dtype=np.int32)
     codes = pc.index_in(array, value_set=pa.array(list(c.GENDERS), type=array.type))
-    return np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
+    if codes.null_count:
+        codes = pc.fill_null(codes, pa.scalar(-1, codes.type))
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
 def prepare(age: pa.Array, salary: pa.Array, gender: pa.Array) -> Rows:
