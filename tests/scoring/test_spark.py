@@ -44,6 +44,7 @@ def spark() -> Iterator[Any]:
     _require_spark()
     from pyspark.sql import SparkSession
 
+    saved = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "SPARK_LOCAL_IP", "PYTHONPATH")}
     os.environ.update({"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"})
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     with warnings.catch_warnings():
@@ -65,6 +66,11 @@ def spark() -> Iterator[Any]:
         yield session
     finally:
         session.stop()
+        for key, value in saved.items():  # leave the environment as the rest of the suite expects it
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
