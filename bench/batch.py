@@ -328,7 +328,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, log the markdown, write bench/results/batch-latest.{json,md}."""
+    """Run, log the markdown, write bench/results/batch-latest.{json,md} (batch-quick.* with --quick)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -338,8 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.quick)
     markdown = render_markdown(results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "batch-latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "batch-latest.md").write_text(markdown)
+    stem = "batch-quick" if args.quick else "batch-latest"  # a smoke run never replaces the full figures
+    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown)
     logger.info("%s", markdown)
     return 0
 
