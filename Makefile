@@ -13,7 +13,8 @@ export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
-        setup-runtime setup-dev clean lock setup-monitoring drift
+        setup-runtime setup-dev clean lock setup-monitoring drift \
+        java setup-spark score score-spark bench-batch
 .PHONY: setup-triton deploy-model rollback model-history soak
 
 help:  ## List the targets.
@@ -112,6 +113,32 @@ model-history: $(VENV)/.runtime  ## The last deployed models with versions, newe
 
 soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 errors, worker RSS growth <= 5 %.
 	$(PY) -m bench.soak --duration '$(DURATION)' --warmup '$(WARMUP)' --rate '$(RATE)' --workers '$(SOAK_WORKERS)'
+# --- batch scoring and Spark (issue 11) -------------------------------------------------------------
+INPUT ?=
+OUTPUT ?=
+SCORE_ARGS ?=
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(VENV)/.spark: requirements/spark.txt | $(VENV)/.dev
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/spark.txt
+	touch $@
+
+java:  ## Install Java for Spark (Debian default-jre-headless) when none is on PATH.
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless; }
+
+setup-spark: $(VENV)/.spark java  ## Add the pyspark layer (requirements/spark.txt) and Java to .venv.
+
+score: $(VENV)/.dev  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); SCORE_ARGS=--threshold 0.5 …
+	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score INPUT=customers.csv OUTPUT=scored.parquet" >&2; exit 2; }
+	$(PY) -m scoring.batch --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
+
+score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
+	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
+	$(PY) -m scoring.spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
+
+bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
+	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.
@@ -121,7 +148,7 @@ lint: $(VENV)/.dev  ## ruff.
 typecheck: $(VENV)/.dev  ## mypy on every package and the tests.
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev lint typecheck  ## Lint, type-check and run the whole test suite (Docker tests: make docker-smoke).
+test: $(VENV)/.dev setup-spark lint typecheck  ## Lint, type-check and run the whole test suite (Docker tests: make docker-smoke).
 	$(PY) -m pytest -q -m 'not docker'
 
 format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
@@ -129,7 +156,7 @@ format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
 	$(VENV)/bin/ruff format .
 
 lock: $(VENV)/.dev  ## Recompile the pinned requirements from requirements/*.in.
-	cd requirements && for f in runtime training dev; do \
+	cd requirements && for f in runtime training dev spark; do \
 	  ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url \
 	  --no-emit-find-links $$f.in -o $$f.txt; done
 

@@ -18,6 +18,9 @@ FORBIDDEN = {
     "training": {"export", "service"},
     "monitoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
                    "xgboost", "pyarrow"},
+    # scoring/ (issue 11): batch CLI and Spark; Arrow, never pandas or the service
+    "scoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
+                "xgboost"},
 }  # fmt: skip
 ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader (issue 12)
 HEAVY = ("flask", "sklearn", "pandas", "xgboost")
@@ -62,6 +65,23 @@ def runtime_modules() -> list[str]:
 
 @pytest.mark.parametrize("module", runtime_modules())
 def test_importing_a_runtime_module_loads_no_heavy_library(module: str) -> None:
+    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+# --- scoring/ (issue 11) ---------------------------------------------------------------------------
+def scoring_modules() -> list[str]:
+    """Every scoring module but the Spark one (pyspark itself loads pandas)."""
+    return sorted(
+        f"scoring.{p.stem}" for p in (REPO / "scoring").glob("*.py") if p.stem not in {"__init__", "spark"}
+    )
+
+
+@pytest.mark.parametrize("module", scoring_modules())
+def test_importing_a_scoring_module_loads_no_heavy_library(module: str) -> None:
     code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True

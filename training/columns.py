@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from runtime import contract
+from runtime.columns import HEADER_ALIASES, header_key, map_header  # shared with scoring/
 
-#: Contract column -> accepted header spellings, compared after lower-casing and removing
-#: spaces, underscores, hyphens and dots.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "user_id": ("userid", "id", "customerid"),
-    "gender": ("gender", "sex"),
-    "age": ("age",),
-    "salary": ("estimatedsalary", "salary"),
-    "purchased": ("purchased", "purchase", "bought", "label"),
-}
 REQUIRED = ("age", "salary", "gender", "purchased")
 SOURCE_NAMES = {"age": "Age", "salary": "EstimatedSalary", "gender": "Gender", "purchased": "Purchased"}
 
@@ -28,22 +18,10 @@ LABELS = {
     "not purchased": 0, "purchased": 1,
 }  # fmt: skip
 GENDERS = {g.lower(): g for g in contract.GENDERS}
-
-
-def header_key(name: str) -> str:
-    """Return the comparison key of a header cell: lower case without separators."""
-    return re.sub(r"[\s_\-.]+", "", name.strip().lstrip("\ufeff").lower())
-
-
-def map_header(header: list[str]) -> dict[str, int]:
-    """Map each recognised contract column to its position in ``header`` (unknown columns ignored)."""
-    lookup = {alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
-    positions: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        column = lookup.get(header_key(cell))
-        if column is not None and column not in positions:
-            positions[column] = index
-    return positions
+__all__ = [
+    "GENDERS", "HEADER_ALIASES", "LABELS", "REQUIRED", "SOURCE_NAMES",
+    "header_key", "map_header", "parse_genders", "parse_labels", "parse_numbers",
+]  # fmt: skip
 
 
 def _squash(values: pd.Series) -> pd.Series:

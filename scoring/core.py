@@ -1,0 +1,119 @@
+"""The engine-neutral scorer: an Arrow batch of customers in, an Arrow batch of answers out.
+
+The CLI, the Spark job and any other engine call `Scorer.score`; the probabilities come from
+`runtime.predictor.Predictor`, which pads every onnxruntime call to an even length, so a row gets the
+same bits whatever batch or engine it is scored in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from runtime import contract as c
+from runtime.errors import ModelError
+from runtime.model import read_model_bytes
+from runtime.predictor import Predictor
+from scoring.values import prepare
+
+PROBABILITY, PREDICTION, WARNINGS, ERROR, MODEL_VERSION = (
+    "probability", "prediction", "warnings", "error", "model_version",
+)  # fmt: skip
+ROW_NUMBER = "row_number"  # the id added when the input has none (0-based input order)
+WARNING_SEPARATOR = "; "
+RESULT_FIELDS = [
+    pa.field(PROBABILITY, pa.float64()),
+    pa.field(PREDICTION, pa.string()),
+    pa.field(WARNINGS, pa.string()),
+    pa.field(ERROR, pa.string()),
+    pa.field(MODEL_VERSION, pa.string()),
+]
+
+
+def output_schema(id_field: pa.Field | None) -> pa.Schema:
+    """The output columns: the id (when there is one), then the answers."""
+    return pa.schema(([id_field] if id_field is not None else []) + RESULT_FIELDS)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one scored batch contained."""
+
+    rows: int
+    scored: int
+    invalid: int
+    yes: int
+    warned: int
+
+
+class Scorer:
+    """A self-tested predictor plus the output shape; one per process or Spark task."""
+
+    def __init__(self, predictor: Predictor, model_sha256: str) -> None:
+        self.predictor = predictor
+        self.model_sha256 = model_sha256
+        self.model_version = predictor.model_version
+        self.threshold = predictor.threshold
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, path: Path, threshold: float | None = None, expected_version: str | None = None
+    ) -> Scorer:
+        """Open the model from its bytes, run the golden self-test, check the version; raises ModelError."""
+        if threshold is not None and not c.valid_threshold(threshold):
+            raise ValueError(f"threshold must be a number strictly between 0 and 1, got {threshold}")
+        predictor = Predictor.from_path(path, threshold, model_bytes=data)
+        if expected_version is not None and predictor.model_version != expected_version:
+            raise ModelError(
+                f"model {path} is version {predictor.model_version}, expected {expected_version}"
+            )
+        return cls(predictor, hashlib.sha256(data).hexdigest())
+
+    @classmethod
+    def from_path(cls, path: Path, threshold: float | None = None) -> Scorer:
+        """Open a model file and self-test it; raises ModelError with a one-line reason."""
+        return cls.from_bytes(read_model_bytes(path), path, threshold)
+
+    def score(
+        self,
+        age: pa.Array,
+        salary: pa.Array,
+        gender: pa.Array,
+        ids: pa.Array | None,
+        id_field: pa.Field | None,
+    ) -> tuple[pa.RecordBatch, Tally]:
+        """Score one batch; invalid rows stay, with a null probability and their error."""
+        rows = prepare(age, salary, gender)
+        valid = rows.valid
+        n = len(valid)
+        probability = np.full(n, np.nan)
+        outside = np.zeros(n, dtype=bool)
+        warnings: list[str | None] = [None] * n
+        if valid.any():
+            where = np.flatnonzero(valid)
+            a, s = rows.age[where], rows.salary[where]
+            probability[where] = self.predictor.probabilities(a, s, rows.gender[where])
+            outside[where] = self.predictor.outside(a, s)
+            for i in np.flatnonzero(outside).tolist():
+                warnings[i] = WARNING_SEPARATOR.join(
+                    self.predictor.warnings_for(float(rows.age[i]), float(rows.salary[i]))
+                )
+        invalid = ~valid
+        with np.errstate(invalid="ignore"):
+            yes = valid & (probability >= self.threshold)
+        columns = [
+            pa.array(probability, type=pa.float64(), mask=invalid),
+            pa.array([c.NO, c.YES], type=pa.string()).take(pa.array(yes.astype(np.int8), mask=invalid)),
+            pa.array(warnings, type=pa.string()),
+            pa.array(rows.errors, type=pa.string()),
+            pa.repeat(pa.scalar(self.model_version, pa.string()), n),
+        ]
+        if id_field is not None and ids is not None:
+            columns.insert(0, ids)
+        batch = pa.RecordBatch.from_arrays(columns, schema=output_schema(id_field))
+        scored = int(valid.sum())
+        return batch, Tally(n, scored, n - scored, int(yes.sum()), int(outside.sum()))

@@ -1,0 +1,168 @@
+"""Spark scoring: `score(df, model_path)` for a user's own job or notebook, and `python -m scoring.spark`.
+
+Design (../shared/research/batch-and-spark.md §7.4): the driver reads the model's bytes and self-tests
+them once; `mapInArrow` ships the bytes in the closure (PySpark broadcasts a large closure by itself),
+each task opens ONE onnxruntime session with one intra-op thread (`runtime.session`), checks the bytes'
+sha256 and model version, and runs the same `scoring.core.Scorer` as the CLI, so the bits match. Nothing
+touches `sparkContext`, so it also runs on Spark Connect (Databricks shared and serverless clusters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from runtime.columns import SCORING_INPUTS, find_column, map_header
+from runtime.errors import ModelError
+from runtime.model import read_model_bytes
+from scoring.batch import threshold_flag
+from scoring.core import ERROR, MODEL_VERSION, PREDICTION, PROBABILITY, WARNINGS, Scorer
+
+logger = logging.getLogger("scoring.spark")
+
+REPO = Path(__file__).resolve().parents[1]
+RESULT_FIELDS = [
+    T.StructField(PROBABILITY, T.DoubleType()),
+    T.StructField(PREDICTION, T.StringType()),
+    T.StructField(WARNINGS, T.StringType()),
+    T.StructField(ERROR, T.StringType()),
+    T.StructField(MODEL_VERSION, T.StringType()),
+]
+PANDAS_WARNING = "PySpark does not yet fully support pandas >= 3.0.0"  # harmless here: Arrow only, no pandas
+JOB_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "65536", "spark.task.cpus": "1"}
+
+
+def _col(name: str) -> Column:
+    """A column by its exact name, even with spaces or dots."""
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def input_columns(columns: list[str], id_column: str | None) -> list[str]:
+    """The DataFrame's id, age, salary and gender columns, found as the CLI does; ValueError if not."""
+    positions = map_header(columns)
+    missing = [role for role in SCORING_INPUTS if role not in positions]
+    if missing:
+        raise ValueError(
+            f"the DataFrame has no column for {', '.join(missing)}; its columns: {', '.join(columns)}"
+        )
+    index = find_column(columns, id_column) if id_column is not None else positions.get("user_id")
+    if index is None:
+        wanted = repr(id_column) if id_column else "(e.g. 'User ID')"
+        raise ValueError(f"Spark scoring needs an id column {wanted} to join results back; none found")
+    return [columns[index]] + [columns[positions[role]] for role in SCORING_INPUTS]
+
+
+def task_scorer(data: bytes, sha256: str, version: str, threshold: float) -> Scorer:
+    """On an executor: check the shipped bytes, open one session (one thread) and self-test it."""
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(f"the model bytes shipped to this task do not match sha256 {sha256}")
+    return Scorer.from_bytes(data, Path(f"<model {version}>"), threshold, expected_version=version)
+
+
+def score(
+    df: DataFrame, model_path: str | Path, *, threshold: float | None = None, id_column: str | None = None
+) -> DataFrame:
+    """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version."""
+    path = Path(model_path)
+    data = read_model_bytes(path)
+    driver = Scorer.from_bytes(data, path, threshold)  # fails fast, on the driver, for a bad model
+    sha256, version, chosen = driver.model_sha256, driver.model_version, driver.threshold
+    names = input_columns(df.columns, id_column)
+    selected = df.select(*[_col(name) for name in names])
+    id_spark = selected.schema.fields[0]
+    schema = T.StructType([id_spark, *RESULT_FIELDS])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """One task: one session for all its batches."""
+        scorer = task_scorer(data, sha256, version, chosen)
+        for batch in batches:
+            ids = batch.column(0)
+            out, _ = scorer.score(
+                batch.column(1), batch.column(2), batch.column(3), ids, pa.field(id_spark.name, ids.type)
+            )
+            yield out
+
+    return selected.mapInArrow(run, schema)
+
+
+def read_input(spark: SparkSession, path: str) -> DataFrame:
+    """Parquet as typed by the file; CSV with every column as text (never inferred: the scorer parses)."""
+    if path.lower().rstrip("/").endswith(".csv"):
+        return spark.read.option("header", True).option("inferSchema", False).csv(path)
+    return spark.read.parquet(path)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The job's command line."""
+    parser = argparse.ArgumentParser(prog="python -m scoring.spark", description=__doc__.splitlines()[0])
+    parser.add_argument("--input", required=True, help="a CSV or Parquet file or folder (any Spark path)")
+    parser.add_argument(
+        "--output", required=True, help="the output folder (Parquet, or CSV with --format csv)"
+    )
+    parser.add_argument("--model", default="models/purchase_model.onnx", help="ONNX model file on the driver")
+    parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
+    parser.add_argument("--id-column", help="the id column (default: 'User ID' or another id spelling)")
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="output format")
+    parser.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
+    return parser.parse_args(argv)
+
+
+def _session(master: str | None) -> SparkSession:
+    """A session for the job, with the recommended Arrow batch size."""
+    builder = SparkSession.builder.appName("purchase-predictor-scoring")
+    if master:
+        builder = builder.master(master)
+    for key, value in JOB_CONF.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job; one line and a non-zero exit on a bad model, input or output."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    try:  # a bad model fails here, before a JVM is started
+        Scorer.from_path(Path(args.model), args.threshold)
+    except ModelError as exc:
+        logger.error("%s", exc)
+        return 3
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    existing = SparkSession.getActiveSession()  # in a notebook or test: use it and leave it running
+    spark = existing or _session(args.master)
+    try:
+        scored = score(
+            read_input(spark, args.input), args.model, threshold=args.threshold, id_column=args.id_column
+        )
+        writer = scored.write.mode("errorifexists")
+        if args.format == "csv":
+            writer.option("header", True).csv(args.output)
+        else:
+            writer.parquet(args.output)
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 4
+    except Exception as exc:  # Spark's own errors (missing path, existing output): one line
+        logger.error("spark scoring failed: %s", str(exc).strip().splitlines()[0][:300] if str(exc) else exc)
+        return 1
+    finally:
+        if existing is None:
+            spark.stop()
+    logger.info("wrote %s", args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
