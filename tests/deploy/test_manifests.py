@@ -24,7 +24,7 @@ KUBERNETES = REPO / "deploy" / "kubernetes"
 KSERVE = REPO / "deploy" / "kserve"
 LATEST = ".".join(kubernetes_validate.latest_version().split(".")[:2])
 VERSIONS = ("1.29", "1.33", LATEST)  # an old supported release to the newest schemas shipped
-GUNICORN_CONF = (REPO / "service" / "gunicorn.conf.py").read_text()
+RELOAD_SOURCE = (REPO / "service" / "reload.py").read_text()
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def test_deployment_is_non_root_read_only_with_a_writable_tmp() -> None:
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"]
-    assert "mkdtemp" in GUNICORN_CONF  # gunicorn.conf.py writes its metrics directory under TMPDIR
+    assert "mkdtemp" in RELOAD_SOURCE  # the master writes its metrics directory and model store under TMPDIR
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     tmpdir = env(container)["TMPDIR"]["value"]
