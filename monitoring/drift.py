@@ -20,18 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.evaluate import evaluate
-from monitoring.profile import ProfileError, parse_profile
+from monitoring.offline import OfflineWindow
+from monitoring.profile import ProfileError
 from monitoring.report import clean, render
-from monitoring.window import REJECT_FIELDS, REJECTED, Key, WindowData, add_rows
 from runtime import contract as c
+from runtime.columns import HEADER_ALIASES, map_header
 from runtime.errors import ModelError
 from runtime.predictor import Predictor
 from runtime.validation import gender_problems, number_problems
 
 logger = logging.getLogger(__name__)
-
-ALIASES = {c.AGE: ("age", "Age"), c.SALARY: ("salary", "EstimatedSalary"), c.GENDER: ("gender", "Gender")}
 
 
 class InputFileError(ValueError):
@@ -55,12 +53,14 @@ def read_columns(path: Path) -> dict[str, list[Any]]:
             reader = csv.DictReader(handle)
             rows = list(reader)
             raw = {name: [r.get(name) for r in rows] for name in reader.fieldnames or []}
-    columns = {}
-    for name, options in ALIASES.items():
-        found = next((o for o in options if o in raw), None)
-        if found is None:
-            raise InputFileError(f"{path} has no {name!r} column (expected one of {', '.join(options)})")
-        columns[name] = raw[found]
+    names = list(raw)
+    positions = map_header(names)  # the same header rules as training and batch scoring
+    columns: dict[str, list[Any]] = {}
+    for name in c.INPUT_NAMES:
+        if name not in positions:
+            spellings = ", ".join(HEADER_ALIASES[name])
+            raise InputFileError(f"{path} has no {name!r} column (headers like: {spellings})")
+        columns[name] = raw[names[positions[name]]]
     return columns
 
 
@@ -76,7 +76,7 @@ def _floats(values: list[Any]) -> np.ndarray:
 def check_file(model_path: Path, current: Path) -> dict[str, Any]:
     """The drift document for one file against the model's reference profile."""
     predictor = Predictor.from_path(model_path)
-    profile = parse_profile(predictor.metadata.extra.get(c.META_REFERENCE_PROFILE))
+    window = OfflineWindow(predictor)
     cols = read_columns(current)
     age, salary = _floats(cols[c.AGE]), _floats(cols[c.SALARY])
     gender = np.array([str(g) if g is not None else "" for g in cols[c.GENDER]], dtype=object)
@@ -85,36 +85,12 @@ def check_file(model_path: Path, current: Path) -> dict[str, Any]:
         c.SALARY: number_problems(c.SALARY, salary),
         c.GENDER: gender_problems(gender),
     }
+    window.add_rejected(bad)
     valid = ~(bad[c.AGE] | bad[c.SALARY] | bad[c.GENDER])
-    counts: dict[Key, int] = {}
-    sums: dict[str, float] = {}
-    for index, name in enumerate(REJECT_FIELDS[:3]):
-        if int(bad[name].sum()):
-            counts[(REJECTED, index)] = int(bad[name].sum())
     if valid.any():
         columns = (age[valid], salary[valid], gender[valid])
-        probabilities = predictor.probabilities(*columns)
-        add_rows(
-            counts,
-            sums,
-            profile,
-            columns,
-            probabilities,
-            predictor.threshold,
-            predictor.metadata.training_ranges,
-        )
-    window = WindowData(0, 0, predictor.model_version)
-    for (series, index), n in counts.items():
-        window.counts.setdefault(series, {})[index] = n
-    window.sums.update(sums)
-    entry = evaluate(profile, window)
-    entry["label"] = current.name
-    return {
-        "source": current.name,
-        "store": "file",
-        "model_version": predictor.model_version,
-        "windows": [entry],
-    }
+        window.add_scored(*columns, predictor.probabilities(*columns))
+    return window.document(current.name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,9 +19,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from monitoring.profile import ProfileError
 from runtime import contract as c
 from runtime.errors import ModelError
 from scoring.core import Scorer, output_schema
+from scoring.drift import BatchDrift
 from scoring.inputs import InputError, Source, batches, id_field, input_files, open_source
 from scoring.manifest import Counts, fingerprint, manifest_path, peak_memory, versions
 from scoring.outputs import AtomicWriter, output_format, write_json_atomically
@@ -97,6 +99,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--format", choices=("parquet", "csv"), help="output format (default: by extension)")
     parser.add_argument("--batch-rows", type=_positive, default=DEFAULT_BATCH_ROWS, help="rows per batch")
+    parser.add_argument(
+        "--drift", action="store_true",
+        help="also compare the input with the model's reference profile: OUTPUT.drift.json and .drift.html",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         args.format = output_format(args.output, args.format)
@@ -139,7 +145,13 @@ def _ids(batch: pa.RecordBatch, source: Source, field: pa.Field | None, offset: 
     return ids
 
 
-def score_files(args: argparse.Namespace, scorer: Scorer, sources: list[Source], counts: Counts) -> None:
+def score_files(
+    args: argparse.Namespace,
+    scorer: Scorer,
+    sources: list[Source],
+    counts: Counts,
+    drift: BatchDrift | None = None,
+) -> None:
     """Stream every batch of every file through the scorer into the atomic writer."""
     first = sources[0]
     field = id_field(first) if first.id_name else pa.field("row_number", pa.int64())
@@ -152,7 +164,7 @@ def score_files(args: argparse.Namespace, scorer: Scorer, sources: list[Source],
                 start = 1 if source.id_name else 0
                 ids = _ids(batch, source, field, counts.rows_read)
                 age, salary, gender = batch.columns[start : start + 3]
-                out, tally = scorer.score(age, salary, gender, ids, field)
+                out, tally = scorer.score(age, salary, gender, ids, field, drift.observe if drift else None)
                 writer.write(out)
                 counts.add(tally.rows, tally.scored, tally.invalid, tally.yes, tally.warned)
                 progress.advance(tally.rows)
@@ -177,11 +189,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     except ModelError as exc:
         raise Stop(EXIT_MODEL, str(exc)) from None
     try:
+        drift = BatchDrift(scorer.predictor) if args.drift else None
+    except ProfileError as exc:
+        raise Stop(EXIT_MODEL, f"--drift: {exc}") from None
+    try:
         sources = _sources(args)
         files = [s.path for s in sources]
         root = args.input if args.input.is_dir() else args.input.parent
         counts = Counts()
-        score_files(args, scorer, sources, counts)
+        score_files(args, scorer, sources, counts, drift)
         input_fingerprint = fingerprint(files, root)
     except InputError as exc:
         raise Stop(EXIT_INPUT, str(exc)) from None
@@ -203,6 +219,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **peak_memory(),
         "versions": versions(),
     }
+    if drift is not None:
+        json_path, html_path = drift.write(args.output)
+        manifest["drift"] = {"json": str(json_path), "html": str(html_path)}
     write_json_atomically(manifest_path(args.output), manifest)
     return manifest
 

@@ -8,17 +8,19 @@ same bits whatever batch or engine it is scored in.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from runtime import contract as c
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
-from scoring.values import prepare
+from scoring.values import Rows, prepare
 
 PROBABILITY, PREDICTION, WARNINGS, ERROR, MODEL_VERSION = (
     "probability", "prediction", "warnings", "error", "model_version",
@@ -85,8 +87,12 @@ class Scorer:
         gender: pa.Array,
         ids: pa.Array | None,
         id_field: pa.Field | None,
+        observe: Callable[[Rows, npt.NDArray[np.float64]], None] | None = None,
     ) -> tuple[pa.RecordBatch, Tally]:
-        """Score one batch; invalid rows stay, with a null probability and their error."""
+        """Score one batch; invalid rows stay, with a null probability and their error.
+
+        `observe`, when given, sees the parsed rows and their probabilities (NaN where invalid).
+        """
         rows = prepare(age, salary, gender)
         valid = rows.valid
         n = len(valid)
@@ -102,6 +108,8 @@ class Scorer:
                 warnings[i] = WARNING_SEPARATOR.join(
                     self.predictor.warnings_for(float(rows.age[i]), float(rows.salary[i]))
                 )
+        if observe is not None:
+            observe(rows, probability)
         invalid = ~valid
         with np.errstate(invalid="ignore"):
             yes = valid & (probability >= self.threshold)

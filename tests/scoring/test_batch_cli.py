@@ -122,3 +122,23 @@ def test_id_column_flag_and_row_numbers_without_an_id(tmp_path: Path) -> None:
     assert score(path, tmp_path / "a.parquet").column("row_number").to_pylist() == [0, 1]
     keyed = score(path, tmp_path / "b.parquet", "--id-column", "customer_key")
     assert keyed.column("Customer Key").to_pylist() == ["a1", "a2"]
+
+
+def test_drift_flag_writes_the_offline_drift_documents(tmp_path: Path, mixed_csv: Path) -> None:
+    from monitoring.drift import check_file
+
+    output = tmp_path / "out.parquet"
+    table = score(mixed_csv, output, "--drift", "--max-invalid", "1")
+    doc = json.loads((tmp_path / "out.parquet.drift.json").read_text())
+    html = (tmp_path / "out.parquet.drift.html").read_text()
+    manifest = json.loads((tmp_path / "out.parquet.manifest.json").read_text())
+    assert manifest["drift"]["json"].endswith("out.parquet.drift.json") and "<svg" in html
+    (window,) = doc["windows"]
+    assert window["rows"] == table.column("error").null_count
+    rejected = window["data_quality"]["rejected"]
+    errors = [e for e in table.column("error").to_pylist() if e]
+    for field in ("age", "salary", "gender"):
+        assert rejected[field] == sum(f"{field}: " in e for e in errors)
+    offline = check_file(MODEL, mixed_csv)["windows"][0]  # the same rows through monitoring.drift
+    assert window["rows"] == offline["rows"]
+    assert window["features"]["age"]["p_value"] == offline["features"]["age"]["p_value"]
