@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import servers, variants
-from bench.device_app import DEVICES, OFF_ENV
+from bench.device_switches import DEVICES, OFF_ENV
 from bench.http_bench import HttpPlan
 from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, resolve_models
 
