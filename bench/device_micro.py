@@ -1,9 +1,9 @@
 """`python -m bench.device_micro`: CPU per call of each in-code performance device vs its plain path.
 
 In one process, best of several repeats (robust to a busy machine: the minimum is the least disturbed
-run): the fast path vs the marshmallow schema, the hand-rendered answer vs json.dumps, onnxruntime's
-binding vs the public `run`, and prometheus_client's bulk updates vs one public `inc`/`observe` per
-observation (in multiprocess mode, as under gunicorn). The flusher, gc.freeze and the GIL switch interval
+run): the fast path vs the marshmallow schema, and prometheus_client's bulk updates vs one public
+`inc`/`observe` per observation (in multiprocess mode, as under gunicorn); and the pause of a full
+collection with and without gc.freeze. The flusher, gc.freeze and the GIL switch interval
 act on threads and processes under load: bench.devices measures them over HTTP.
 """
 
@@ -25,7 +25,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 BODY = {"age": 45, "salary": 90000, "gender": "Male"}
-TAIL = ', "threshold": 0.6, "model_version": "forest-abc"}'
 BATCH = 10_000  # customers in one /predict/batch request (the maximum)
 FLUSHED = 200  # requests a worker serves between two flushes at ~1,000 requests/s (every 0.2 s)
 
@@ -41,18 +40,12 @@ def per_call_us(call: Callable[[], Any], number: int, repeats: int = 7) -> float
     return round(best * 1e6, 2)
 
 
-def measure(model: Path, number: int = 20_000) -> dict[str, dict[str, float]]:
+def measure(number: int = 20_000) -> dict[str, dict[str, float]]:
     """Per device: µs per request (or per 10,000-row batch) with the device and with its plain path."""
-    from bench.device_switches import plain_answer
-    from runtime.predictor import Prediction, Predictor
     from service import fastpath, metrics
-    from service.routes import answer_one
     from service.schemas import BatchRequestSchema, CustomerSchema
 
-    schema, result = CustomerSchema(), Prediction(0.61234567, True, [])
-    predictor = Predictor.from_path(model)
-    public = Predictor.from_path(model)
-    public._run = public.model.session.run
+    schema = CustomerSchema()
     bulk = metrics.Metrics()
     metrics.bulk_supported = lambda counter, histogram: False
     plain = metrics.Metrics()
@@ -71,13 +64,6 @@ def measure(model: Path, number: int = 20_000) -> dict[str, dict[str, float]]:
     # name -> (with the device, without it, calls per repeat, requests per call)
     pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any], int, int]] = {
         "fastpath": (lambda: fastpath.customer(BODY), lambda: schema.load(BODY), number, 1),
-        "answer_one": (lambda: answer_one(result, TAIL), lambda: plain_answer(result, TAIL), number, 1),
-        "ort_binding": (
-            lambda: predictor.predict_one(45.0, 90000.0, "Male"),
-            lambda: public.predict_one(45.0, 90000.0, "Male"),
-            number // 4,
-            1,
-        ),
         "prometheus_bulk": (per_request(bulk), per_request(plain), number // (4 * FLUSHED), FLUSHED),
     }
     batch = {"customers": [dict(BODY, age=18 + i % 60) for i in range(BATCH)]}
@@ -127,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     model = Path(argv[0] if argv else sys.argv[1] if len(sys.argv) > 1 else "models/purchase_model.onnx")
     with tempfile.TemporaryDirectory(prefix="bench-micro-") as directory:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # before prometheus_client is imported
-        figures = measure(model)
+        figures = measure()
         figures["gc_freeze"] = full_collection_pause(model)
     sys.stdout.write(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -26,9 +26,7 @@ DEVICE_CONF = ROOT / "bench" / "gunicorn_devices.py"
 REFERENCE, CONTROL = "all_on", "all_on_again"
 NOTES = {
     "fastpath": "marshmallow schema validates every body",
-    "answer_one": "json.dumps renders every answer",
     "prometheus_bulk": "public inc()/observe() per observation",
-    "ort_binding": "public InferenceSession.run",
     "flusher": "access line and metrics written in the request thread",
     "gc_freeze": "no gc.freeze() after start-up",
     "gil_switch": "default 5 ms GIL switch interval",

@@ -97,12 +97,11 @@ def validate(schema: Schema, body: Any, environ: dict[str, Any], log_inputs: boo
     return data
 
 
-def answer_one(result: Prediction, tail: str) -> str:
-    """The /predict body, as json.dumps would render it; `tail` holds the constant threshold and version."""
-    warnings = json.dumps(result.warnings) if result.warnings else "[]"
+def answer_one(result: Prediction, constant: dict[str, Any]) -> str:
+    """The /predict body; `constant` holds the threshold and the model version."""
     decision = "Yes" if result.buy else "No"
-    probability = round(result.probability, 4)
-    return f'{{"probability": {probability!r}, "prediction": "{decision}", "warnings": {warnings}{tail}'
+    return json.dumps({"probability": round(result.probability, 4), "prediction": decision,
+                       "warnings": result.warnings, **constant})  # fmt: skip
 
 
 def register(app: Flask, state: ServiceState) -> None:
@@ -110,10 +109,9 @@ def register(app: Flask, state: ServiceState) -> None:
     customer, batch = CustomerSchema(), BatchRequestSchema()
     limit, log_inputs, metrics = state.settings.max_body_bytes, state.settings.log_inputs, state.metrics
     predictor = state.predictor
-    tail = ""
-    if predictor is not None:  # the constant end of every /predict answer, rendered once
+    constant: dict[str, Any] = {}
+    if predictor is not None:  # the same in every /predict answer
         constant = {"threshold": predictor.threshold, "model_version": predictor.model_version}
-        tail = ", " + json.dumps(constant)[1:]
 
     @app.post("/predict")
     @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
@@ -136,7 +134,7 @@ def register(app: Flask, state: ServiceState) -> None:
         result = predictor.predict_one(*row)
         timings["infer"] = perf_counter() - start
         metrics.observe_prediction(result.probability, result.buy)
-        return Response(answer_one(result, tail), content_type=JSON_MIMETYPE)
+        return Response(answer_one(result, constant), content_type=JSON_MIMETYPE)
 
     @app.post("/predict/batch")
     @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",

@@ -1,4 +1,4 @@
-"""bench.devices and bench.layouts: device switches, the unchanged answers, noise, verdicts and tables."""
+"""bench.devices and bench.layouts: device switches, noise, verdicts and tables."""
 
 from __future__ import annotations
 
@@ -9,25 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import prometheus_client  # noqa: F401  # imported first: it picks its value class once, from the environment
 import pytest
 
 from bench import devices, layouts, variants
-from bench.device_switches import DEVICES, plain_answer, switch_off
-from runtime.predictor import Prediction
-from service.routes import answer_one
-
-TAIL = ', "threshold": 0.6, "model_version": "forest-abc"}'
-
-
-@pytest.mark.parametrize(
-    "prediction",
-    [
-        Prediction(0.61234567, True, []),
-        Prediction(1e-05, False, ["age 150 is outside the training range 18–60"]),
-    ],
-)
-def test_the_plain_answer_is_byte_for_byte_the_hand_rendered_one(prediction: Prediction) -> None:
-    assert plain_answer(prediction, TAIL) == answer_one(prediction, TAIL)
+from bench.device_switches import DEVICES, switch_off
 
 
 def test_an_unknown_device_is_refused_and_none_changes_nothing() -> None:
@@ -94,7 +80,9 @@ def test_layout_specs_set_workers_threads_and_the_worker_class(tmp_path: Path) -
 def test_the_device_config_leaves_out_only_the_named_hook(
     monkeypatch: pytest.MonkeyPatch, off: str, frozen: bool, interval: float | None
 ) -> None:
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)  # the service config sets it: undone after
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # the service config sets it: restored afterwards
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    assert "prometheus_client" in sys.modules  # already set up without it (see the import above)
     spec = importlib.util.spec_from_file_location("bench_gunicorn_devices", devices.DEVICE_CONF)
     assert spec is not None and spec.loader is not None
     config = importlib.util.module_from_spec(spec)
