@@ -53,6 +53,15 @@ parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current
 bench: $(VENV)/.dev  ## Side-by-side benchmarks; QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
 
+# --- issue 10: performance devices and worker layouts, each side by side with the floors ---------------
+.PHONY: bench-devices bench-layouts
+bench-devices: $(VENV)/.dev  ## Each performance device off alone vs all on (+ in-process figures); QUICK=1.
+	$(PY) -m bench.device_micro
+	$(PY) -m bench.devices $(if $(QUICK),--quick,)
+
+bench-layouts: $(VENV)/.dev  ## gunicorn worker/thread layouts vs both floors; QUICK=1 for a smoke run.
+	$(PY) -m bench.layouts $(if $(QUICK),--quick,)
+
 docker:  ## Build the runtime-only image (starts a local engine and base image when none is available).
 	bash docker/build.sh
 

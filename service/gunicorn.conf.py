@@ -1,6 +1,6 @@
 """Gunicorn configuration for `make serve`: workers, timeouts, graceful shutdown, limits, metrics, checks.
 
-Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (4 per worker),
+Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per worker),
 PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
 is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
 and one inter-op thread per worker (runtime.session.session_options), so workers x 1 threads fill the cores.
@@ -44,7 +44,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS_DIR
 bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
 worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
-threads = _int_env("PREDICT_THREADS", 4)
+threads = _int_env("PREDICT_THREADS", 2)  # measured: README "Worker layouts"
 timeout = _int_env("PREDICT_TIMEOUT", 30)
 graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
 keepalive = _int_env("PREDICT_KEEPALIVE", 5)

@@ -12,7 +12,7 @@ from typing import Any
 import prometheus_client  # noqa: F401  # imported first: it picks its value class once, from the environment
 import pytest
 
-from bench import devices, layouts, variants
+from bench import devices, layouts, run, variants
 from bench.device_switches import DEVICES, switch_off
 
 
@@ -98,3 +98,12 @@ def test_the_device_config_leaves_out_only_the_named_hook(
         gc.unfreeze()
         sys.setswitchinterval(before)
         shutil.rmtree(config._METRICS_DIR, ignore_errors=True)
+
+
+def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
+    specs = run.server_specs(tmp_path / "p.joblib", tmp_path / "m.onnx")
+    assert list(specs) == ["project", "floor", "floor_sync", "alternative"]
+    sync, gthread = specs["floor_sync"], specs["floor"]
+    assert sync is not None and gthread is not None
+    assert sync.argv[-1] == gthread.argv[-1] == "bench.floor_app:app"
+    assert "--worker-class" in sync.argv and "--worker-class" not in gthread.argv
