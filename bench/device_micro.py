@@ -3,8 +3,9 @@
 In one process, best of several repeats (robust to a busy machine: the minimum is the least disturbed
 run): the fast path vs the marshmallow schema, and prometheus_client's bulk updates vs one public
 `inc`/`observe` per observation (in multiprocess mode, as under gunicorn); and the pause of a full
-collection with and without gc.freeze. The flusher, gc.freeze and the GIL switch interval
-act on threads and processes under load: bench.devices measures them over HTTP.
+collection with and without gc.freeze; and the access line plus metric updates of a request written
+by the flusher every FLUSHED requests vs written in the request (CPU only: the GIL hand-offs the
+flusher avoids under threads show only over HTTP, in bench.devices).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def per_call_us(call: Callable[[], Any], number: int, repeats: int = 7) -> float
 def measure(number: int = 20_000) -> dict[str, dict[str, float]]:
     """Per device: µs per request (or per 10,000-row batch) with the device and with its plain path."""
     from service import fastpath, metrics
+    from service.logs import AccessLog
     from service.schemas import BatchRequestSchema, CustomerSchema
 
     schema = CustomerSchema()
@@ -75,6 +77,31 @@ def measure(number: int = 20_000) -> dict[str, dict[str, float]]:
         3,
         1,
     )
+    with tempfile.TemporaryFile("w") as stream:  # a real file: each flush is a write system call
+        access = AccessLog(stream, enabled=True)
+
+        def observability(every: int) -> Callable[[], None]:
+            """FLUSHED requests' access lines and metric updates, written out every `every` requests."""
+
+            def run() -> None:
+                for index in range(1, FLUSHED + 1):
+                    access.write("0123456789abcdef", "POST", "/predict", 200, 0.004)
+                    bulk.observe_request("/predict", "POST", 200, 0.004)
+                    bulk.observe_prediction(0.61234567, True)
+                    if index % every == 0:
+                        access.flush()
+                        bulk.flush()
+
+            return run
+
+        pairs["flusher"] = (observability(FLUSHED), observability(1), number // (4 * FLUSHED), FLUSHED)
+        return _measure_pairs(pairs)
+
+
+def _measure_pairs(
+    pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any], int, int]],
+) -> dict[str, dict[str, float]]:
+    """Time each (with, without) pair; per request when a call serves several."""
     out = {}
     for name, (device, fallback, count, requests) in pairs.items():
         with_us = round(per_call_us(device, count) / requests, 2)

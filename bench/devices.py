@@ -29,7 +29,6 @@ NOTES = {
     "prometheus_bulk": "public inc()/observe() per observation",
     "flusher": "access line and metrics written in the request thread",
     "gc_freeze": "no gc.freeze() after start-up",
-    "gil_switch": "default 5 ms GIL switch interval",
 }
 
 

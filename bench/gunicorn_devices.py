@@ -1,12 +1,11 @@
-"""service/gunicorn.conf.py unchanged, except that BENCH_DEVICE_OFF can leave out gc.freeze or the GIL
-switch interval in each worker (bench-only: `python -m bench.devices` serves bench.device_app with it)."""
+"""service/gunicorn.conf.py unchanged, except that BENCH_DEVICE_OFF=gc_freeze leaves out gc.freeze in each
+worker (bench-only: `python -m bench.devices` serves bench.device_app with it)."""
 
 from __future__ import annotations
 
 import gc
 import importlib.util
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,6 @@ globals().update({k: v for k, v in vars(_service).items() if not k.startswith("_
 
 def post_worker_init(worker: Any) -> None:
     """The service's worker tuning minus the device named in BENCH_DEVICE_OFF."""
-    off = os.environ.get("BENCH_DEVICE_OFF", "").strip()
-    if off != "gil_switch":
-        sys.setswitchinterval(_service.GIL_SWITCH_INTERVAL_S)
-    if off != "gc_freeze":
+    if os.environ.get("BENCH_DEVICE_OFF", "").strip() != "gc_freeze":
         gc.collect()
         gc.freeze()
