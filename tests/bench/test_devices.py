@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 
 import prometheus_client  # noqa: F401  # imported first: it picks its value class once, from the environment
 import pytest
+import requests
 
-from bench import devices, layouts, run, variants
+from bench import devices, layouts, run, servers, variants
 from bench.device_switches import DEVICES, switch_off
+from bench.http_bench import HttpPlan
 
 
 def test_an_unknown_device_is_refused_and_none_changes_nothing() -> None:
@@ -106,3 +109,27 @@ def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
     assert sync is not None and gthread is not None
     assert sync.argv[-1] == gthread.argv[-1] == "bench.floor_app:app"
     assert "--worker-class" in sync.argv and "--worker-class" not in gthread.argv
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    shutil.which("wrk") is None and not os.environ.get("CI"), reason="wrk not installed (apt-get install wrk)"
+)
+def test_a_device_switched_off_serves_the_same_answers_under_the_harness(
+    stand_ins: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, onnx_path = stand_ins
+    specs = [s for s in devices.specs(onnx_path, ("fastpath",)) if s.name in ("all_on", "no_fastpath")]
+    plan = HttpPlan(rounds=1, duration_s=1.0, warmup_s=1.0, connections=4, batch_size=0)
+    rounds = variants.measure(specs, plan, tmp_path)
+    assert set(rounds) == {"all_on", "no_fastpath"}
+    assert all(r[0]["requests"] > 0 and r[0]["errors"] == 0 for r in rounds.values())
+    answers = []
+    for spec in specs:
+        with servers.serve(spec, tmp_path, timeout=60) as server:
+            body: dict[str, Any] = {"age": 45, "salary": 90000, "gender": "Male"}
+            answers.append(requests.post(server.url + "/predict", json=body, timeout=10).content)
+            bad = requests.post(server.url + "/predict", json={**body, "age": 0}, timeout=10)
+            assert bad.status_code == 422 and b"age" in bad.content
+        assert b"switched off" in server.log_path.read_bytes() or spec.name == "all_on"
+    assert answers[0] == answers[1]
