@@ -74,6 +74,14 @@ setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitor
 
 drift: $(VENV)/.dev  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet
 	$(PY) -m monitoring.drift --current '$(CURRENT)'
+# --- issue 10: performance devices and worker layouts, each side by side with the floors ---------------
+.PHONY: bench-devices bench-layouts
+bench-devices: $(VENV)/.dev  ## Each performance device off alone vs all on (+ in-process figures); QUICK=1.
+	$(PY) -m bench.device_micro
+	$(PY) -m bench.devices $(if $(QUICK),--quick,)
+
+bench-layouts: $(VENV)/.dev  ## gunicorn worker/thread layouts vs both floors; QUICK=1 for a smoke run.
+	$(PY) -m bench.layouts $(if $(QUICK),--quick,)
 
 docker:  ## Build the runtime-only image (starts a local engine and base image when none is available).
 	bash docker/build.sh

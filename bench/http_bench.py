@@ -23,6 +23,7 @@ SEED_EXAMPLE: dict[str, object] = {"age": 45, "salary": 90000, "gender": "Male"}
 LABELS = {
     "project": "project (gunicorn + Flask + onnxruntime)",
     "floor": "floor (same gunicorn, Flask, constant answer)",
+    "floor_sync": "sync floor (same, gunicorn sync workers)",
     "alternative": "alternative (uvicorn + FastAPI + scikit-learn)",
 }
 
@@ -136,7 +137,7 @@ def run_http(specs: dict[str, servers.ServerSpec | None], plan: HttpPlan, workdi
                 spec = _with_workers(spec, workers.get("project") or workers.get("floor") or 1)
             running[name] = stack.enter_context(servers.serve(spec, workdir))
             workers[name] = settle_workers(running[name])
-            expect = ("probability", "prediction") if name != "floor" else ()
+            expect = () if name.startswith("floor") else ("probability", "prediction")
             preflight(running[name].url + "/predict", body, expect)
             http_load.run_wrk(
                 running[name].url + "/predict", script, plan.connections, duration_s=plan.warmup_s

@@ -23,8 +23,10 @@ GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
 WSGI = ROOT / "service" / "wsgi.py"
 PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
 DEFAULT_BATCH = 10_000
+SYNC_WORKERS = ("--worker-class", "sync")  # the second floor: same app and config, gunicorn sync workers
 NOTES = [
-    "Servers run side by side; wrk rounds interleave project, floor and alternative so drift hits all.",
+    "Servers run side by side; wrk rounds interleave project, floors and alternative so drift hits all.",
+    "Sync floor: the floor app on gunicorn sync workers (one request at a time, connection closed after it).",
     "Ratios are medians of per-round ratios; absolute figures depend on the (shared, noisy) machine.",
     "errors = non-2xx (wrk counts status >= 400; a preflight request must answer 200) + socket errors.",
     "server CPU µs/req = user+system CPU of master and workers during a round / requests: robust to noise.",
@@ -103,16 +105,22 @@ def resolve_models(tmp: Path) -> tuple[Path, Path, str]:
 def server_specs(
     joblib_path: Path, onnx_path: Path, config: Path = GUNICORN_CONF
 ) -> dict[str, servers.ServerSpec | None]:
-    """Project, floor and alternative specs; project and floor need service/'s gunicorn config."""
+    """Project, both floors and alternative specs; project and floors need service/'s gunicorn config."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}  # the config's on_starting hook checks the model for both
-    project = floor = None
+    project = floor = floor_sync = None
     if config.exists():
         floor = servers.gunicorn_spec("floor", "bench.floor_app:app", config, env)
+        floor_sync = servers.gunicorn_spec("floor_sync", "bench.floor_app:app", config, env, SYNC_WORKERS)
         if WSGI.exists():
             project = servers.gunicorn_spec("project", "service.wsgi:app", config, env)
     else:
         log.warning("%s missing: project and floor not run", config)
-    return {"project": project, "floor": floor, "alternative": http_bench.alternative_spec(joblib_path, 1)}
+    return {
+        "project": project,
+        "floor": floor,
+        "floor_sync": floor_sync,
+        "alternative": http_bench.alternative_spec(joblib_path, 1),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

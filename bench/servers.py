@@ -61,18 +61,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def gunicorn_spec(name: str, app: str, config: Path, env: Mapping[str, str] | None = None) -> ServerSpec:
+def gunicorn_spec(
+    name: str, app: str, config: Path, env: Mapping[str, str] | None = None, extra: Sequence[str] = ()
+) -> ServerSpec:
     """A gunicorn server with the given config file, bound to loopback (CLI options override the file).
 
-    --no-control-socket keeps benchmark masters off the shared ~/.gunicorn/gunicorn.ctl of other servers.
+    --no-control-socket keeps benchmark masters off the shared ~/.gunicorn/gunicorn.ctl of other servers;
+    `extra` adds CLI options (e.g. `--worker-class sync`).
     """
     argv = (
-        str(BIN / "gunicorn"),
-        "-c",
-        str(config),
-        "--bind",
-        f"{HOST}:{{port}}",
-        "--no-control-socket",
+        *(str(BIN / "gunicorn"), "-c", str(config), "--bind", f"{HOST}:{{port}}", "--no-control-socket"),
+        *extra,
         app,
     )
     return ServerSpec(name=name, argv=argv, env=dict(env or {}))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import auth, errors, monitoring_routes, observability, page_routes, routes, v2_routes
+from service import auth, errors, monitoring_routes, observability, openapi, page_routes, routes, v2_routes
 from service.logs import AccessLog
 from service.metrics import Metrics
-from service.openapi import build_spec
 from service.settings import Settings
 from service.state import EXTENSION, ServiceState, model_document
 
@@ -30,7 +28,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         predictor=predictor,
         metrics=Metrics(),
         access_log=AccessLog(),
-        openapi_json=json.dumps(build_spec(API_VERSION, settings.max_body_bytes)).encode(),
+        openapi_json=b"",  # rendered from the route table once every route is registered (below)
         model_json=model_document(predictor, settings),
         model_version=predictor.model_version if predictor is not None else "none",
     )
@@ -42,4 +40,5 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     page_routes.register(app, state)  # the web page at /
     monitoring_routes.register(app, state)  # drift monitoring and feedback
     errors.register_error_handlers(app)
+    state.openapi_json = openapi.document(app, API_VERSION, settings.max_body_bytes)  # keep last
     return app

@@ -11,12 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from service.schemas import GENDERS, MAX_BATCH
+from runtime import contract as c
+from service.schemas import MAX_BATCH
 
 logger = logging.getLogger(__name__)
 
 Customer = tuple[float, float, str]
-_GENDERS = frozenset(GENDERS)
+_GENDERS = frozenset(c.GENDERS)
+# The contract's domain as plain floats. Python compares an int with a float exactly, so one comparison
+# serves both; an int inside the bounds then converts to float exactly (the bounds are far below 2**53).
+_AGE_MIN, _AGE_MAX = c.DOMAIN[c.AGE]
+_SALARY_MIN, _SALARY_MAX = c.DOMAIN[c.SALARY]
+if {c.AGE} != c.EXCLUSIVE_MIN:  # the comparisons below hard-code which lower bound is exclusive
+    raise ImportError("service.fastpath expects only the age lower bound to be exclusive; update it")
 _KEYS = 3  # age, salary, gender: exactly these, nothing else (unknown keys are refused)
 
 
@@ -29,20 +36,20 @@ def customer(body: Any) -> Customer | None:
     gender: Any = body.get("gender")
     kind = type(age)
     if kind is float:
-        if not 0.0 < age <= 120.0:  # NaN and infinities fail every comparison or the bound
+        if not _AGE_MIN < age <= _AGE_MAX:  # NaN and infinities fail every comparison or the bound
             return None
     elif kind is int:
-        if not 0 < age <= 120:  # exact for ints; float(age) then keeps the same side of both bounds
+        if not _AGE_MIN < age <= _AGE_MAX:  # exact int-float comparison, then an exact conversion
             return None
         age = float(age)
     else:  # bool, str, None, containers and a missing key
         return None
     kind = type(salary)
     if kind is float:
-        if not 0.0 <= salary <= 1_000_000.0:
+        if not _SALARY_MIN <= salary <= _SALARY_MAX:
             return None
     elif kind is int:
-        if not 0 <= salary <= 1_000_000:
+        if not _SALARY_MIN <= salary <= _SALARY_MAX:
             return None
         salary = float(salary)
     else:

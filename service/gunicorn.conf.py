@@ -1,10 +1,10 @@
 """Gunicorn configuration for `make serve`: workers, timeouts, graceful shutdown, limits, metrics, checks.
 
-Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (4 per worker),
+Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per worker),
 PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
 is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
 and one inter-op thread per worker (runtime.session.session_options), so workers x 1 threads fill the cores.
-Each worker runs with a 0.5 ms GIL switch interval and a frozen start-up heap (see post_worker_init).
+Each worker freezes its start-up heap (see post_worker_init). Layout and devices: README "Performance".
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ pidfile = str(model_reload.state_dir() / "master.pid")
 bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
 worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
-threads = _int_env("PREDICT_THREADS", 4)
+threads = _int_env("PREDICT_THREADS", 2)  # measured: README "Worker layouts"
 timeout = _int_env("PREDICT_TIMEOUT", 30)
 graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
 keepalive = _int_env("PREDICT_KEEPALIVE", 5)
@@ -108,21 +108,14 @@ def on_reload(server: Any) -> None:
     model_reload.reload(server, _REPO)
 
 
-# onnxruntime releases the GIL while it runs. With Python's default 5 ms switch interval, a thread coming
-# back from the model waits up to 5 ms behind the other threads' Python work: with 4 threads per worker
-# that convoy left the cores half idle and cut /predict throughput by ~40 %. 0.5 ms is about one request.
-GIL_SWITCH_INTERVAL_S = 0.0005
-
-
 def post_worker_init(worker: Any) -> None:
-    """Tune each worker once the app is loaded: GIL switch interval and a frozen start-up heap.
+    """Freeze the start-up heap once the app is loaded.
 
-    Threads returning from onnxruntime resume sooner with the shorter switch interval. gc.freeze() moves
-    everything loaded at start-up (onnxruntime, numpy, Flask, the schemas) out of the collector's sight:
-    without it every full collection walks all of it, a pause of 10-30 ms that stalls every thread of
-    the worker and showed up as the p99 latency.
+    gc.freeze() moves everything loaded at start-up (onnxruntime, numpy, Flask, the schemas) out of the
+    collector's sight: without it every full collection walks all of it, a pause of 15-40 ms
+    (bench.device_micro) that stalls every thread of the worker. (A shorter GIL switch interval was
+    measured too and removed: README "Performance devices".)
     """
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     gc.collect()
     gc.freeze()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from bisect import bisect_left
 from collections import deque
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,13 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from service.flusher import FLUSHER
+from service.prometheus_bulk import (
+    PublicRecorder,
+    Recorder,
+    bulk_supported,
+    observe_many,
+    public_observe_many,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +58,13 @@ class Metrics:
         )
         self._yes = self.predictions.labels("Yes")
         self._no = self.predictions.labels("No")
-        self._recorders: dict[tuple[str, str, int] | bool, Recorder] = {
-            True: Recorder(self._yes, self.probability),
-            False: Recorder(self._no, self.probability),
+        # prometheus_client internals behind one adapter (service.prometheus_bulk), checked here
+        bulk = bulk_supported(self._yes, self.probability)
+        self._recorder = Recorder if bulk else PublicRecorder
+        self._observe_many = observe_many if bulk else public_observe_many
+        self._recorders: dict[tuple[str, str, int] | bool, Recorder | PublicRecorder] = {
+            True: self._recorder(self._yes, self.probability),
+            False: self._recorder(self._no, self.probability),
         }
         self._queue: deque[tuple[tuple[str, str, int] | bool, float]] = deque()  # atomic appends
         self._flushing = threading.Lock()
@@ -79,7 +90,7 @@ class Metrics:
         """Apply the queued observations: one update per counter, sum and bucket touched."""
         with self._flushing:
             queue = self._queue
-            totals: dict[Recorder, Tally] = {}
+            totals: dict[Any, Any] = {}  # recorder -> its tally
             while queue:
                 key, value = queue.popleft()
                 recorder = self._recorders.get(key) or self._request_recorder(key)
@@ -90,12 +101,12 @@ class Metrics:
             for recorder, total in totals.items():
                 recorder.apply(total)
 
-    def _request_recorder(self, key: tuple[str, str, int] | bool) -> Recorder:
+    def _request_recorder(self, key: tuple[str, str, int] | bool) -> Recorder | PublicRecorder:
         """The recorder of a new (endpoint, method, status); outcome recorders exist from the start."""
         if isinstance(key, bool):
             raise KeyError(key)
         labels = (key[0], key[1], str(key[2]))
-        recorder = Recorder(self.requests.labels(*labels), self.latency.labels(*labels))
+        recorder = self._recorder(self.requests.labels(*labels), self.latency.labels(*labels))
         self._recorders[key] = recorder
         return recorder
 
@@ -111,7 +122,7 @@ class Metrics:
             self._yes.inc(yes)
         if values.size - yes:
             self._no.inc(values.size - yes)
-        observe_many(self.probability, values)
+        self._observe_many(self.probability, values)
 
     def render(self) -> bytes:
         """The text exposition; merges every worker's files when PROMETHEUS_MULTIPROC_DIR is set."""
@@ -124,68 +135,3 @@ class Metrics:
                 registry.register(collector)
             return generate_latest(registry)
         return generate_latest(self.registry)
-
-
-class Tally:
-    """Observations of one event kind waiting to be applied: count, sum and per-bucket counts."""
-
-    __slots__ = ("_bounds", "buckets", "count", "total")
-
-    def __init__(self, bounds: list[float]) -> None:
-        self._bounds = bounds
-        self.count, self.total = 0, 0.0
-        self.buckets = [0] * len(bounds)
-
-    def add(self, value: float) -> None:
-        """One event of size `value`: the first bucket whose bound is >= it (NaN in none, like observe)."""
-        self.count += 1
-        self.total += value
-        if value == value:
-            self.buckets[bisect_left(self._bounds, value)] += 1
-
-
-class Recorder:
-    """`counter.inc()` plus `histogram.observe(value)` for one cached pair of label children, in bulk.
-
-    It makes the same value updates as those calls (the count, the sum, the first bucket whose bound is
-    >= the value; NaN in no bucket), on the same process- and multiprocess-safe value objects, minus
-    their per-call label, sign and exemplar checks, which cannot fail for cached children.
-    """
-
-    __slots__ = ("_bounds", "_buckets", "_count", "_sum")
-
-    def __init__(self, counter: Counter, histogram: Histogram) -> None:
-        self._count = counter._value.inc
-        self._sum = histogram._sum.inc
-        self._buckets = [bucket.inc for bucket in histogram._buckets]
-        self._bounds = histogram._upper_bounds  # ascending, ending with +Inf
-
-    def tally(self) -> Tally:
-        """An empty tally for this recorder's buckets."""
-        return Tally(self._bounds)
-
-    def apply(self, tally: Tally) -> None:
-        """Add a tally's count, sum and bucket counts."""
-        self._count(tally.count)
-        self._sum(tally.total)
-        for inc, count in zip(self._buckets, tally.buckets, strict=True):
-            if count:
-                inc(count)
-
-
-def observe_many(histogram: Histogram, values: npt.NDArray[np.float64]) -> None:
-    """Record `values` in an unlabelled histogram exactly as `observe` would, in one update per bucket.
-
-    prometheus_client has no bulk observe; this uses the histogram's own value objects (`_buckets`, one
-    non-cumulative count per upper bound, and `_sum`), whose `inc` is the same process- and
-    multiprocess-safe update `observe` makes. A value goes to the first bucket whose bound is >= it
-    (searchsorted, side="left"); NaN, like in `observe`, lands in no bucket but still adds to the sum.
-    """
-    if not values.size:
-        return
-    bounds = histogram._upper_bounds
-    counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds) + 1)
-    histogram._sum.inc(float(values.sum()))
-    for bucket, count in zip(histogram._buckets, counts.tolist(), strict=False):
-        if count:
-            bucket.inc(count)

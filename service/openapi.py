@@ -1,14 +1,17 @@
-"""The OpenAPI document, generated once per app from the Marshmallow schemas in service.schemas."""
+"""The OpenAPI document, generated once per app from its route table (service.api) and the schemas."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
 
-from service import schemas
+from service import api, schemas
+from service.api import Operation, Route, SchemaRef
 
 logger = logging.getLogger(__name__)
 
@@ -43,29 +46,61 @@ HEADERS = {
 def _errors(*statuses: int) -> dict[str, Any]:
     """Error responses sharing the Error schema."""
     return {
-        str(s): {"description": ERROR_TEXT[s], "headers": HEADERS, "content": {JSON: {"schema": "Error"}}}
+        str(s): {
+            "description": ERROR_TEXT.get(s, "Error."),
+            "headers": HEADERS,
+            "content": {JSON: {"schema": "Error"}},
+        }
         for s in statuses
     }
 
 
-def _ok(schema: str, description: str) -> dict[str, Any]:
-    """A 200 response with a JSON schema."""
-    return {"200": {"description": description, "headers": HEADERS, "content": {JSON: {"schema": schema}}}}
+def _schema(spec: APISpec, ref: SchemaRef) -> str | dict[str, Any]:
+    """A component name for a marshmallow Schema class (registered on first use), or the inline schema."""
+    if isinstance(ref, dict):
+        return ref
+    name = ref.__name__.removesuffix("Schema")
+    if name not in spec.components.schemas:
+        spec.components.schema(name, schema=ref)
+    return name
 
 
-def _text(content_type: str, description: str) -> dict[str, Any]:
-    """A 200 response that is not JSON."""
-    return {"200": {"description": description, "headers": HEADERS,
-                    "content": {content_type: {"schema": _STRING}}}}  # fmt: skip
+def _answer(spec: APISpec, op: Operation) -> dict[str, Any]:
+    """The success response of an operation."""
+    schema = _schema(spec, op.schema) if op.schema is not None else _STRING
+    return {str(op.status): {"description": op.description, "headers": HEADERS,
+                             "content": {op.content_type: {"schema": schema}}}}  # fmt: skip
 
 
-def _body(schema: str) -> dict[str, Any]:
-    """A required JSON request body."""
-    return {"required": True, "content": {JSON: {"schema": schema}}}
+def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
+    """The OpenAPI operation object of one route (a minimal one, and a warning, without metadata)."""
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+        for name, kind in route.parameters
+    ]
+    op = route.operation
+    if op is None:
+        logger.warning("route without OpenAPI metadata: %s %s", route.method.upper(), route.path)
+        document: dict[str, Any] = {
+            "summary": route.doc, "operationId": route.endpoint,
+            "responses": {"200": {"description": "Undocumented.", "headers": HEADERS}, **COMMON},
+        }  # fmt: skip
+    else:
+        document = {"summary": op.summary, "operationId": op.operation_id,
+                    "responses": {**_answer(spec, op), **_errors(*op.errors), **COMMON}}  # fmt: skip
+        if op.body is not None:
+            body = {JSON: {"schema": _schema(spec, op.body)}}
+            document["requestBody"] = {"required": True, "content": body}
+    if parameters:
+        document["parameters"] = parameters
+    return document
 
 
-def build_spec(version: str, max_body_bytes: int) -> dict[str, Any]:
-    """Assemble the document: every route, its success status and every error it can answer."""
+COMMON = _errors(404, 405, 500)
+
+
+def build_spec(app: Flask, version: str, max_body_bytes: int) -> dict[str, Any]:
+    """Assemble the document from the app's route table: every route, its answer and every error."""
     spec = APISpec(
         title="Purchase Predictor",
         version=version,
@@ -76,36 +111,15 @@ def build_spec(version: str, max_body_bytes: int) -> dict[str, Any]:
             + f"\nRequest bodies are limited to {max_body_bytes} bytes."
         },
     )
-    for name in ("Customer", "BatchRequest", "Prediction", "BatchItem", "BatchResponse", "Health", "Ready",
-                 "ModelInfo", "ErrorDetail", "Error"):  # fmt: skip
-        spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
-    common = _errors(404, 405, 500)
-    operations: dict[str, dict[str, Any]] = {
-        "/predict": {"post": {
-            "summary": "Score one customer.", "operationId": "predict", "requestBody": _body("Customer"),
-            "responses": {**_ok("Prediction", "The prediction."), **_errors(*BODY_ERRORS), **common},
-        }},
-        "/predict/batch": {"post": {
-            "summary": f"Score 1 to {schemas.MAX_BATCH} customers in one model call.",
-            "operationId": "predictBatch",
-            "requestBody": _body("BatchRequest"),
-            "responses": {**_ok("BatchResponse", "Predictions in request order."), **_errors(*BODY_ERRORS),
-                          **common},
-        }},
-        "/health": {"get": {"summary": "Liveness.", "operationId": "health",
-                            "responses": {**_ok("Health", "Alive."), **common}}},
-        "/ready": {"get": {"summary": "Model loaded and golden examples reproduced.", "operationId": "ready",
-                           "responses": {**_ok("Ready", "Ready."), **_errors(503), **common}}},
-        "/model": {"get": {"summary": "Version, threshold, inputs, ranges, metrics.", "operationId": "model",
-                           "responses": {**_ok("ModelInfo", "The model."), **_errors(503), **common}}},
-        "/metrics": {"get": {"summary": "Prometheus metrics.", "operationId": "metrics",
-                             "responses": {**_text("text/plain", "Prometheus text format."), **common}}},
-        "/openapi.json": {"get": {"summary": "This document.", "operationId": "openapi",
-                                  "responses": {**_ok("OpenAPI", "OpenAPI 3.0 document."), **common}}},
-        "/docs": {"get": {"summary": "Browsable API documentation.", "operationId": "docs",
-                          "responses": {**_text("text/html", "HTML page."), **common}}},
-    }  # fmt: skip
-    spec.components.schema("OpenAPI", {"type": "object", "description": "An OpenAPI 3.0 document."})
-    for path, ops in operations.items():
-        spec.path(path=path, operations=ops)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in api.routes(app):
+        paths.setdefault(route.path, {})[route.method] = _operation(spec, route)
+    _schema(spec, schemas.ErrorSchema)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def document(app: Flask, version: str, max_body_bytes: int) -> bytes:
+    """The /openapi.json answer, rendered once the app has all its routes."""
+    return json.dumps(build_spec(app, version, max_body_bytes)).encode()

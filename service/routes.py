@@ -1,5 +1,8 @@
 """HTTP routes only: parse and validate bodies, call the predictor, shape the answers.
 
+Each view carries its OpenAPI metadata (`@operation`, service.api): the Flask URL map is the one route
+table, and service.openapi builds the document from it.
+
 The views close over the app's state and read the WSGI environ directly: the /predict path is kept lean.
 """
 
@@ -14,10 +17,12 @@ from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 
 from runtime.predictor import Prediction
-from service import fastpath
+from service import fastpath, schemas
+from service.api import operation
 from service.docs import DOCS_HTML
 from service.errors import InvalidInput, MalformedJSON, PayloadTooLarge, UnsupportedMediaType
 from service.observability import INPUTS, TIMINGS
+from service.openapi import BODY_ERRORS
 from service.schemas import (
     MAX_BATCH,
     MAX_DETAILS,
@@ -32,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DRAIN_LIMIT = 32 * 1024 * 1024  # larger bodies are refused without reading them (the client may see a reset)
 JSON_MIMETYPE = "application/json"
+OPENAPI_SCHEMA = {"type": "object", "description": "An OpenAPI 3.0 document."}
 
 
 def _json(body: Any) -> Response:
@@ -91,14 +97,14 @@ def validate(schema: Schema, body: Any, environ: dict[str, Any], log_inputs: boo
     return data
 
 
-def answer_one(result: Prediction, tail: str, token: str | None = None) -> str:
-    """The /predict body, as json.dumps would render it; `tail` holds the constant threshold and version."""
-    warnings = json.dumps(result.warnings) if result.warnings else "[]"
+def answer_one(result: Prediction, constant: dict[str, Any], token: str | None = None) -> str:
+    """The /predict body; `constant` holds the threshold and the model version, `token` the feedback token."""
     decision = "Yes" if result.buy else "No"
-    probability = round(result.probability, 4)
-    feedback = f', "feedback_token": "{token}"' if token else ""  # base64url: nothing to escape
-    head = f'{{"probability": {probability!r}, "prediction": "{decision}", "warnings": {warnings}'
-    return f"{head}{feedback}{tail}"
+    body: dict[str, Any] = {"probability": round(result.probability, 4), "prediction": decision,
+                            "warnings": result.warnings}  # fmt: skip
+    if token:
+        body["feedback_token"] = token
+    return json.dumps({**body, **constant})
 
 
 def register(app: Flask, state: ServiceState) -> None:
@@ -106,12 +112,13 @@ def register(app: Flask, state: ServiceState) -> None:
     customer, batch = CustomerSchema(), BatchRequestSchema()
     limit, log_inputs, metrics = state.settings.max_body_bytes, state.settings.log_inputs, state.metrics
     predictor = state.predictor
-    tail = ""
-    if predictor is not None:  # the constant end of every /predict answer, rendered once
+    constant: dict[str, Any] = {}
+    if predictor is not None:  # the same in every /predict answer
         constant = {"threshold": predictor.threshold, "model_version": predictor.model_version}
-        tail = ", " + json.dumps(constant)[1:]
 
     @app.post("/predict")
+    @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
+               body=CustomerSchema, errors=BODY_ERRORS)  # fmt: skip
     def predict() -> Response:
         """Score one customer."""
         predictor = state.ready_predictor()
@@ -131,9 +138,12 @@ def register(app: Flask, state: ServiceState) -> None:
         timings["infer"] = perf_counter() - start
         metrics.observe_prediction(result.probability, result.buy)
         token = state.monitor.observe_one(*row, result.probability, result.buy) if state.monitor else None
-        return Response(answer_one(result, tail, token), content_type=JSON_MIMETYPE)
+        return Response(answer_one(result, constant, token), content_type=JSON_MIMETYPE)
 
     @app.post("/predict/batch")
+    @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",
+               "Predictions in request order.", schemas.BatchResponseSchema, body=BatchRequestSchema,
+               errors=BODY_ERRORS)  # fmt: skip
     def predict_batch() -> Response:
         """Score up to MAX_BATCH customers with one onnxruntime call."""
         predictor = state.ready_predictor()
@@ -169,32 +179,40 @@ def register(app: Flask, state: ServiceState) -> None:
                       "model_version": predictor.model_version})  # fmt: skip
 
     @app.get("/health")
+    @operation("health", "Liveness.", "Alive.", schemas.HealthSchema)
     def health() -> Response:
         """The process is alive (says nothing about the model)."""
         return _json({"status": "ok"})
 
     @app.get("/ready")
+    @operation("ready", "Model loaded and golden examples reproduced.", "Ready.", schemas.ReadySchema,
+               errors=(503,))  # fmt: skip
     def ready() -> Response:
         """200 only when the model is loaded and reproduced its golden examples."""
         return _json({"status": "ready", "model_version": state.ready_predictor().model_version})
 
     @app.get("/model")
+    @operation("model", "Version, threshold, inputs, ranges, metrics.", "The model.", schemas.ModelInfoSchema,
+               errors=(503,))  # fmt: skip
     def model() -> Response:
         """Version, threshold, inputs and ranges, training ranges and metrics."""
         state.ready_predictor()
         return Response(state.model_json, mimetype=JSON_MIMETYPE)
 
     @app.get("/metrics")
+    @operation("metrics", "Prometheus metrics.", "Prometheus text format.", content_type="text/plain")
     def metrics_text() -> Response:
         """Prometheus text format, aggregated across workers."""
         return Response(metrics.render(), content_type=metrics.content_type)
 
     @app.get("/openapi.json")
+    @operation("openapi", "This document.", "OpenAPI 3.0 document.", OPENAPI_SCHEMA)
     def openapi() -> Response:
         """The OpenAPI document generated from the schemas."""
         return Response(state.openapi_json, mimetype=JSON_MIMETYPE)
 
     @app.get("/docs")
+    @operation("docs", "Browsable API documentation.", "HTML page.", content_type="text/html")
     def docs() -> Response:
         """A browsable page rendering /openapi.json."""
         return Response(DOCS_HTML, mimetype="text/html")

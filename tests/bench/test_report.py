@@ -67,12 +67,15 @@ def test_http_ratios_compare_the_project_with_floor_and_alternative() -> None:
     http = {
         "project": {"requests_per_s": 900.0, "p99_ms": 30.0},
         "floor": {"requests_per_s": 1000.0, "p99_ms": 20.0},
+        "floor_sync": {"requests_per_s": 800.0, "p99_ms": 12.0},
         "alternative": {"requests_per_s": 30.0, "p99_ms": 500.0},
     }
     assert http_ratios(http) == {
         "rps_project_over_floor": 0.9,
         "rps_project_over_alternative": 30.0,
         "p99_project_over_floor": 1.5,
+        "p99_project_over_floor_sync": 2.5,
+        "rps_project_over_floor_sync": 1.12,
         "cpu_per_request_project_over_floor": None,
     }
 
@@ -100,7 +103,7 @@ def test_evaluate_lists_every_target_with_its_status() -> None:
     assert statuses == {
         "rps_project_over_floor": "MISSED",
         "rps_project_over_alternative": "met",
-        "p99_project_over_floor": "n/a",
+        "p99_project_over_floor_sync": "n/a",
         "single_row_speedup": "met",
     }
     assert len(statuses) == len(TARGETS)
@@ -110,12 +113,12 @@ def test_a_quick_run_shows_its_ratios_without_judging_them() -> None:
     ratios = {"rps_project_over_floor": 0.5, "single_row_speedup": 80.0}
     statuses = {item["key"]: item["status"] for item in evaluate(ratios, judged=False)}
     assert statuses["rps_project_over_floor"] == statuses["single_row_speedup"] == "not judged (quick mode)"
-    assert statuses["p99_project_over_floor"] == "n/a"
+    assert statuses["p99_project_over_floor_sync"] == "n/a"
 
 
 def _results() -> dict[str, Any]:
     """A minimal results document with a project row, no alternative and one missed target."""
-    ratios = {"rps_project_over_floor": 0.5, "p99_project_over_floor": 1.2, "single_row_speedup": 80.0}
+    ratios = {"rps_project_over_floor": 0.5, "p99_project_over_floor_sync": 1.2, "single_row_speedup": 80.0}
     return {
         "mode": "quick",
         "finished_at": "2026-01-01 00:00 UTC",
@@ -125,9 +128,11 @@ def _results() -> dict[str, Any]:
         "http": {
             "project": {"label": "project", "workers": 2, **median_round([_round(500, 24)])},
             "floor": {"label": "floor", "workers": 2, **median_round([_round(1000, 20)])},
+            "floor_sync": {"label": "sync floor", "workers": 2, **median_round([_round(900, 16)])},
         },
         "memory": {"project": {"median_worker_rss_mib": 80.5}},
         "batch": {"rows_per_s": 50_000, "batch_size": 10_000, "connections": 2, "p50_ms": 200.0, "errors": 0},
+        "ratios": ratios,
         "targets": evaluate(ratios),
     }
 
@@ -138,6 +143,9 @@ def test_markdown_marks_missed_targets_and_unrun_servers() -> None:
     assert "| alternative | — | not run |" in text
     assert "| project | 2 | 500.0 |" in text and "80.5 |" in text
     assert "50,000 rows/s" in text and "forest-abc" in text
+    assert "| sync floor | 2 | 900.0 |" in text
+    assert "| /predict p99 ≤ 1.5 × sync-worker floor | 1.20 | met |" in text
+    assert "Side by side (same run): throughput / gthread floor 0.50, p99 / sync floor 1.20." in text
 
 
 def test_write_results_writes_json_and_markdown_without_leftovers(tmp_path: Path) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from onnx import TensorProto
 
 from runtime.errors import ModelError
 from runtime.model import load_model
 from runtime.predictor import Predictor
-from runtime.session import runner
 from tests.onnx_factory import build_graph, default_metadata, write_model
 
 
@@ -26,31 +24,6 @@ def test_valid_model_loads_and_passes_self_test(model_path: Path) -> None:
 def test_session_uses_one_thread_per_worker(model_path: Path) -> None:
     options = load_model(model_path).session.get_session_options()
     assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
-
-
-def test_runner_answers_like_the_public_run(model_path: Path) -> None:
-    session = load_model(model_path).session
-    fast = runner(session)
-    assert fast is not session.run  # the binding's own run, without the wrapper's per-call checks
-    feeds = {
-        "age": np.array([[45.0], [19.0]]),
-        "salary": np.array([[90000.0], [19000.0]]),
-        "gender": np.array([["Male"], ["Female"]], dtype=object),
-    }
-    names = ["label", "probabilities"]  # the binding needs the names spelled out
-    for got, want in zip(fast(names, feeds, None), session.run(names, feeds), strict=True):
-        assert got.dtype == want.dtype and np.array_equal(got, want)
-
-
-def test_runner_falls_back_to_the_public_run_without_the_binding(model_path: Path) -> None:
-    class Wrapper:  # a session whose private binding is gone (a future onnxruntime, say)
-        def __init__(self, session: object) -> None:
-            self.run = session.run  # type: ignore[attr-defined]
-            self.get_providers = session.get_providers  # type: ignore[attr-defined]
-
-    session = load_model(model_path).session
-    wrapped = Wrapper(session)
-    assert runner(wrapped) == session.run
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:

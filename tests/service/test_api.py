@@ -245,4 +245,4 @@ def test_single_answer_is_rendered_exactly_like_json_dumps(prediction: Predictio
             **constant,
         }
     )
-    assert answer_one(prediction, ", " + json.dumps(constant)[1:]) == expected
+    assert answer_one(prediction, constant) == expected

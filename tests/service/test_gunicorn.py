@@ -146,14 +146,14 @@ def test_config_turns_the_shared_control_socket_off() -> None:
     assert "control_socket_disable" in {setting.name for setting in KNOWN_SETTINGS}
 
 
-def test_workers_get_a_short_gil_switch_interval(tmp_path: Path) -> None:
+def test_workers_freeze_their_start_up_heap(tmp_path: Path) -> None:
     script = (
-        "import runpy, sys; conf = runpy.run_path('service/gunicorn.conf.py'); "
+        "import gc, runpy, sys; conf = runpy.run_path('service/gunicorn.conf.py'); "
         "conf['post_worker_init'](None); conf['on_exit'](None); "
-        "sys.stdout.write(str(sys.getswitchinterval()))"
+        "sys.stdout.write(str(gc.get_freeze_count()))"
     )
     env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout) == pytest.approx(0.0005)
+    assert int(result.stdout) > 10_000  # the interpreter, gunicorn's config and what it imported
     assert not list(tmp_path.iterdir()), "the metrics directory is removed by on_exit"

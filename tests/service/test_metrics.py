@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from service.metrics import PROBABILITY_BUCKETS, Metrics, observe_many
+from service.prometheus_bulk import bulk_supported, public_observe_many
 from tests.service.server import REPO
 
 EDGES = [0.0, 0.1, 0.1000000001, 0.2, 0.30000000000000004, 0.5, 0.9999, 1.0, 1.5, -0.5]
@@ -116,3 +117,38 @@ def test_recorder_updates_like_inc_plus_observe(value: float) -> None:
     lines = [ln for ln in fast.render().decode().splitlines() if "_created" not in ln]
     want = [ln for ln in public.render().decode().splitlines() if "_created" not in ln]
     assert lines == want
+
+
+def rendered(metrics: Metrics) -> dict[str, float]:
+    """Sample -> value from the text exposition, without the `_created` timestamps."""
+    lines = metrics.render().decode().splitlines()
+    pairs = [line.rsplit(" ", 1) for line in lines if line and not line.startswith("#")]
+    return {name: float(value) for name, value in pairs if "_created" not in name}
+
+
+def test_the_public_fallback_records_exactly_what_the_bulk_path_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bulk = Metrics()
+    monkeypatch.setattr("service.metrics.bulk_supported", lambda counter, histogram: False)
+    public = Metrics()
+    assert public._observe_many is public_observe_many
+    for metrics in (bulk, public):
+        metrics.observe_predictions(np.array(EDGES), yes=4)
+        for index, value in enumerate(EDGES):
+            metrics.observe_prediction(value, index % 2 == 0)
+            metrics.observe_request("/predict", "POST", 200 if index % 3 else 422, value / 100)
+    got, want = rendered(public), rendered(bulk)
+    assert got.keys() == want.keys()
+    assert all(math.isclose(got[key], want[key], rel_tol=1e-12) for key in want)
+    assert any(key.startswith("predict_http_requests_total") for key in want)
+
+
+def test_bulk_support_is_refused_when_the_internals_are_missing() -> None:
+    registry = CollectorRegistry()
+    counter = Counter("c", "c", registry=registry)
+    histogram = Histogram("h", "h", buckets=PROBABILITY_BUCKETS, registry=registry)
+    assert bulk_supported(counter, histogram)
+    del histogram._buckets
+    assert not bulk_supported(counter, histogram)
+    assert not bulk_supported(object(), histogram)  # type: ignore[arg-type]

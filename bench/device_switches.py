@@ -1,0 +1,39 @@
+"""Switching one performance device of the service off, for `python -m bench.devices` (bench-only).
+
+BENCH_DEVICE_OFF names the device; each is switched off by making the service take its plain path:
+the schema instead of the fast path, prometheus_client's public calls instead of its adapter's private
+ones, synchronous writes instead of the flusher thread. (The hand-rendered /predict answer and the
+onnxruntime binding adapter were measured the same way and removed: README "Performance devices".)
+gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py. (So was a 0.5 ms GIL switch interval.)
+bench/device_app.py applies the switch; the service never imports this.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+OFF_ENV = "BENCH_DEVICE_OFF"
+APP_DEVICES = ("fastpath", "prometheus_bulk", "flusher")
+HOOK_DEVICES = ("gc_freeze",)
+DEVICES = APP_DEVICES + HOOK_DEVICES
+
+
+def switch_off(device: str) -> None:
+    """Make the service skip `device` (before the app is built); '' and hook devices change nothing here."""
+    if device in ("", *HOOK_DEVICES):
+        return
+    from service import fastpath, metrics
+    from service.flusher import FLUSHER
+
+    if device == "fastpath":
+        fastpath.customer = lambda body: None  # every body goes through the marshmallow schema
+        fastpath.batch = lambda body: None
+    elif device == "prometheus_bulk":
+        metrics.bulk_supported = lambda counter, histogram: False
+    elif device == "flusher":
+        FLUSHER.ensure_running = FLUSHER.flush_all  # type: ignore[method-assign]  # write in the request thread
+    else:
+        raise ValueError(f"{OFF_ENV} must be one of {', '.join(DEVICES)} (got {device!r})")
+    log.warning("bench: performance device %r switched off", device)

@@ -1,0 +1,94 @@
+"""`python -m bench.layouts`: gunicorn worker and thread layouts of the service, side by side.
+
+Each layout serves the real service (service/gunicorn.conf.py with PREDICT_WORKERS, PREDICT_THREADS and,
+for sync workers, `--worker-class sync`) next to both floors, under the same 16-connection wrk load as
+`make bench`. Ratios are to the sync-worker floor, whose p99 the service's target is set against.
+Writes bench/results/layouts.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import servers, variants
+from bench.http_bench import HttpPlan
+from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS, resolve_models
+
+log = logging.getLogger(__name__)
+
+REFERENCE = "floor_sync"
+# name -> (workers, threads, sync workers?)
+LAYOUTS = {
+    "gthread_2x4": (2, 4, False),
+    "gthread_2x2": (2, 2, False),
+    "gthread_2x1": (2, 1, False),
+    "gthread_3x1": (3, 1, False),
+    "gthread_4x1": (4, 1, False),
+    "gthread_4x2": (4, 2, False),
+    "sync_2": (2, 1, True),
+    "sync_4": (4, 1, True),
+}
+
+
+def specs(onnx_path: Path, layouts: list[str]) -> list[servers.ServerSpec]:
+    """Both floors, then the service once per layout."""
+    env = {PROJECT_MODEL_ENV: str(onnx_path)}
+    out = [
+        servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
+        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+    ]
+    for name in layouts:
+        workers, threads, sync = LAYOUTS[name]
+        layout_env = {**env, "PREDICT_WORKERS": str(workers), "PREDICT_THREADS": str(threads)}
+        extra = SYNC_WORKERS if sync else ()
+        out.append(servers.gunicorn_spec(name, "service.wsgi:app", GUNICORN_CONF, layout_env, extra))
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Rounds, seconds per round, connections, layouts and output folder."""
+    parser = argparse.ArgumentParser(prog="python -m bench.layouts", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1 round × 2 s (a smoke run)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
+    parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--layouts", nargs="*", choices=list(LAYOUTS), default=list(LAYOUTS))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, write bench/results/layouts.{json,md} (layouts-quick with --quick) and print the table."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    plan = HttpPlan(
+        rounds=args.rounds or (1 if args.quick else 3),
+        duration_s=args.duration or (2.0 if args.quick else 5.0),
+        warmup_s=1.0,
+        connections=args.connections,
+        batch_size=0,
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-layouts-") as tmp:
+        _, onnx_path, source = resolve_models(Path(tmp))
+        rounds = variants.measure(specs(onnx_path, args.layouts), plan, Path(tmp))
+    summary = variants.summarize(rounds, REFERENCE)
+    notes = {name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
+             for name, (w, t, s) in LAYOUTS.items()}  # fmt: skip
+    notes[REFERENCE], notes["floor"] = "floor app, sync workers", "floor app, service config (gthread)"
+    text = (
+        f"Worker layouts ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
+        f"connections, model from {source}); ratios to the sync-worker floor, "
+        "median [min-max] over rounds.\n\n" + variants.render(summary, REFERENCE, notes)
+    )
+    stem = "layouts-quick" if args.quick else "layouts"
+    variants.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

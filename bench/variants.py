@@ -1,0 +1,104 @@
+"""Side-by-side comparison of server variants: interleaved wrk rounds, per-round ratios to a reference.
+
+Used by bench.devices (each performance device switched off alone) and bench.layouts (worker and thread
+layouts). Every variant runs at once on its own loopback port; each round measures every variant in a
+rotated order, so drift and the neighbours' load hit all of them alike. Ratios are medians of per-round
+ratios; their spread (min-max over rounds) and an identical second copy of the reference (`A/A`) show
+the run-to-run noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import statistics
+from pathlib import Path
+from typing import Any
+
+from bench import http_load, memory, servers
+from bench.http_bench import SEED_EXAMPLE, HttpPlan, preflight, settle_workers, wait_until_idle
+
+log = logging.getLogger(__name__)
+
+METRICS = ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_us")
+Rounds = dict[str, list[dict[str, Any]]]
+
+
+def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> Rounds:
+    """Per variant, one result per round: wrk's figures plus the servers' CPU µs per request."""
+    body = json.dumps(SEED_EXAMPLE).encode()
+    script = http_load.write_script(workdir, body)
+    rounds: Rounds = {spec.name: [] for spec in specs}
+    with contextlib.ExitStack() as stack:
+        running = {spec.name: stack.enter_context(servers.serve(spec, workdir)) for spec in specs}
+        for server in running.values():
+            settle_workers(server)
+            preflight(server.url + "/predict", body)
+            http_load.run_wrk(server.url + "/predict", script, plan.connections, duration_s=plan.warmup_s)
+        every_pid = [pid for s in running.values() for pid in (s.process.pid, *s.workers())]
+        names = list(running)
+        for index in range(plan.rounds):
+            shift = index % len(names)
+            for name in names[shift:] + names[:shift]:
+                server = running[name]
+                if not wait_until_idle(every_pid):
+                    log.warning("servers still busy after 10 s; measuring %s anyway", name)
+                pids = [server.process.pid, *server.workers()]
+                before = memory.cpu_seconds(pids)
+                result = http_load.run_wrk(
+                    server.url + "/predict", script, plan.connections, plan.threads, plan.duration_s
+                )
+                cpu_us = (memory.cpu_seconds(pids) - before) / max(result.requests, 1) * 1e6
+                log.info(
+                    "round %d %-16s %7.0f req/s p99 %6.2f ms CPU %5.0f µs/req errors %d",
+                    *(index + 1, name, result.requests_per_s, result.p99_ms, cpu_us, result.errors),
+                )
+                rounds[name].append({**result.as_dict(), "server_cpu_us": round(cpu_us, 1)})
+    return rounds
+
+
+def summarize(rounds: Rounds, reference: str) -> dict[str, dict[str, Any]]:
+    """Per variant: medians, errors, and per-round ratios to `reference` (median, min, max)."""
+    out: dict[str, dict[str, Any]] = {}
+    base = rounds[reference]
+    for name, results in rounds.items():
+        row: dict[str, Any] = {m: round(statistics.median(r[m] for r in results), 2) for m in METRICS}
+        row["errors"] = sum(r["errors"] for r in results)
+        for metric in METRICS:
+            pairs = [r[metric] / b[metric] for r, b in zip(results, base, strict=True) if b[metric]]
+            if pairs:
+                row[f"{metric}_ratio"] = round(statistics.median(pairs), 3)
+                row[f"{metric}_spread"] = [round(min(pairs), 3), round(max(pairs), 3)]
+        out[name] = row
+    return out
+
+
+def render(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, str]) -> str:
+    """A Markdown table: medians and ratios (median [min-max] over rounds) to the reference."""
+    lines = [
+        f"| variant | req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ {reference} | p99 ÷ {reference} "
+        f"| CPU ÷ {reference} | errors | what |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, row in summary.items():
+        cells = [
+            f"{row.get(f'{m}_ratio', 0):.2f} [{row[f'{m}_spread'][0]:.2f}-{row[f'{m}_spread'][1]:.2f}]"
+            if f"{m}_spread" in row
+            else "—"
+            for m in ("requests_per_s", "p99_ms", "server_cpu_us")
+        ]
+        lines.append(
+            f"| {name} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
+            f"| {row['server_cpu_us']:,.0f} | {' | '.join(cells)} | {row['errors']} | {notes.get(name, '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write(directory: Path, stem: str, document: dict[str, Any], markdown: str) -> tuple[Path, Path]:
+    """Write `<stem>.json` and `<stem>.md` into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
+    json_path.write_text(json.dumps(document, indent=2) + "\n")
+    md_path.write_text(markdown)
+    return json_path, md_path
