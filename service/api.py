@@ -43,6 +43,7 @@ class Operation:
     body: SchemaRef | None = None  # a required JSON request body
     errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
     status: int = 200
+    error_schema: SchemaRef | None = None  # of the error answers (None: the service's Error schema)
 
 
 def operation(
@@ -55,9 +56,12 @@ def operation(
     body: SchemaRef | None = None,
     errors: tuple[int, ...] = (),
     status: int = 200,
+    error_schema: SchemaRef | None = None,
 ) -> Callable[[View], View]:
     """Attach OpenAPI metadata to a view; apply it below (or above) the Flask route decorator."""
-    meta = Operation(operation_id, summary, description, schema, content_type, body, errors, status)
+    meta = Operation(
+        operation_id, summary, description, schema, content_type, body, errors, status, error_schema
+    )
 
     def attach(view: View) -> View:
         setattr(view, ATTRIBUTE, meta)

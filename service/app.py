@@ -10,12 +10,11 @@ from runtime.predictor import Predictor
 from service import auth, errors, monitoring_routes, observability, openapi, page_routes, routes, v2_routes
 from service.logs import AccessLog
 from service.metrics import Metrics
+from service.openapi import API_VERSION
 from service.settings import Settings
 from service.state import EXTENSION, ServiceState, model_document
 
 logger = logging.getLogger(__name__)
-
-API_VERSION = "1.0.0"
 
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> Flask:

@@ -14,6 +14,7 @@ from monitoring.monitor import FeedbackError, Monitor
 from monitoring.prometheus import DriftCollector
 from monitoring.report import clean, render
 from monitoring.setup import build_monitor
+from service.api import operation
 from service.errors import HTTPError, InvalidInput
 from service.flusher import FLUSHER
 from service.routes import read_json
@@ -63,6 +64,34 @@ def _items(body: Any) -> list[tuple[object, object]]:
     return pairs
 
 
+_FEEDBACK_ITEM = {
+    "type": "object",
+    "required": ["feedback_token", "purchased"],
+    "properties": {
+        "feedback_token": {"type": "string", "description": "From the prediction's answer."},
+        "purchased": {"type": "boolean", "description": "Whether the customer bought (true/false or 1/0)."},
+    },
+}
+FEEDBACK_BODY = {
+    "oneOf": [
+        _FEEDBACK_ITEM,
+        {
+            "type": "object",
+            "required": ["feedback"],
+            "properties": {
+                "feedback": {
+                    "type": "array",
+                    "items": _FEEDBACK_ITEM,
+                    "minItems": 1,
+                    "maxItems": MAX_FEEDBACK,
+                }
+            },
+        },
+    ]
+}
+FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "integer"}}}  # fmt: skip
+
+
 def register(app: Flask, state: ServiceState) -> None:
     """Create the monitor (when the model carries a reference profile) and add the monitoring routes."""
     settings, predictor = state.settings, state.predictor
@@ -96,6 +125,9 @@ def register(app: Flask, state: ServiceState) -> None:
         return response
 
     @app.post("/feedback")
+    @operation("feedback", "Report real outcomes of earlier predictions (delayed labels).",
+               "How many outcomes were credited.", FEEDBACK_ANSWER, body=FEEDBACK_BODY,
+               errors=(400, 401, 409, 410, 413, 415, 422, 503))  # fmt: skip
     def feedback() -> Response:
         """Credit real outcomes to the predictions' windows: one item or {"feedback": [...]}."""
         mon = ready_monitor()
@@ -110,12 +142,16 @@ def register(app: Flask, state: ServiceState) -> None:
         return Response(json.dumps({"accepted": accepted}), mimetype="application/json")
 
     @app.get("/monitoring/drift")
+    @operation("monitoringDrift", "Drift statistics and live quality of the last windows.",
+               "The windows, newest last.", {"type": "object"}, errors=(401, 503))  # fmt: skip
     def drift() -> Response:
         """The last windows' drift statistics and quality as JSON."""
         doc = ready_monitor().drift(WINDOWS_SHOWN)
         return Response(json.dumps(clean(doc)), mimetype="application/json")
 
     @app.get("/monitoring/report")
+    @operation("monitoringReport", "The same statistics as a self-contained HTML page.", "HTML page.",
+               content_type="text/html", errors=(401, 503))  # fmt: skip
     def report() -> Response:
         """A self-contained HTML page of the same statistics."""
         return Response(render(clean(ready_monitor().drift(WINDOWS_SHOWN))), mimetype="text/html")

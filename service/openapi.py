@@ -15,9 +15,11 @@ from service.api import Operation, Route, SchemaRef
 
 logger = logging.getLogger(__name__)
 
+API_VERSION = "1.0.0"  # the HTTP API's version (the document's info.version, V2's server version)
 JSON = "application/json"
 ERROR_TEXT = {
     400: "Malformed JSON body.",
+    401: "An API key is needed here (PREDICT_API_KEYS is set): send `Authorization: Bearer <key>`.",
     404: "No such endpoint.",
     405: "Method not allowed.",
     413: "Body larger than the configured limit.",
@@ -25,6 +27,8 @@ ERROR_TEXT = {
     422: "The body breaks the validation rules; `details` names each field (and batch index).",
     500: "Unexpected server error (never caused by client input).",
     503: "The model is not loaded or has not passed its self-test.",
+    409: "The feedback token was already used.",
+    410: "The feedback token has expired.",
 }
 BODY_ERRORS = (400, 413, 415, 422, 503, 500)
 
@@ -43,13 +47,13 @@ HEADERS = {
 }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    """Error responses sharing the Error schema."""
+def _errors(*statuses: int, schema: str | dict[str, Any] = "Error") -> dict[str, Any]:
+    """Error responses sharing one error schema (the service's Error unless told)."""
     return {
         str(s): {
             "description": ERROR_TEXT.get(s, "Error."),
             "headers": HEADERS,
-            "content": {JSON: {"schema": "Error"}},
+            "content": {JSON: {"schema": schema}},
         }
         for s in statuses
     }
@@ -86,8 +90,10 @@ def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
             "responses": {"200": {"description": "Undocumented.", "headers": HEADERS}, **COMMON},
         }  # fmt: skip
     else:
+        error_schema = "Error" if op.error_schema is None else _schema(spec, op.error_schema)
+        errors = _errors(*op.errors, schema=error_schema)
         document = {"summary": op.summary, "operationId": op.operation_id,
-                    "responses": {**_answer(spec, op), **_errors(*op.errors), **COMMON}}  # fmt: skip
+                    "responses": {**_answer(spec, op), **errors, **COMMON}}  # fmt: skip
         if op.body is not None:
             body = {JSON: {"schema": _schema(spec, op.body)}}
             document["requestBody"] = {"required": True, "content": body}
@@ -112,8 +118,14 @@ def build_spec(app: Flask, version: str, max_body_bytes: int) -> dict[str, Any]:
         },
     )
     paths: dict[str, dict[str, Any]] = {}
+    seen: dict[str, int] = {}
     for route in api.routes(app):
-        paths.setdefault(route.path, {})[route.method] = _operation(spec, route)
+        operation = _operation(spec, route)
+        ident = operation["operationId"]
+        seen[ident] = seen.get(ident, 0) + 1
+        if seen[ident] > 1:  # one view under several rules (e.g. V2's versioned paths): unique ids
+            operation["operationId"] = f"{ident}{seen[ident]}"
+        paths.setdefault(route.path, {})[route.method] = operation
     _schema(spec, schemas.ErrorSchema)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

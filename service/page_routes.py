@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
+from service.api import operation
 from service.errors import NotFound
 from service.state import ServiceState
 
@@ -80,11 +81,15 @@ def register(app: Flask, state: ServiceState) -> None:
     logger.debug("web page: %d bytes plus %d assets", len(page.body), len(assets))
 
     @app.get("/")
+    @operation("page", "The web page: try a customer, the map, the model, monitoring.", "HTML page.",
+               content_type="text/html")  # fmt: skip
     def index() -> Response:
         """The page for the people who use the predictions."""
         return _send(page)
 
     @app.get("/page/<name>")
+    @operation("pageAsset", "A script or stylesheet of the web page (content-hashed URL).", "The asset.",
+               content_type="text/plain")  # fmt: skip
     def page_asset(name: str) -> Response:
         """A script or stylesheet of the page."""
         asset = assets.get(name)

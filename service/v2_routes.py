@@ -21,8 +21,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from runtime import v2
 from runtime.predictor import Predictor
+from service.api import operation
 from service.errors import HTTPError, ModelNotReady, _handle_werkzeug
 from service.observability import INPUTS, TIMINGS
+from service.openapi import API_VERSION
 from service.routes import JSON_MIMETYPE, read_json
 from service.schemas import MAX_BATCH
 from service.state import ServiceState
@@ -88,11 +90,64 @@ def score(
     return probabilities, buys
 
 
+_OBJECT = {"type": "object"}
+V2_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+V2_LIVE = {"type": "object", "properties": {"live": {"type": "boolean"}}}
+V2_READY = {"type": "object", "properties": {"ready": {"type": "boolean"}}}
+V2_MODEL_READY = {"type": "object", "properties": {"name": {"type": "string"}, "ready": {"type": "boolean"}}}
+V2_SERVER = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+        "extensions": {"type": "array", "items": {"type": "string"}},
+    },
+}
+V2_TENSOR = {
+    "type": "object",
+    "required": ["name", "datatype", "shape", "data"],
+    "properties": {
+        "name": {"type": "string"},
+        "datatype": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+        "data": {"type": "array", "items": {}},
+        "parameters": _OBJECT,
+    },
+}
+V2_MODEL = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "versions": {"type": "array", "items": {"type": "string"}},
+        "platform": {"type": "string"},
+        "inputs": {"type": "array", "items": _OBJECT},
+        "outputs": {"type": "array", "items": _OBJECT},
+    },
+}
+V2_INFER_REQUEST = {
+    "type": "object",
+    "required": ["inputs"],
+    "properties": {
+        "id": {"type": "string"},
+        "parameters": _OBJECT,
+        "inputs": {
+            "type": "array",
+            "items": V2_TENSOR,
+            "description": "age FP64, salary FP64, gender BYTES; shape [N, 1] or [N]",
+        },
+        "outputs": {"type": "array", "items": _OBJECT},
+    },
+}
+V2_INFER_RESPONSE = {"type": "object", "properties": {
+    "model_name": {"type": "string"}, "model_version": {"type": "string"}, "id": {"type": "string"},
+    "parameters": _OBJECT, "outputs": {"type": "array", "items": V2_TENSOR}}}  # fmt: skip
+
+
 def register(app: Flask, state: ServiceState) -> None:
     """Add the V2 routes and make 404/405/413 under /v2 answer in the V2 error shape."""
     name, limit = state.settings.model_name, state.settings.max_body_bytes
     log_inputs = state.settings.log_inputs
-    server_version = json.loads(state.openapi_json)["info"]["version"]
+    server_version = API_VERSION
 
     def model(model_name: str, version: str | None) -> Predictor:
         """The ready predictor for this URL's model and version: 404 unknown, 503 not ready."""
@@ -104,11 +159,13 @@ def register(app: Flask, state: ServiceState) -> None:
         return predictor
 
     @app.get(f"{PREFIX}/health/live")
+    @operation("v2Live", "V2 server liveness.", "Live.", V2_LIVE)
     def v2_live() -> Response:
         """The process is serving (says nothing about the model)."""
         return answer({"live": True})
 
     @app.get(f"{PREFIX}/health/ready")
+    @operation("v2Ready", "V2 server readiness.", "Ready (503 with ready false when not).", V2_READY)
     def v2_ready() -> Response:
         """200 when the model passed its self-test, else 503."""
         predictor = state.predictor
@@ -117,12 +174,15 @@ def register(app: Flask, state: ServiceState) -> None:
 
     @app.get(PREFIX)
     @app.get(f"{PREFIX}/")
+    @operation("v2Server", "V2 server metadata.", "Name, version, extensions.", V2_SERVER)
     def v2_server() -> Response:
         """Server metadata; no protocol extensions."""
         return answer(v2.server_metadata(name, server_version))
 
     @app.get(MODELS)
     @app.get(VERSIONED)
+    @operation("v2Model", "V2 model metadata.", "Inputs, outputs, versions, platform.", V2_MODEL,
+               errors=(404, 503), error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
     def v2_model(name: str, version: str | None = None) -> Response:
         """Model metadata: inputs, outputs, version and platform."""
@@ -131,6 +191,8 @@ def register(app: Flask, state: ServiceState) -> None:
 
     @app.get(f"{MODELS}/ready")
     @app.get(f"{VERSIONED}/ready")
+    @operation("v2ModelReady", "V2 model readiness.", "Ready (503 with ready false when not).",
+               V2_MODEL_READY, errors=(404,), error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
     def v2_model_ready(name: str, version: str | None = None) -> Response:
         """200 when this model (and version) can answer, else 404 or 503."""
@@ -142,6 +204,10 @@ def register(app: Flask, state: ServiceState) -> None:
 
     @app.post(f"{MODELS}/infer")
     @app.post(f"{VERSIONED}/infer")
+    @operation("v2Infer", "Score N customers sent as Open Inference Protocol tensors.",
+               "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters.",
+               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 413, 503),
+               error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
     def v2_infer(name: str, version: str | None = None) -> Response:
         """Score N rows sent as V2 tensors; answers probability and prediction tensors."""

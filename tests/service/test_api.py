@@ -159,7 +159,13 @@ def test_openapi_documents_every_route_and_error(client: FlaskClient) -> None:
     assert spec["openapi"].startswith("3.0")
     assert set(spec["paths"]) == {
         "/predict", "/predict/batch", "/health", "/ready", "/model", "/metrics", "/openapi.json", "/docs",
+        "/", "/page/{name}", "/feedback", "/monitoring/drift", "/monitoring/report",
+        "/v2", "/v2/", "/v2/health/live", "/v2/health/ready", "/v2/models/{name}", "/v2/models/{name}/ready",
+        "/v2/models/{name}/infer", "/v2/models/{name}/versions/{version}",
+        "/v2/models/{name}/versions/{version}/ready", "/v2/models/{name}/versions/{version}/infer",
     }  # fmt: skip
+    infer = spec["paths"]["/v2/models/{name}/infer"]["post"]
+    assert infer["responses"]["400"]["content"]["application/json"]["schema"]["required"] == ["error"]
     predict = spec["paths"]["/predict"]["post"]
     assert {"200", "400", "404", "405", "413", "415", "422", "500", "503"} <= set(predict["responses"])
     customer = spec["components"]["schemas"]["Customer"]

@@ -10,7 +10,8 @@ from marshmallow import Schema, fields
 
 from runtime.predictor import Predictor
 from service import api, openapi
-from service.app import API_VERSION, create_app
+from service.app import create_app
+from service.openapi import API_VERSION
 from service.settings import Settings
 
 
