@@ -63,8 +63,9 @@ export: $(VENV)/.dev  ## Convert models/purchase_pipeline.joblib to ONNX; replac
 parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current model.
 	$(PY) -m export.parity
 
-bench: $(VENV)/.dev  ## Side-by-side benchmarks; QUICK=1 for the smoke mode.
+bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark); QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
+	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 
 # --- drift monitoring (issue 12) -----------------------------------------------------------------------
 setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
