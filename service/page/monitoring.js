@@ -172,7 +172,7 @@
 
   // A prediction-only key cannot read monitoring: ask for an admin key here, leaving the rest of the page alone.
   function askForAdminKey(refused) {
-    const input = el("input", { id: "admin-key", name: "admin-key", type: "password", autocomplete: "off",
+    const input = el("input", { id: "admin-key", name: "admin-key", type: "password",
       spellcheck: "false", "aria-describedby": "monitoring-status admin-key-error" });
     const error = el("p", { id: "admin-key-error", class: "field-error", hidden: "" });
     const form = el("form", { id: "admin-key-form", novalidate: "" },
@@ -199,7 +199,10 @@
       const hadAdmin = Boolean(keyOf(ADMIN_STORE));
       storeKey(ADMIN_STORE, null);
       askForAdminKey(result.sentKey);
-      if (hadAdmin) showFieldError($("admin-key"), $("admin-key-error"), "The service refused this key; check it and try again.");
+      if (hadAdmin) {
+        showFieldError($("admin-key"), $("admin-key-error"), "The service refused this key; check it and try again.");
+        $("admin-key").focus();
+      }
       return;
     }
     const why = result.status === 404 ? "this service does not record drift."
