@@ -78,15 +78,21 @@
     const known = points.filter((p) => p !== null);
     if (!known.length) return null;
     const ref = windows.map((w) => w.score && w.score.reference_yes_rate).find(isNum);
-    const W = 320, H = 90, P = 8, n = points.length;
+    const W = 320, H = 100, P = 22, n = points.length;
     const top = Math.min(1, Math.max(...known, isNum(ref) ? ref : 0) * 1.25 + 0.05);
-    const x = (i) => n === 1 ? W / 2 : P + i * (W - 2 * P) / (n - 1);
-    const y = (p) => H - P - p / top * (H - 2 * P);
+    const x = (i) => n === 1 ? W / 2 : P + i * (W - 2 * P) / (n - 1);  // P leaves room for the labels
+    const y = (p) => H - 6 - p / top * (H - 6 - P);
     const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, "aria-hidden": "true", focusable: "false" });
     if (isNum(ref)) root.append(svg("line", { x1: 0, x2: W, y1: y(ref), y2: y(ref), class: "ref-line" }));
     const xy = points.map((p, i) => p === null ? null : [x(i), y(p)]).filter(Boolean);
     root.append(svg("polyline", { points: xy.map((q) => q.join(",")).join(" ") }));
-    for (const q of xy) root.append(svg("circle", { cx: q[0], cy: q[1], r: 3.5 }));
+    points.forEach((p, i) => {
+      if (p === null) return;
+      root.append(svg("circle", { cx: x(i), cy: y(p), r: 3.5 }));
+      const label = svg("text", { x: x(i), y: y(p) - 7 });
+      label.textContent = (p * 100).toFixed(0) + "%";
+      root.append(label);
+    });
     return el("div", { class: "trend" }, root);
   }
 
