@@ -35,9 +35,9 @@ def require_browser() -> None:
 
 
 @pytest.fixture()
-def client() -> Iterator[FlaskClient]:
-    """A test client of the app serving the committed model (no browser, no server)."""
-    settings = Settings(model_path=COMMITTED_MODEL)
+def client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """A test client of the app serving the committed model (no browser or server), monitoring in tmp_path."""
+    settings = Settings(model_path=COMMITTED_MODEL, monitor_db=str(tmp_path / "monitoring.sqlite3"))
     app = create_app(settings, Predictor.from_path(COMMITTED_MODEL, settings.threshold))
     with app.test_client() as test_client:
         yield test_client

@@ -32,7 +32,7 @@ REFUSED = (("/predict/batch", 401), ("/monitoring/drift", 401))
 def keyed(tmp_path: Path) -> Iterator[Server]:
     """gunicorn that needs a prediction key for /predict* and an admin key for /monitoring*, with traffic."""
     with monitored_server(tmp_path, PREDICT_API_KEYS=KEY, PREDICT_ADMIN_API_KEYS=ADMIN_KEY) as server:
-        send_traffic(server.url, key=KEY)
+        send_traffic(server.url, key=KEY, admin_key=ADMIN_KEY)
         yield server
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 from selenium.webdriver.common.by import By
 
 from tests.page.browser import open_page, page_errors
 from tests.page.conftest import COMMITTED_MODEL, monitored_server
-from tests.page.traffic import customers
+from tests.page.traffic import customers, settle, wait_counted
 from tests.service.server import Server, running_server
 
 pytestmark = pytest.mark.integration
@@ -93,6 +94,7 @@ def assert_panel_shows(driver: Any, doc: dict[str, Any]) -> None:
 
 
 def test_the_panel_shows_what_the_drift_endpoint_returns(driver: Any, server: Server) -> None:
+    settle(server.url)  # rows of earlier tests may still sit in a worker's queue until its flusher runs
     open_page(driver, server.url + "/")
     doc = requests.get(f"{server.url}/monitoring/drift", timeout=10).json()
     assert len(doc["windows"]) >= 5  # four recorded days and today's traffic
@@ -106,6 +108,7 @@ def test_an_alarm_in_the_latest_window_is_shown_per_input(driver: Any, tmp_path:
     with monitored_server(tmp_path) as server:
         older: list[Any] = [c for c, _ in customers(150, seed=7, older=True)]  # today's lean older too
         assert requests.post(f"{server.url}/predict/batch", json={"customers": older}, timeout=30).ok
+        wait_counted(server.url, len(older))
         open_page(driver, server.url + "/")
         doc = requests.get(f"{server.url}/monitoring/drift", timeout=10).json()
         last = doc["windows"][-1]
@@ -124,3 +127,15 @@ def test_monitoring_turned_off_is_said_without_breaking_the_page(driver: Any) ->
         assert status.startswith("Monitoring not available: Drift monitoring is off")
         assert driver.find_element(By.ID, "model-version").text.startswith("forest-")
         assert page_errors(driver, (("/monitoring/drift", 503),)) == []
+
+
+def test_the_maps_what_if_rows_are_not_counted_as_traffic(client: FlaskClient) -> None:
+    grid = {"customers": [{"age": a, "salary": 50_000, "gender": "Male"} for a in range(20, 60)]}
+    what_if = client.post("/predict/batch", json=grid, headers={"X-What-If": "1"}).get_json()
+    assert all("feedback_token" not in p for p in what_if["predictions"])
+    assert client.get("/monitoring/drift").get_json()["windows"] == []
+    counted = client.post("/predict/batch", json=grid).get_json()
+    assert all("feedback_token" in p for p in counted["predictions"])
+    assert [w["rows"] for w in client.get("/monitoring/drift").get_json()["windows"]] == [
+        len(grid["customers"])
+    ]

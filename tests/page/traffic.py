@@ -59,10 +59,39 @@ def record_history(model: Path, db: Path, days: int = 4, rows: int = 80, labelle
         monitor.store.close()
 
 
+def wait_counted(url: str, rows: int, admin_key: str | None = None, timeout: float = 15) -> None:
+    """Wait until the latest window holds `rows` rows: workers flush their queues in the background."""
+    headers = {"Authorization": f"Bearer {admin_key}"} if admin_key else {}
+    deadline = time.monotonic() + timeout
+    while True:
+        windows = requests.get(f"{url}/monitoring/drift", headers=headers, timeout=10).json()["windows"]
+        if windows and windows[-1]["rows"] >= rows:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the monitoring store did not show {rows} rows within {timeout} s")
+        time.sleep(0.1)
+
+
+def settle(url: str, pause: float = 0.5, timeout: float = 15) -> None:
+    """Wait until the latest window's row count stays the same for `pause` seconds (every queue flushed)."""
+    deadline, previous = time.monotonic() + timeout, None
+    while True:
+        windows = requests.get(f"{url}/monitoring/drift", timeout=10).json()["windows"]
+        rows = windows[-1]["rows"] if windows else 0
+        if rows == previous:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the monitoring store kept changing for {timeout} s")
+        previous = rows
+        time.sleep(pause)
+
+
 def send_traffic(
-    url: str, rows: int = 120, labelled: int = 45, key: str | None = None, seed: int = 13
-) -> None:
-    """Score `rows` customers with /predict/batch and send the real outcome of the first `labelled`."""
+    url: str, rows: int = 120, labelled: int = 45, key: str | None = None, admin_key: str | None = None,
+    seed: int = 13,
+) -> None:  # fmt: skip
+    """Score `rows` customers with /predict/batch, send the real outcome of the first `labelled`, and wait
+    until every worker has flushed them to the store."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     sample = customers(rows, seed)
     answer = requests.post(f"{url}/predict/batch", json={"customers": [c for c, _ in sample]},
@@ -75,3 +104,4 @@ def send_traffic(
     body = {"feedback": feedback[:labelled]}
     sent = requests.post(f"{url}/feedback", json=body, headers=headers, timeout=30)
     sent.raise_for_status()
+    wait_counted(url, rows, admin_key or key)
