@@ -172,7 +172,7 @@ def register(app: Flask, state: ServiceState) -> None:
             {"probability": round(p, 4), "prediction": "Yes" if buy else "No", "warnings": w}
             for p, buy, w in zip(probabilities.tolist(), buys, warnings, strict=True)
         ]
-        if state.monitor:  # drift monitoring (issue 12): counts the rows, one feedback token per item
+        if state.monitor and request.headers.get("X-What-If") != "1":  # drift; not the page's what-if map
             for item, token in zip(items, state.monitor.observe_many(columns, probabilities), strict=True):
                 item["feedback_token"] = token
         return _json({"predictions": items, "threshold": predictor.threshold,

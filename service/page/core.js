@@ -3,9 +3,10 @@
   "use strict";
 
   const KEY_STORE = "purchase-predictor.api-key";
+  const ADMIN_STORE = "purchase-predictor.admin-key";
   const SVG_NS = "http://www.w3.org/2000/svg";
   const FIELDS = ["age", "salary", "gender"];
-  const page = { model: null, customer: null, map: null, mapGender: null, monitoring: null };
+  const page = { model: null, customer: null, map: null, mapGender: null, monitoring: null, memoryKeys: {} };
 
   const $ = (id) => document.getElementById(id);
   const fmtInt = (x) => Math.round(x).toLocaleString("en-US");
@@ -25,9 +26,18 @@
   }
 
   // ---- the API, with an optional key kept for this tab only ---------------------------------------------
-  function storedKey() {
-    try { return sessionStorage.getItem(KEY_STORE); } catch (e) { return null; }
+  function storedKey(name) {
+    try { return sessionStorage.getItem(name || KEY_STORE); } catch (e) { return null; }
   }
+
+  function storeKey(name, key) {
+    try { if (key) sessionStorage.setItem(name, key); else sessionStorage.removeItem(name); } catch (e) {
+      /* storage off: the key lives in memory for this page only */
+    }
+    page.memoryKeys[name] = key;
+  }
+
+  const keyOf = (name) => storedKey(name) || page.memoryKeys[name] || null;
 
   let keyRequest = null;
   function askForKey(refused) {
@@ -41,22 +51,25 @@
           event.preventDefault();
           const key = input.value.trim();
           if (!key) { showFieldError(input, error, "Enter the API key."); return; }
-          try { sessionStorage.setItem(KEY_STORE, key); } catch (e) { /* storage off: the key lives in memory */ }
-          page.memoryKey = key;
+          storeKey(KEY_STORE, key);
           input.value = "";
           panel.hidden = true;
           keyRequest = null;
           resolve();
+          document.dispatchEvent(new Event("pp-key"));
         };
       });
     }
     return keyRequest;
   }
 
-  async function api(path, body) {
+  // opts.admin: an admin path; it sends the admin key (else the prediction key) and hands a 401 back to the
+  // caller instead of asking, so a prediction-only key keeps working for the rest of the page.
+  async function api(path, body, opts) {
+    const admin = Boolean(opts && opts.admin);
     for (;;) {
-      const key = storedKey() || page.memoryKey;
-      const headers = { Accept: "application/json" };
+      const key = (admin && keyOf(ADMIN_STORE)) || keyOf(KEY_STORE);
+      const headers = Object.assign({ Accept: "application/json" }, (opts && opts.headers) || {});
       if (key) headers.Authorization = "Bearer " + key;
       const init = { method: body === undefined ? "GET" : "POST", headers: headers, cache: "no-store" };
       if (body !== undefined) {
@@ -64,13 +77,12 @@
         init.body = JSON.stringify(body);
       }
       const response = await fetch(path, init);
-      if (response.status !== 401) {
+      if (response.status !== 401 || admin) {
         let json = null;
         try { json = await response.json(); } catch (e) { json = null; }
-        return { status: response.status, body: json };
+        return { status: response.status, body: json, sentKey: Boolean(key) };
       }
-      try { sessionStorage.removeItem(KEY_STORE); } catch (e) { /* nothing stored */ }
-      page.memoryKey = null;
+      storeKey(KEY_STORE, null);
       await askForKey(Boolean(key));
     }
   }
@@ -88,5 +100,5 @@
     else input.removeAttribute("aria-invalid");
   }
 
-  Object.assign(PP, { page, FIELDS, $, fmtInt, pct, el, svg, api, problem, showFieldError });
+  Object.assign(PP, { page, FIELDS, ADMIN_STORE, $, fmtInt, pct, el, svg, api, keyOf, storeKey, problem, showFieldError });
 })(window.PP = window.PP || {});

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from runtime.predictor import Predictor
 from service.app import create_app
 from service.settings import Settings
 from tests.page.browser import MISSING, browser_available, chromium
+from tests.page.traffic import FEEDBACK_KEY, record_history, send_traffic
 from tests.service.server import Server, running_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,18 +35,29 @@ def require_browser() -> None:
 
 
 @pytest.fixture()
-def client() -> Iterator[FlaskClient]:
-    """A test client of the app serving the committed model (no browser, no server)."""
-    settings = Settings(model_path=COMMITTED_MODEL)
+def client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """A test client of the app serving the committed model (no browser or server), monitoring in tmp_path."""
+    settings = Settings(model_path=COMMITTED_MODEL, monitor_db=str(tmp_path / "monitoring.sqlite3"))
     app = create_app(settings, Predictor.from_path(COMMITTED_MODEL, settings.threshold))
     with app.test_client() as test_client:
         yield test_client
 
 
+@contextmanager
+def monitored_server(folder: Path, **extra: str) -> Iterator[Server]:
+    """gunicorn with drift monitoring in `folder`: four earlier days recorded, today's traffic sent."""
+    db = folder / "monitoring.sqlite3"
+    record_history(COMMITTED_MODEL, db)
+    with running_server(COMMITTED_MODEL, PREDICT_MONITOR_DB=str(db), PREDICT_MONITOR_KEY=FEEDBACK_KEY,
+                        **extra) as running:  # fmt: skip
+        yield running
+
+
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    """gunicorn serving the committed model on a free loopback port."""
-    with running_server(COMMITTED_MODEL) as running:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """gunicorn serving the committed model on a free loopback port, with monitoring data to show."""
+    with monitored_server(tmp_path_factory.mktemp("monitoring")) as running:
+        send_traffic(running.url)
         yield running
 
 

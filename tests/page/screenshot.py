@@ -1,14 +1,17 @@
-"""`make screenshot`: serve the committed model with gunicorn, try a customer, save the page as a PNG."""
+"""`make screenshot`: serve the committed model with gunicorn and a temporary monitoring store holding four
+earlier days and today's traffic (with some labels), try a customer, save the page as a PNG."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import tempfile
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
 from tests.page.browser import MISSING, browser_available, chromium, open_page, set_viewport, wait_for
+from tests.page.traffic import FEEDBACK_KEY, record_history, send_traffic
 from tests.service.server import running_server
 
 logger = logging.getLogger(__name__)
@@ -20,9 +23,19 @@ WIDTH = 1440
 
 def take(out: Path, model: Path = MODEL, width: int = WIDTH) -> Path:
     """Start a real server, show one customer's answer on the page and write a full-page screenshot."""
-    with running_server(model) as server, chromium(width=width) as driver:
+    with tempfile.TemporaryDirectory(prefix="page-screenshot-") as folder:
+        db = Path(folder) / "monitoring.sqlite3"
+        record_history(model, db)
+        with running_server(model, PREDICT_MONITOR_DB=str(db), PREDICT_MONITOR_KEY=FEEDBACK_KEY) as server:
+            send_traffic(server.url)
+            return _shoot(server.url, out, width)
+
+
+def _shoot(url: str, out: Path, width: int) -> Path:
+    """Open the page in headless Chromium, try one customer and write a full-page screenshot."""
+    with chromium(width=width) as driver:
         set_viewport(driver, width, 900)
-        open_page(driver, server.url + "/")
+        open_page(driver, url + "/")
         for name, value in (("age", "44"), ("salary", "72000")):
             field = driver.find_element(By.ID, name)
             field.clear()

@@ -16,8 +16,6 @@ from tests.service.server import Server
 
 pytestmark = pytest.mark.integration
 
-# Until the monitoring endpoint exists it answers 404 and the page shows "not available".
-NO_MONITORING = ("/monitoring/drift", 404)
 # Viridis in ten steps, written out independently of the page's copy.
 VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
            "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"]  # fmt: skip
@@ -78,7 +76,7 @@ def test_a_customer_typed_with_the_keyboard_gets_the_apis_answer(driver: Any, se
     assert [w.text for w in warnings] == expected["warnings"]  # salary 12,000 is below the training range
     marker = wait_for(lambda: driver.find_elements(By.ID, "map-customer"), what="the mark on the map")
     assert marker[0].is_displayed()
-    assert page_errors(driver, (NO_MONITORING,)) == []
+    assert page_errors(driver) == []
 
 
 @pytest.mark.parametrize(
@@ -105,7 +103,7 @@ def test_bad_input_shows_the_apis_message_next_to_the_field(
     assert box.text == detail["message"]
     assert driver.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
     assert driver.switch_to.active_element.get_attribute("id") == field  # the focus goes to the field to fix
-    assert page_errors(driver, (NO_MONITORING, ("/predict", 422))) == []
+    assert page_errors(driver, (("/predict", 422),)) == []
 
 
 def test_map_colours_agree_with_the_batch_endpoint_and_the_contour_separates_yes_from_no(
@@ -151,14 +149,6 @@ def test_the_map_has_a_text_alternative(driver: Any, server: Server) -> None:
     assert len(rows) == grid["rows"]
 
 
-SAMPLE_WINDOW = {
-    "start": "2026-11-30T10:00:00Z", "end": "2026-11-30T10:59:59Z", "rows": 120, "model_version": "forest-x",
-    "score": {"yes_rate": 0.31}, "quality": {"labelled": 40, "precision": 0.8},
-    "features": {"age": {"p_value": 0.41, "alarm": False}, "salary": {"p_value": 0.0004, "alarm": True},
-                 "gender": {"p_value": 0.9, "alarm": False}},
-}  # fmt: skip
-
-
 def serious_violations(driver: Any) -> list[str]:
     """axe-core's serious and critical findings on the page as it is now (every <details> opened)."""
     from axe_selenium_python import Axe
@@ -175,10 +165,9 @@ def test_axe_finds_no_serious_or_critical_violation(driver: Any, server: Server,
     set_viewport(driver, width, 900)
     open_page(driver, server.url + "/")
     assert serious_violations(driver) == []  # as loaded
+    assert driver.find_elements(By.CSS_SELECTOR, "#monitoring-features tbody tr[data-feature]")  # real data
     fill_and_submit(driver, "30", "400000", "Female")  # an answer with warnings
     answer_of(driver)
-    driver.execute_script("window.purchasePage.renderMonitoring({windows: [arguments[0], arguments[0]]})",
-                          SAMPLE_WINDOW)  # fmt: skip
     assert serious_violations(driver) == []
     fill_and_submit(driver, "", "lots", "Female")  # messages next to two fields
     wait_for(driver.find_element(By.ID, "salary-error").is_displayed, what="the field messages")
@@ -235,31 +224,3 @@ def test_the_layout_has_no_horizontal_overflow(driver: Any, server: Server, widt
         "return document.querySelector('#map-svg').getBoundingClientRect().width"
     )
     assert 0 < svg_width <= width
-
-
-def test_monitoring_is_shown_as_not_available_while_the_service_has_none(driver: Any, server: Server) -> None:
-    open_page(driver, server.url + "/")
-    assert requests.get(f"{server.url}/monitoring/drift", timeout=10).status_code == 404
-    status = driver.find_element(By.ID, "monitoring-status").text
-    assert status.startswith("Monitoring not available")
-
-
-def test_monitoring_windows_are_rendered_with_their_alarms(driver: Any, server: Server) -> None:
-    open_page(driver, server.url + "/")
-    feature = {"p_value": 0.41, "alarm": False, "reference_mean": 37.6, "latest_mean": 38.1}
-    windows = [
-        {"start": f"2026-11-30T1{i}:00:00Z", "end": f"2026-11-30T1{i}:59:59Z", "rows": 100 + i,
-         "model_version": "forest-x", "score": {"yes_rate": 0.3 + i / 20},
-         "quality": {"labelled": 40, "precision": 0.8} if i else None,
-         "features": {"age": feature, "salary": {**feature, "p_value": 0.0004, "alarm": True},
-                      "gender": {"p_value": 0.9, "alarm": False}}}
-        for i in range(3)
-    ]  # fmt: skip
-    driver.execute_script("window.purchasePage.renderMonitoring({windows: arguments[0]})", windows)
-    assert "Drift alarm on salary" in driver.find_element(By.ID, "monitoring-status").text
-    rows = driver.find_elements(By.CSS_SELECTOR, "#monitoring-features tbody tr")
-    assert [r.find_element(By.TAG_NAME, "th").text for r in rows] == ["age", "salary", "gender"]
-    assert "Alarm" in rows[1].text and "0.000400" in rows[1].text
-    trend = driver.find_elements(By.CSS_SELECTOR, "#monitoring-windows tbody tr")
-    assert [t.find_elements(By.TAG_NAME, "td")[2].text for t in trend] == ["30.0 %", "35.0 %", "40.0 %"]
-    assert "no labels yet" in trend[0].text and "precision 0.800" in trend[2].text
