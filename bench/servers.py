@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
+# Each gunicorn master makes and exports these for itself; a server must never inherit another one's.
+MASTER_OWNED = frozenset({"PREDICT_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR"})
 BIN = Path(sys.executable).parent
 
 
@@ -120,7 +122,8 @@ def serve(
     """Run `spec` on a free port until the block exits; the process group is always stopped."""
     port = free_port()
     argv: Sequence[str] = [arg.replace("{port}", str(port)) for arg in spec.argv]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PORT": str(port), **spec.env}
+    inherited = {k: v for k, v in os.environ.items() if k not in MASTER_OWNED}
+    env = {**inherited, "PYTHONPATH": str(ROOT), "PORT": str(port), **spec.env}
     log_path = log_dir / f"{spec.name}.log"
     log.info("starting %s on port %d", spec.name, port)
     with log_path.open("ab") as out:

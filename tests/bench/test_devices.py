@@ -17,6 +17,7 @@ import requests
 from bench import devices, layouts, run, servers, variants
 from bench.device_switches import DEVICES, switch_off
 from bench.http_bench import HttpPlan
+from service import reload
 
 
 def test_an_unknown_device_is_refused_and_none_changes_nothing() -> None:
@@ -84,6 +85,8 @@ def test_the_device_config_leaves_out_only_the_named_hook(
 ) -> None:
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # the service config sets it: restored afterwards
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    monkeypatch.setenv("PREDICT_STATE_DIR", "")  # the master's hooks export it: restored afterwards
+    monkeypatch.delenv("PREDICT_STATE_DIR")
     assert "prometheus_client" in sys.modules  # already set up without it (see the import above)
     spec = importlib.util.spec_from_file_location("bench_gunicorn_devices", devices.DEVICE_CONF)
     assert spec is not None and spec.loader is not None
@@ -100,6 +103,7 @@ def test_the_device_config_leaves_out_only_the_named_hook(
         gc.unfreeze()
         sys.setswitchinterval(before)
         shutil.rmtree(config._METRICS_DIR, ignore_errors=True)
+        reload.cleanup()  # the temporary model store and metrics directory the config made
 
 
 def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
