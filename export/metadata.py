@@ -91,6 +91,7 @@ def build_metadata(pipeline: Any, info: dict[str, Any], family: str, calibration
         "library_versions": dumps(library_versions(info.get("library_versions", {}))),
         "created_at": str(_required(info, "trained_at")),
         "golden_examples": dumps(golden_examples(pipeline, info)),
+        **({contract.META_FAIRNESS: dumps(info["fairness"])} if info.get("fairness") else {}),  # optional
     }
 
 

@@ -59,6 +59,7 @@ META_METRICS: Final = "metrics"
 META_LIBRARY_VERSIONS: Final = "library_versions"
 META_CREATED_AT: Final = "created_at"
 META_GOLDEN_EXAMPLES: Final = "golden_examples"
+META_FAIRNESS: Final = "fairness"  # optional JSON: per-gender slices and gender-flip numbers (issue 16)
 # Keys every runtime needs; export writes all of METADATA_KEYS.
 REQUIRED_METADATA: Final = (
     META_SCHEMA_VERSION,
@@ -88,6 +89,7 @@ JSON_METADATA: Final = (
     META_METRICS,
     META_LIBRARY_VERSIONS,
     META_GOLDEN_EXAMPLES,
+    META_FAIRNESS,
 )
 
 # --- checks and decision ---------------------------------------------------------------------------
