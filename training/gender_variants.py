@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from training.calibration import calibrated_pipeline
@@ -66,7 +66,8 @@ def assess(
     }
     flip = counterfactual(scorer(fitted), x_test, ranges, threshold)
     compared_repeats = min(repeats, COMPARISON_REPEATS)
-    other = calibrated_pipeline(estimator, calibration, gender=not gender)
+    # a clone: with calibration "none" the shipped pipeline holds this very estimator object
+    other = calibrated_pipeline(clone(estimator), calibration, gender=not gender)
     other_cv = cross_validate(other, x_train, y_train, threshold, compared_repeats, seed)
     other.fit(x_train, y_train)
     comparison = {
