@@ -92,6 +92,7 @@ def build_metadata(pipeline: Any, info: dict[str, Any], family: str, calibration
         "created_at": str(_required(info, "trained_at")),
         "golden_examples": dumps(golden_examples(pipeline, info)),
         "reference_profile": dumps(_required(info, "reference_profile")),  # drift monitoring's reference
+        **({contract.META_FAIRNESS: dumps(info["fairness"])} if info.get("fairness") else {}),  # optional
     }
 
 

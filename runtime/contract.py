@@ -60,6 +60,7 @@ META_LIBRARY_VERSIONS: Final = "library_versions"
 META_CREATED_AT: Final = "created_at"
 META_GOLDEN_EXAMPLES: Final = "golden_examples"
 META_REFERENCE_PROFILE: Final = "reference_profile"  # binned training profile for drift monitoring
+META_FAIRNESS: Final = "fairness"  # optional JSON: per-gender slices and gender-flip numbers
 # Keys every runtime needs; export writes all of METADATA_KEYS.
 REQUIRED_METADATA: Final = (
     META_SCHEMA_VERSION,
@@ -91,6 +92,7 @@ JSON_METADATA: Final = (
     META_LIBRARY_VERSIONS,
     META_GOLDEN_EXAMPLES,
     META_REFERENCE_PROFILE,
+    META_FAIRNESS,
 )
 
 # --- checks and decision ---------------------------------------------------------------------------

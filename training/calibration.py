@@ -19,15 +19,15 @@ METHODS = ("none", "sigmoid", "isotonic")
 MIN_BRIER_GAIN = 0.0005  # a calibration is kept only if it lowers CV Brier by at least this much
 
 
-def calibrated_pipeline(estimator: BaseEstimator, method: str) -> Pipeline:
+def calibrated_pipeline(estimator: BaseEstimator, method: str, gender: bool = True) -> Pipeline:
     """The contract Pipeline whose ``model`` is the estimator, optionally wrapped for calibration.
 
     ``ensemble=False``: one model fit on the whole training split, calibrated on its 5-fold out-of-fold
     predictions. Serving then runs one forest instead of five, at the same calibration quality.
     """
     if method == "none":
-        return build_pipeline(estimator)
-    return build_pipeline(CalibratedClassifierCV(estimator, method=method, cv=5, ensemble=False))
+        return build_pipeline(estimator, gender)
+    return build_pipeline(CalibratedClassifierCV(estimator, method=method, cv=5, ensemble=False), gender)
 
 
 def compare_calibrations(
@@ -38,12 +38,13 @@ def compare_calibrations(
     threshold: float,
     repeats: int,
     seed: int,
+    gender: bool = True,
 ) -> dict[str, CVResult]:
-    """Cross-validate the estimator under each calibration method."""
+    """Cross-validate the estimator under each calibration method (``gender=False``: without gender)."""
     results: dict[str, CVResult] = {}
     for method in methods:
         results[method] = cross_validate(
-            calibrated_pipeline(estimator, method), x, y, threshold, repeats, seed
+            calibrated_pipeline(estimator, method, gender), x, y, threshold, repeats, seed
         )
         logger.info(
             "calibration %-8s CV Brier %.4f  log-loss %.4f  ROC-AUC %.3f",

@@ -19,14 +19,25 @@ FULL_GRIDS: dict[str, Grid] = {
     "logreg": {"C": [0.01, 0.1, 1.0, 10.0, 100.0]},
     "knn": {"n_neighbors": [5, 11, 17, 25, 35]},  # uniform weights: the exported graph reproduces them
     "tree": {"max_depth": [3, 4, 5, 6], "min_samples_leaf": [5, 10, 20]},
-    "forest": {"n_estimators": [50, 100], "max_depth": [4, 6, 8], "min_samples_leaf": [5, 10, 20]},
+    # max_features: with three inputs sqrt lets each split see one column only; None means all three
+    "forest": {
+        "max_features": [1, 2, None],
+        "min_samples_leaf": [5, 10],
+        "max_depth": [6, None],
+        "n_estimators": [100, 300],
+    },
     "xgboost": {"n_estimators": [100, 300], "max_depth": [2, 3], "learning_rate": [0.03, 0.1]},
 }
 FAST_GRIDS: dict[str, Grid] = {
     "logreg": {"C": [0.1, 1.0]},
     "knn": {"n_neighbors": [11, 25]},
     "tree": {"max_depth": [3, 5], "min_samples_leaf": [10]},
-    "forest": {"n_estimators": [30], "max_depth": [4, 6], "min_samples_leaf": [10]},
+    "forest": {
+        "n_estimators": [30],
+        "max_depth": [4, 6],
+        "min_samples_leaf": [10],
+        "max_features": [1, None],
+    },
     "xgboost": {"n_estimators": [30], "max_depth": [2, 3], "learning_rate": [0.1]},
 }
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from training import plots
+from training.fairness_report import fairness_section
 
 COLUMNS = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "log_loss")
 _STYLE = (
@@ -115,6 +116,8 @@ def write_report(
         + _table(["threshold", "precision", "recall", "F1", "share Yes"], sweep_rows)
         + _img(plots.threshold_figure(sweep, threshold)),
     ]
+    if "fairness" in metrics:
+        sections.append(fairness_section(metrics["fairness"], _table))
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.html"
     page = "<!doctype html><html><head><meta charset='utf-8'><title>Purchase Predictor report</title>"

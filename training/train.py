@@ -20,6 +20,8 @@ from training.candidates import FAMILIES, make_estimator
 from training.compare import compare_models, pick_best
 from training.crossval import N_SPLITS, CVResult, cross_validate
 from training.errors import ConfigError, DataError
+from training.fairness import model_card_fairness
+from training.gender_variants import assess
 from training.load import FEATURES, LABEL, load_customers
 from training.metrics import rounded, score
 from training.reference_profile import reference_profile
@@ -73,6 +75,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--drop-invalid", action="store_true", help="skip bad rows instead of refusing the file"
     )
+    parser.add_argument(
+        "--without-gender", action="store_true", help="train the final pipeline without the gender input"
+    )
     parser.add_argument("--fast", action="store_true", help="tiny grids and 2 CV repeats (tests)")
     parser.add_argument("--out-dir", type=Path, default=Path("models"))
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -100,7 +105,9 @@ def _calibrate(
     repeats = min(args.cv_repeats, CALIBRATION_REPEATS)
     results = {"none": uncalibrated.first_repeats(repeats, threshold)} if "none" in methods else {}
     to_run = tuple(method for method in methods if method != "none")
-    results |= compare_calibrations(estimator, x_train, y_train, to_run, threshold, repeats, args.seed)
+    results |= compare_calibrations(
+        estimator, x_train, y_train, to_run, threshold, repeats, args.seed, gender=not args.without_gender
+    )
     return choose_calibration(results), results
 
 
@@ -127,22 +134,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     family = pick_best(candidates) if args.model == "auto" else args.model
     chosen = candidates[family]
     estimator = make_estimator(family, args.seed, **chosen.params)
-    calibration, calibrations = _calibrate(args, estimator, x_train, y_train, chosen.cv, business)
+    gender = not args.without_gender
+    base_cv = chosen.cv if gender else cross_validate(
+        calibrated_pipeline(estimator, "none", gender), x_train, y_train, business, args.cv_repeats, args.seed
+    )  # fmt: skip
+    calibration, calibrations = _calibrate(args, estimator, x_train, y_train, base_cv, business)
     if calibration == "none":
-        final_cv = chosen.cv
+        final_cv = base_cv
     else:
-        pipeline = calibrated_pipeline(estimator, calibration)
+        pipeline = calibrated_pipeline(estimator, calibration, gender)
         final_cv = cross_validate(
             pipeline, x_train, y_train, business, args.cv_repeats, args.seed, reuse=calibrations[calibration]
         )
     pooled_y, pooled_p = np.tile(y_train, args.cv_repeats), final_cv.oof.ravel()
     threshold = choose_threshold(policy, pooled_y, pooled_p, args.gain_tp, args.cost_fp)
-    pipeline = calibrated_pipeline(estimator, calibration).fit(x_train, y_train)
+    pipeline = calibrated_pipeline(estimator, calibration, gender).fit(x_train, y_train)
     test_proba = pipeline.predict_proba(x_test)[:, 1]
     final: dict[str, Any] = {
         "model": family,
         "hyperparameters": chosen.params,
         "calibration": calibration,
+        "uses_gender": gender,
         "calibration_scheme": f"{min(args.cv_repeats, CALIBRATION_REPEATS)}x{N_SPLITS} stratified CV",
         "threshold": threshold,
         "threshold_policy": policy.describe(),
@@ -150,8 +162,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "test": rounded(score(y_test, test_proba, threshold)),
     }
     metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
+    metrics["fairness"] = assess(
+        estimator, calibration, gender, pipeline, final_cv, split, threshold, args.seed
+    )
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
     info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
+    info["fairness"] = model_card_fairness(metrics["fairness"])
     model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,11 @@ import pytest
 
 from training import generate, train
 
-REFERENCE_CSV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "Social_Network_Ads.csv"
+# ../shared/data next to the repository; REFERENCE_CSV in the environment points elsewhere (e.g. a worktree)
+REFERENCE_CSV = Path(
+    os.environ.get("REFERENCE_CSV")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "Social_Network_Ads.csv"
+)
 FIXED_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
