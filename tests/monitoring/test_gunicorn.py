@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -23,44 +22,9 @@ from monitoring.window import DECISION, GENDER_SERIES, ROWS, SCORE
 from runtime.predictor import Predictor
 from tests.monitoring.conftest import COMMITTED_MODEL, customers
 from tests.monitoring.test_service import SENTINEL_AGE, SENTINEL_SALARY, SENTINEL_TEXTS
-from tests.service.server import REPO, Server, free_port, gunicorn_command, server_env
+from tests.service.server import REPO, free_port, running_server
 
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
-
-
-@contextmanager
-def running_server(model: Path, log: Path, **extra: str) -> Iterator[Server]:
-    """gunicorn with its output in a file (the test reads it afterwards); waits for /ready, always stops."""
-    port = free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            gunicorn_command(),
-            cwd=REPO,
-            env=server_env(model, port, **extra),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"gunicorn exited early: {log.read_text()[-2000:]}"
-            try:
-                if requests.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not become ready within 60 s"
-            time.sleep(0.1)
-        yield Server(process, url)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def wait_for_rows(url: str, rows: int, timeout: float = 20) -> dict:
@@ -79,7 +43,7 @@ def test_four_workers_count_exactly_what_was_sent(
     state = tmp_path / "state"
     db, log = state / "monitoring.sqlite3", tmp_path / "server.log"
     data = customers(np.random.default_rng(21), 300)
-    with running_server(COMMITTED_MODEL, log, PREDICT_WORKERS="4", PREDICT_MONITOR_DB=str(db)) as server:
+    with running_server(COMMITTED_MODEL, log=log, PREDICT_WORKERS="4", PREDICT_MONITOR_DB=str(db)) as server:
         for i in range(200):  # a new connection each time: spread over the workers
             body = {"age": float(data.age[i]), "salary": float(data.salary[i]), "gender": data.gender[i]}
             assert requests.post(f"{server.url}/predict", json=body, timeout=10).status_code == 200
@@ -124,7 +88,7 @@ def test_counts_survive_a_graceful_stop_right_after_the_requests(tmp_path: Path)
     db = tmp_path / "state" / "monitoring.sqlite3"
     data = customers(np.random.default_rng(8), 50)
     with running_server(
-        COMMITTED_MODEL, tmp_path / "server.log", PREDICT_WORKERS="2", PREDICT_MONITOR_DB=str(db)
+        COMMITTED_MODEL, log=tmp_path / "server.log", PREDICT_WORKERS="2", PREDICT_MONITOR_DB=str(db)
     ) as server:
         for i in range(50):
             body = {"age": float(data.age[i]), "salary": float(data.salary[i]), "gender": data.gender[i]}
@@ -185,7 +149,7 @@ def test_prometheus_scrapes_the_drift_gauges_from_gunicorn(tmp_path: Path) -> No
         "PREDICT_MONITOR_DB": str(tmp_path / "m.sqlite3"),
         "PREDICT_MONITOR_WINDOW": "2",
     }
-    with running_server(COMMITTED_MODEL, tmp_path / "server.log", **env) as server:
+    with running_server(COMMITTED_MODEL, log=tmp_path / "server.log", **env) as server:
         batch = [
             {"age": float(a), "salary": float(s), "gender": g}
             for a, s, g in zip(data.age, data.salary, data.gender, strict=True)

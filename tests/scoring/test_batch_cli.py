@@ -28,14 +28,16 @@ def bits(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64).view(np.int64)
 
 
-def test_output_has_the_id_and_the_answers(tmp_path: Path, good_parquet: Path, good_table: pa.Table) -> None:
+def test_output_has_the_id_and_the_answers(
+    tmp_path: Path, good_parquet: Path, good_table: pa.Table, scorer: Scorer
+) -> None:
     table = score(good_parquet, tmp_path / "out.parquet")
     assert table.column_names == ["User ID", *COLUMNS]
     assert table.schema.field("probability").type == pa.float64()
     assert table.column("User ID").to_pylist() == good_table.column("User ID").to_pylist()
     assert set(table.column("prediction").to_pylist()) == {"Yes", "No"}
     assert table.column("error").null_count == table.num_rows
-    assert set(table.column("model_version").to_pylist()) == {"forest-e2e15b1b051b"}
+    assert set(table.column("model_version").to_pylist()) == {scorer.model_version}
 
 
 def test_probabilities_are_the_predictors_bits_unrounded(

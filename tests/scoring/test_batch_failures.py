@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scoring import batch
+from scoring.core import Scorer
 from scoring.outputs import AtomicWriter
 from tests.scoring.conftest import MODEL, REPO, run_cli, write_csv_text
 from training.generate import write_csv
@@ -170,7 +171,7 @@ def test_an_interrupted_run_leaves_nothing_that_looks_finished(
         assert leftovers == [] and "interrupted" in stderr and "Traceback" not in stderr
 
 
-def test_manifest_records_the_run(tmp_path: Path, mixed_csv: Path) -> None:
+def test_manifest_records_the_run(tmp_path: Path, mixed_csv: Path, scorer: Scorer) -> None:
     out = tmp_path / "scored.parquet"
     assert (
         batch.main(
@@ -185,7 +186,7 @@ def test_manifest_records_the_run(tmp_path: Path, mixed_csv: Path) -> None:
     assert (manifest["rows_read"], manifest["rows_scored"], manifest["rows_invalid"]) == (26, 20, 6)
     assert manifest["yes_count"] == yes
     assert manifest["threshold"] == 0.6 and manifest["threshold_source"] == "model metadata"
-    assert manifest["model_version"] == "forest-e2e15b1b051b"
+    assert manifest["model_version"] == scorer.model_version  # the committed model's
     assert manifest["input_fingerprint"].startswith("sha256:") and len(manifest["input_fingerprint"]) == 71
     assert manifest["duration_seconds"] > 0 and manifest["peak_rss_bytes"] > manifest["arrow_peak_bytes"] > 0
     mixed_csv.write_text(mixed_csv.read_text().replace("Female", "Male", 1))

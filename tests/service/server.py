@@ -48,19 +48,26 @@ class Server:
 
 
 @contextmanager
-def running_server(model: Path, python: str = sys.executable, **extra: str) -> Iterator[Server]:
-    """Start gunicorn, wait for /ready, yield, then stop it with SIGTERM."""
+def running_server(
+    model: Path, python: str = sys.executable, log: Path | None = None, **extra: str
+) -> Iterator[Server]:
+    """Start gunicorn, wait for /ready, yield, then stop it with SIGTERM.
+
+    With `log`, its stdout and stderr go to that file (for tests that read the logs afterwards).
+    """
     port = free_port()
+    sink = log.open("wb") if log is not None else None
     process = subprocess.Popen(
         gunicorn_command(python), cwd=REPO, env=server_env(model, port, **extra),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=sink or subprocess.DEVNULL, stderr=subprocess.STDOUT if sink else subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"gunicorn exited early: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                output = log.read_bytes() if log is not None else process.stderr.read()  # type: ignore[union-attr]
+                raise AssertionError(f"gunicorn exited early: {output.decode()[-2000:]}")
             try:
                 if requests.get(f"{url}/ready", timeout=2).status_code == 200:
                     break
@@ -80,6 +87,8 @@ def running_server(model: Path, python: str = sys.executable, **extra: str) -> I
                 process.wait()
         if process.stderr is not None:
             process.stderr.close()
+        if sink is not None:
+            sink.close()
 
 
 def run_to_exit(model: Path, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
