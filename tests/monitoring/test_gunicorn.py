@@ -22,7 +22,7 @@ from monitoring.window import DECISION, GENDER_SERIES, ROWS, SCORE
 from runtime.predictor import Predictor
 from tests.monitoring.conftest import COMMITTED_MODEL, customers
 from tests.monitoring.test_service import SENTINEL_AGE, SENTINEL_SALARY, SENTINEL_TEXTS
-from tests.service.server import REPO, free_port, running_server
+from tests.service.server import REPO, free_port, logged_server
 
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
 
@@ -43,7 +43,7 @@ def test_four_workers_count_exactly_what_was_sent(
     state = tmp_path / "state"
     db, log = state / "monitoring.sqlite3", tmp_path / "server.log"
     data = customers(np.random.default_rng(21), 300)
-    with running_server(COMMITTED_MODEL, log=log, PREDICT_WORKERS="4", PREDICT_MONITOR_DB=str(db)) as server:
+    with logged_server(COMMITTED_MODEL, log, PREDICT_WORKERS="4", PREDICT_MONITOR_DB=str(db)) as server:
         for i in range(200):  # a new connection each time: spread over the workers
             body = {"age": float(data.age[i]), "salary": float(data.salary[i]), "gender": data.gender[i]}
             assert requests.post(f"{server.url}/predict", json=body, timeout=10).status_code == 200
@@ -87,8 +87,8 @@ def test_four_workers_count_exactly_what_was_sent(
 def test_counts_survive_a_graceful_stop_right_after_the_requests(tmp_path: Path) -> None:
     db = tmp_path / "state" / "monitoring.sqlite3"
     data = customers(np.random.default_rng(8), 50)
-    with running_server(
-        COMMITTED_MODEL, log=tmp_path / "server.log", PREDICT_WORKERS="2", PREDICT_MONITOR_DB=str(db)
+    with logged_server(
+        COMMITTED_MODEL, tmp_path / "server.log", PREDICT_WORKERS="2", PREDICT_MONITOR_DB=str(db)
     ) as server:
         for i in range(50):
             body = {"age": float(data.age[i]), "salary": float(data.salary[i]), "gender": data.gender[i]}
@@ -149,7 +149,7 @@ def test_prometheus_scrapes_the_drift_gauges_from_gunicorn(tmp_path: Path) -> No
         "PREDICT_MONITOR_DB": str(tmp_path / "m.sqlite3"),
         "PREDICT_MONITOR_WINDOW": "2",
     }
-    with running_server(COMMITTED_MODEL, log=tmp_path / "server.log", **env) as server:
+    with logged_server(COMMITTED_MODEL, tmp_path / "server.log", **env) as server:
         batch = [
             {"age": float(a), "salary": float(s), "gender": g}
             for a, s, g in zip(data.age, data.salary, data.gender, strict=True)

@@ -48,13 +48,22 @@ class Server:
 
 
 @contextmanager
-def running_server(
-    model: Path, python: str = sys.executable, log: Path | None = None, **extra: str
-) -> Iterator[Server]:
-    """Start gunicorn, wait for /ready, yield, then stop it with SIGTERM.
+def running_server(model: Path, python: str = sys.executable, **extra: str) -> Iterator[Server]:
+    """Start gunicorn, wait for /ready, yield, then stop it with SIGTERM."""
+    with _serve(model, python, None, extra) as server:
+        yield server
 
-    With `log`, its stdout and stderr go to that file (for tests that read the logs afterwards).
-    """
+
+@contextmanager
+def logged_server(model: Path, log: Path, **extra: str) -> Iterator[Server]:
+    """`running_server` with gunicorn's stdout and stderr in a file (for tests that read the logs)."""
+    with _serve(model, sys.executable, log, extra) as server:
+        yield server
+
+
+@contextmanager
+def _serve(model: Path, python: str, log: Path | None, extra: dict[str, str]) -> Iterator[Server]:
+    """Start gunicorn, wait for /ready, yield, then stop it with SIGTERM."""
     port = free_port()
     sink = log.open("wb") if log is not None else None
     process = subprocess.Popen(
