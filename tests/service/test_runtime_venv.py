@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,5 +61,8 @@ def test_service_answers_from_the_runtime_venv(runtime_venv_python: Path, model_
         body = response.json()
         assert body["probability"] == round(expected_probability(45, 90000, "Female"), 4)
         assert body["prediction"] == "Yes"
-        metrics = requests.get(f"{server.url}/metrics", timeout=30)
-        assert 'predict_predictions_total{outcome="Yes"} 1.0' in metrics.text
+        counted = 'predict_predictions_total{outcome="Yes"} 1.0'
+        deadline = time.monotonic() + 20  # the worker flushes its metrics every 0.2 s (later under load)
+        while counted not in (text := requests.get(f"{server.url}/metrics", timeout=30).text):
+            assert time.monotonic() < deadline, f"the prediction was never counted: {text[-500:]}"
+            time.sleep(0.2)
