@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock setup-monitoring drift \
-        java setup-spark score score-spark bench-batch
+        java setup-spark score score-spark bench-batch setup-system
 .PHONY: setup-triton deploy-model rollback model-history soak
 
 help:  ## List the targets.
@@ -43,6 +43,9 @@ $(TRITON_VENV)/.installed: requirements/tritonclient.txt
 setup-triton: $(TRITON_VENV)/.installed  ## Create .venv-triton with the official V2 client (tests/v2).
 test: setup-triton
 # --- end V2 client ---------------------------------------------------------------------------------------
+
+setup-system:  ## Install the Debian packages the tests need where missing (tools/system-packages.sh).
+	bash tools/system-packages.sh
 
 setup-runtime: $(VENV)/.runtime  ## Create .venv with only what serving needs.
 setup-dev: $(VENV)/.dev  ## Create .venv with everything (training, tests, benchmarks).
@@ -157,7 +160,7 @@ lint: $(VENV)/.dev  ## ruff.
 typecheck: $(VENV)/.dev  ## mypy on every package and the tests.
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev setup-spark lint typecheck  ## Lint, type-check and run the whole test suite (Docker tests: make docker-smoke).
+test: setup-system $(VENV)/.dev setup-spark lint typecheck  ## Install what is missing, lint, type-check, run the whole suite (Docker: make docker-smoke).
 	$(PY) -m pytest -q -m 'not docker'
 
 format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
