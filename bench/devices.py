@@ -17,7 +17,6 @@ from typing import Any
 
 from bench import servers, variants
 from bench.device_switches import DEVICES, OFF_ENV
-from bench.http_bench import HttpPlan
 from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, resolve_models
 
 log = logging.getLogger(__name__)
@@ -67,10 +66,7 @@ def verdicts(summary: dict[str, dict[str, Any]], devices: tuple[str, ...]) -> di
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Rounds, seconds per round, connections, devices and output folder."""
     parser = argparse.ArgumentParser(prog="python -m bench.devices", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1 round × 2 s (a smoke run)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
-    parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5)")
-    parser.add_argument("--connections", type=int, default=16)
+    variants.add_plan_arguments(parser)
     parser.add_argument("--devices", nargs="*", choices=DEVICES, default=list(DEVICES))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     return parser.parse_args(argv)
@@ -80,13 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     """Measure, write bench/results/devices.{json,md} (devices-quick with --quick) and print the table."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    plan = HttpPlan(
-        rounds=args.rounds or (1 if args.quick else 3),
-        duration_s=args.duration or (2.0 if args.quick else 5.0),
-        warmup_s=1.0,
-        connections=args.connections,
-        batch_size=0,
-    )
+    plan = variants.plan_from(args)
     devices = tuple(args.devices)
     with tempfile.TemporaryDirectory(prefix="bench-devices-") as tmp:
         _, onnx_path, source = resolve_models(Path(tmp))

@@ -9,6 +9,7 @@ the run-to-run noise.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -23,6 +24,25 @@ log = logging.getLogger(__name__)
 
 METRICS = ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_us")
 Rounds = dict[str, list[dict[str, Any]]]
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every variant benchmark takes: --quick, --rounds, --duration, --connections."""
+    parser.add_argument("--quick", action="store_true", help="1 round × 2 s (a smoke run)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
+    parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5)")
+    parser.add_argument("--connections", type=int, default=16)
+
+
+def plan_from(args: argparse.Namespace) -> HttpPlan:
+    """The HTTP plan those options describe (no batch endpoint runs)."""
+    return HttpPlan(
+        rounds=args.rounds or (1 if args.quick else 3),
+        duration_s=args.duration or (2.0 if args.quick else 5.0),
+        warmup_s=1.0,
+        connections=args.connections,
+        batch_size=0,
+    )
 
 
 def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> Rounds:
