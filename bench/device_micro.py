@@ -2,10 +2,12 @@
 
 In one process, best of several repeats (robust to a busy machine: the minimum is the least disturbed
 run): the fast path vs the marshmallow schema, and prometheus_client's bulk updates vs one public
-`inc`/`observe` per observation (in multiprocess mode, as under gunicorn); and the pause of a full
-collection with and without gc.freeze; and the access line plus metric updates of a request written
-by the flusher every FLUSHED requests vs written in the request (CPU only: the GIL hand-offs the
-flusher avoids under threads show only over HTTP, in bench.devices).
+`inc`/`observe` per observation (in multiprocess mode, as under gunicorn); the pause of a full
+collection with and without gc.freeze; the forest's lookup table vs onnxruntime
+(runtime/forest_table.py) and keyed BLAKE2b vs HMAC-SHA256 feedback-token tags, also with cold caches;
+and the access line plus metric updates of a request written by the flusher every FLUSHED requests vs
+written in the request (CPU only: the GIL hand-offs the flusher avoids under threads show only over
+HTTP, in bench.devices).
 """
 
 from __future__ import annotations
@@ -111,6 +113,75 @@ def _measure_pairs(
     return out
 
 
+_EVICT = np.ones(2_000_000)  # 16 MB: more than the last-level cache
+
+
+def cold_us(call: Callable[[], Any], calls: int = 2_000) -> float:
+    """Median wall µs of `call` with the caches flushed before each call (as under load, where other
+    requests' work evicts what a request touches)."""
+    elapsed = []
+    for _ in range(calls):
+        _EVICT.__iadd__(1.0)
+        start = time.perf_counter()
+        call()
+        elapsed.append(time.perf_counter() - start)
+    return round(float(np.median(elapsed)) * 1e6, 2)
+
+
+def cold_pair(device: Callable[[], Any], fallback: Callable[[], Any]) -> dict[str, float]:
+    """A device and its plain path, each timed with cold caches (cold_us)."""
+    with_us, without_us = cold_us(device), cold_us(fallback)
+    log.info("%-16s with %7.2f µs  without %7.2f µs (caches flushed)", "  cold", with_us, without_us)
+    return {"with_us": with_us, "without_us": without_us, "saved_us": round(without_us - with_us, 2)}
+
+
+def feedback_token() -> dict[str, dict[str, float]]:
+    """A feedback token's tag: keyed BLAKE2b (issued) vs HMAC-SHA256 (version 1), warm and cold."""
+    from monitoring.tokens import TokenSigner
+
+    signer = TokenSigner(b"k" * 32, 86_400)
+    body = bytes(60)
+    pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any], int, int]] = {
+        "feedback_token": (lambda: signer._tag(body), lambda: signer._hmac_tag(body), 20_000, 1),
+    }
+    out = _measure_pairs(pairs)
+    out["feedback_token_cold"] = cold_pair(lambda: signer._tag(body), lambda: signer._hmac_tag(body))
+    return out
+
+
+def lookup_table(model: Path, number: int = 20_000) -> dict[str, dict[str, float]]:
+    """The forest's lookup table vs onnxruntime: one /predict row (warm, and with the caches flushed
+    between calls, as under load where other requests' work evicts the forest) and a 10,000-row batch."""
+    from runtime.model import load_model
+    from runtime.predictor import Predictor
+
+    table, plain = Predictor(load_model(model)), Predictor(load_model(model), table=False)
+    if table.table is None:
+        raise RuntimeError(f"{model} gets no lookup table (not a forest on raw inputs)")
+    rng = np.random.default_rng(0)
+    columns = (rng.uniform(18, 70, BATCH), rng.uniform(15_000, 150_000, BATCH),
+               rng.choice(np.array(["Female", "Male"], dtype=object), BATCH))  # fmt: skip
+    pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any], int, int]] = {
+        "lookup_table": (
+            lambda: table.predict_one(45, 90000.0, "Male"),
+            lambda: plain.predict_one(45, 90000.0, "Male"),
+            number,
+            1,
+        ),
+        "lookup_table_batch": (
+            lambda: table.predict_columns(*columns),
+            lambda: plain.predict_columns(*columns),
+            5,
+            1,
+        ),
+    }
+    out = _measure_pairs(pairs)
+    out["lookup_table_cold"] = cold_pair(
+        lambda: table.predict_one(45, 90000.0, "Male"), lambda: plain.predict_one(45, 90000.0, "Male")
+    )
+    return out
+
+
 def full_collection_pause(model: Path) -> dict[str, float]:
     """How long one full garbage collection stalls a worker holding the app, without and with gc.freeze()."""
     from runtime.predictor import Predictor
@@ -141,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-micro-") as directory:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # before prometheus_client is imported
         figures = measure()
+        figures.update(lookup_table(model))
+        figures.update(feedback_token())
         figures["gc_freeze"] = full_collection_pause(model)
     sys.stdout.write(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -2,9 +2,10 @@
 
 BENCH_DEVICE_OFF names the device; each is switched off by making the service take its plain path:
 the schema instead of the fast path, prometheus_client's public calls instead of its adapter's private
-ones, synchronous writes instead of the flusher thread. (The hand-rendered /predict answer and the
-onnxruntime binding adapter were measured the same way and removed: README "Performance devices".)
-gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py. (So was a 0.5 ms GIL switch interval.)
+ones, synchronous writes instead of the flusher thread, onnxruntime instead of the lookup table.
+(The hand-rendered /predict answer and the onnxruntime binding adapter were measured the same way and
+removed: README "Performance devices".) gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py.
+(So was a 0.5 ms GIL switch interval.)
 bench/device_app.py applies the switch; the service never imports this.
 """
 
@@ -15,7 +16,7 @@ import logging
 log = logging.getLogger(__name__)
 
 OFF_ENV = "BENCH_DEVICE_OFF"
-APP_DEVICES = ("fastpath", "prometheus_bulk", "flusher")
+APP_DEVICES = ("fastpath", "prometheus_bulk", "flusher", "lookup_table")
 HOOK_DEVICES = ("gc_freeze",)
 DEVICES = APP_DEVICES + HOOK_DEVICES
 
@@ -24,10 +25,13 @@ def switch_off(device: str) -> None:
     """Make the service skip `device` (before the app is built); '' and hook devices change nothing here."""
     if device in ("", *HOOK_DEVICES):
         return
+    from runtime.forest_table import ForestTable
     from service import fastpath, metrics
     from service.flusher import FLUSHER
 
-    if device == "fastpath":
+    if device == "lookup_table":
+        ForestTable.build = classmethod(lambda cls, grid, score: None)  # type: ignore[method-assign,assignment]
+    elif device == "fastpath":
         fastpath.customer = lambda body: None  # every body goes through the marshmallow schema
         fastpath.batch = lambda body: None
     elif device == "prometheus_bulk":

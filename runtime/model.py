@@ -12,6 +12,7 @@ import onnxruntime as ort
 
 from runtime import contract as c
 from runtime.errors import ModelError
+from runtime.forest_table import Grid, grid_of
 from runtime.session import open_session
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class LoadedModel:
     session: ort.InferenceSession
     metadata: ModelMetadata
     path: Path
+    grid: Grid | None = None  # split points when the model is a tree ensemble on raw inputs (forest_table)
 
 
 def read_model_bytes(path: Path) -> bytes:
@@ -65,7 +67,17 @@ def load_model(path: Path, model_bytes: bytes | None = None) -> LoadedModel:
     check_signature(session, path)
     metadata = parse_metadata(session.get_modelmeta().custom_metadata_map, path)
     logger.info("model loaded", extra={"model_version": metadata.model_version, "path": str(path)})
-    return LoadedModel(session=session, metadata=metadata, path=path)
+    return LoadedModel(session=session, metadata=metadata, path=path, grid=_grid(data, path))
+
+
+def _grid(data: bytes, path: Path) -> Grid | None:
+    """The model's lookup-table grid, or None (with a log line) when its graph cannot be read for one."""
+    try:
+        return grid_of(data)
+    except Exception as exc:  # onnxruntime loaded it, so the model still serves without a table
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        logger.warning("no lookup table for %s: %s", path, reason)
+        return None
 
 
 def check_signature(session: ort.InferenceSession, path: Path) -> None:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from runtime import contract as c
 from runtime.errors import ModelError
+from runtime.forest_table import ForestTable
 from runtime.model import LoadedModel, ModelMetadata, load_model
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def _even(column: npt.NDArray[Any]) -> npt.NDArray[Any]:
 class Predictor:
     """Runs the ONNX session on NumPy arrays and applies the decision threshold."""
 
-    def __init__(self, model: LoadedModel, threshold: float | None = None) -> None:
+    def __init__(self, model: LoadedModel, threshold: float | None = None, table: bool = True) -> None:
         self.model = model
         self.metadata: ModelMetadata = model.metadata
         self.threshold = self.metadata.threshold if threshold is None else threshold
@@ -61,6 +62,7 @@ class Predictor:
         self._run = model.session.run
         self._age_range = self.metadata.training_ranges[c.AGE]
         self._salary_range = self.metadata.training_ranges[c.SALARY]
+        self.table = ForestTable.build(model.grid, self.onnx_probabilities) if table and model.grid else None
 
     @classmethod
     def from_path(
@@ -72,7 +74,21 @@ class Predictor:
         return predictor
 
     def probabilities(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
-        """P(buy) for N rows given [N, 1] (or [N]) arrays, in one onnxruntime call, same bits in any batch."""
+        """P(buy) for N rows given [N, 1] (or [N]) arrays, same bits in any batch: from the lookup table
+        where it covers a row (runtime.forest_table), else from one onnxruntime call."""
+        age = np.asarray(age, dtype=np.float64).reshape(-1)
+        salary = np.asarray(salary, dtype=np.float64).reshape(-1)
+        gender = np.asarray(gender, dtype=object).reshape(-1)
+        if self.table is None:
+            return self.onnx_probabilities(age, salary, gender)
+        probabilities, covered = self.table.lookup(age, salary, gender)
+        if not covered.all():
+            rest = ~covered
+            probabilities[rest] = self.onnx_probabilities(age[rest], salary[rest], gender[rest])
+        return probabilities
+
+    def onnx_probabilities(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
+        """P(buy) from onnxruntime alone, padded to an even number of rows (same bits in any batch)."""
         rows = len(age)
         feeds = {
             c.AGE: _even(np.asarray(age, dtype=np.float64).reshape(-1, 1)),
@@ -83,7 +99,15 @@ class Predictor:
         return np.array(probs[:rows, 1], dtype=np.float64)
 
     def predict_one(self, age: float, salary: float, gender: str) -> Prediction:
-        """One customer as a padded pair of rows, a prebuilt gender pair, one plain float out."""
+        """One customer: a table read when the table covers it, else onnxruntime on a padded pair of rows."""
+        probability = None if self.table is None else self.table.one(age, salary, gender)
+        if probability is None:
+            probability = self._onnx_one(age, salary, gender)
+        warnings = [] if self._inside(age, salary) else self.warnings_for(age, salary)
+        return Prediction(probability, c.decide(probability, self.threshold), warnings)
+
+    def _onnx_one(self, age: float, salary: float, gender: str) -> float:
+        """One row's probability from onnxruntime: a padded pair of rows, a prebuilt gender pair."""
         pair = _GENDER_PAIRS.get(gender)
         if pair is None:
             pair = np.array([[gender], [gender]], dtype=object)
@@ -93,9 +117,7 @@ class Predictor:
              c.SALARY: np.array([[salary], [salary]], dtype=np.float64), c.GENDER: pair},
             None,
         )  # fmt: skip
-        probability = probs.item(1)  # row 0, column 1 as a Python float
-        warnings = [] if self._inside(age, salary) else self.warnings_for(age, salary)
-        return Prediction(probability, c.decide(probability, self.threshold), warnings)
+        return float(probs.item(1))  # row 0, column 1 as a Python float
 
     def predict_many(self, ages: list[float], salaries: list[float], genders: list[str]) -> list[Prediction]:
         """Predict a batch, in order, with one onnxruntime call."""

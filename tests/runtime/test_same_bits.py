@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
+from runtime.model import load_model
 from runtime.predictor import Predictor
 from runtime.session import open_session
 
@@ -16,10 +17,13 @@ ROWS = 20_000
 SIZES = [*range(1, 65), 99, 101, 255, 257, 1001, 2047, 4999, 9999]
 
 
-@pytest.fixture(scope="module")
-def committed() -> Predictor:
-    """The model the service ships."""
-    return Predictor.from_path(REPO / "models" / "purchase_model.onnx")
+@pytest.fixture(scope="module", params=[True, False], ids=["lookup-table", "onnxruntime-only"])
+def committed(request: pytest.FixtureRequest) -> Predictor:
+    """The model the service ships, scored through its lookup table and through onnxruntime alone."""
+    predictor = Predictor(load_model(REPO / "models" / "purchase_model.onnx"), table=request.param)
+    assert (predictor.table is not None) is request.param
+    predictor.self_test()
+    return predictor
 
 
 @pytest.fixture(scope="module")

@@ -44,12 +44,25 @@ def runtime_venv_python() -> Path:
     return runtime_python()
 
 
-@pytest.mark.parametrize("module", ["sklearn", "pandas", "xgboost", "skl2onnx", "onnx"])
+@pytest.mark.parametrize("module", ["sklearn", "pandas", "xgboost", "skl2onnx"])
 def test_training_libraries_are_absent(runtime_venv_python: Path, module: str) -> None:
     result = subprocess.run(
         [str(runtime_venv_python), "-c", f"import {module}"], capture_output=True, timeout=60
     )
     assert result.returncode != 0 and b"ModuleNotFoundError" in result.stderr
+
+
+def test_the_runtime_venv_reads_the_forest_into_a_lookup_table(runtime_venv_python: Path) -> None:
+    """onnx is a runtime dependency: it reads the forest's split points (runtime/forest_table.py)."""
+    code = (
+        "from pathlib import Path; from runtime.predictor import Predictor; "
+        "print(Predictor.from_path(Path('models/purchase_model.onnx')).table is not None)"
+    )
+    result = subprocess.run(
+        [str(runtime_venv_python), "-c", code], capture_output=True, timeout=120, cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.stdout.strip() == b"True", result.stderr.decode()[-500:]
 
 
 def test_service_answers_from_the_runtime_venv(runtime_venv_python: Path, model_path: Path) -> None:

@@ -1,0 +1,218 @@
+"""A tree ensemble compiled into an exact lookup table of onnxruntime's own answers.
+
+When age and salary reach the model's output only through tree splits `x <= t` (the committed forest:
+export folds the scaler into the thresholds), the probability is constant on every cell of the grid
+that the split points draw, for each gender. Scoring one row per cell with onnxruntime at load time
+(about 38,000 rows for the committed model, a fraction of a second) gives a table whose entries are
+onnxruntime's bits; a row then costs two binary searches and one read instead of a walk through every
+tree, and the read touches a few cache lines where onnxruntime touches the whole forest. Rows the
+table does not cover (an unknown gender, a value outside the contract's domain, NaN) still go through
+onnxruntime, so every answer is the one onnxruntime gives; the table is checked against onnxruntime at
+build time (every split point and its neighbours) and dropped, with a log line, if any bit differs.
+Models of any other shape (logistic regression, k-NN, a scaler in front of the trees) get no table.
+Measured: README "Performance devices" (`table`).
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from runtime import contract as c
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+Scorer = Callable[[FloatArray, FloatArray, npt.NDArray[np.object_]], FloatArray]
+CONCATS = frozenset({("", "Concat"), ("ai.onnx", "Concat")})
+TREE_OPS = frozenset({"TreeEnsemble"})  # ai.onnx.ml v5: thresholds in `nodes_splits`, modes as a tensor
+SPLIT_MODES = frozenset({0, 3})  # BRANCH_LEQ and BRANCH_GT draw the same cells (x <= t or not)
+MAX_CELLS = 2_000_000  # a grid larger than this is not worth building at load time
+CHECK_ROWS = 4_096  # random rows compared with onnxruntime on top of every split point's neighbours
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The split points of the numeric inputs inside the contract's domain, sorted and unique."""
+
+    age: FloatArray
+    salary: FloatArray
+
+    @property
+    def cells(self) -> int:
+        """How many rows the table needs: one per gender and per cell."""
+        return len(c.GENDERS) * (len(self.age) + 1) * (len(self.salary) + 1)
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    """The closed interval the table covers for one numeric input: the contract's domain."""
+    low, high = c.DOMAIN[name]
+    return float(low), float(high)
+
+
+def grid_of(model_bytes: bytes) -> Grid | None:
+    """The grid of a model whose numeric inputs only feed tree splits, or None for any other model."""
+    import onnx  # only here: parsing the graph is a load-time step
+
+    graph = onnx.load_from_string(model_bytes).graph
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+            return None  # a subgraph may read the inputs by name
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    outputs = {o.name for o in graph.output}
+    trees: list[onnx.NodeProto] = []
+    for name in c.NUMERIC_INPUTS:
+        users = consumers.get(name, [])
+        if name in outputs or len(users) != 1 or (users[0].domain, users[0].op_type) not in CONCATS:
+            return None
+        for concatenated in users[0].output:
+            readers = consumers.get(concatenated, [])
+            if concatenated in outputs or not readers or any(not _is_tree(r) for r in readers):
+                return None
+            trees.extend(readers)
+    splits = _split_points(trees)
+    if splits is None:
+        return None
+    age_low, age_high = _bounds(c.AGE)
+    salary_low, salary_high = _bounds(c.SALARY)
+    return Grid(
+        age=splits[(splits >= age_low) & (splits <= age_high)],
+        salary=splits[(splits >= salary_low) & (splits <= salary_high)],
+    )
+
+
+def _is_tree(node: Any) -> bool:
+    """Whether the node is a tree ensemble the table understands."""
+    return bool(node.domain == "ai.onnx.ml" and node.op_type in TREE_OPS)
+
+
+def _split_points(trees: list[Any]) -> FloatArray | None:
+    """Every split point of every feature of the trees, or None when a split is not `x <= t` / `x > t`.
+
+    Taking all features' points for each input is a superset of its own, which only adds cells."""
+    from onnx import numpy_helper
+
+    points: list[FloatArray] = []
+    for tree in trees:
+        attributes = {a.name: a for a in tree.attribute}
+        if "nodes_modes" not in attributes or "nodes_splits" not in attributes:
+            return None
+        modes = numpy_helper.to_array(attributes["nodes_modes"].t)
+        if not set(np.unique(modes).tolist()) <= SPLIT_MODES:
+            return None
+        points.append(numpy_helper.to_array(attributes["nodes_splits"].t).astype(np.float64).ravel())
+    return np.unique(np.concatenate(points))
+
+
+def _representatives(points: FloatArray, high: float) -> FloatArray:
+    """One value per cell: cell k < K holds (points[k-1], points[k]], so points[k] is in it; cell K is
+    (points[K-1], high]."""
+    return np.append(points, high)
+
+
+class ForestTable:
+    """onnxruntime's probability for every (gender, age cell, salary cell), and the lookups that read it."""
+
+    def __init__(self, grid: Grid, values: FloatArray) -> None:
+        self.grid = grid
+        self.values = values  # [genders, age cells, salary cells]
+        self._age_low, self._age_high = _bounds(c.AGE)
+        self._salary_low, self._salary_high = _bounds(c.SALARY)
+        self._gender_index = {g: i for i, g in enumerate(c.GENDERS)}
+        self._age_points = grid.age.tolist()
+        self._salary_points = grid.salary.tolist()
+        self._salary_cells = len(grid.salary) + 1
+        self._gender_stride = (len(grid.age) + 1) * self._salary_cells
+        self._flat = array("d", values.ravel().tolist())
+
+    @classmethod
+    def build(cls, grid: Grid, score: Scorer) -> ForestTable | None:
+        """Score one row per cell with `score` (onnxruntime), then check the table against it."""
+        if grid.cells > MAX_CELLS:
+            logger.info("no lookup table: %d cells exceed %d", grid.cells, MAX_CELLS)
+            return None
+        ages = _representatives(grid.age, _bounds(c.AGE)[1])
+        salaries = _representatives(grid.salary, _bounds(c.SALARY)[1])
+        g, a, s = np.meshgrid(np.arange(len(c.GENDERS)), ages, salaries, indexing="ij")
+        genders = np.array(c.GENDERS, dtype=object)[g.ravel()]
+        values = score(a.ravel(), s.ravel(), genders).reshape(g.shape)
+        table = cls(grid, values)
+        mismatches = table.disagreements(score)
+        if mismatches:
+            logger.warning("no lookup table: %d check rows differ from onnxruntime", mismatches)
+            return None
+        logger.info("lookup table built", extra={"cells": grid.cells})
+        return table
+
+    def check_rows(self) -> tuple[FloatArray, FloatArray, npt.NDArray[np.object_]]:
+        """Rows on and next to every split point and at the domain's edges, plus seeded random rows."""
+        rng = np.random.default_rng(0)
+        age_low, age_high = _bounds(c.AGE)
+        salary_low, salary_high = _bounds(c.SALARY)
+
+        def around(points: FloatArray, low: float, high: float) -> FloatArray:
+            below, above = np.nextafter(points, -np.inf), np.nextafter(points, np.inf)
+            near = np.concatenate([points, below, above, [low, high]])
+            return near[(near >= low) & (near <= high)]
+
+        ages = around(self.grid.age, age_low, age_high)
+        salaries = around(self.grid.salary, salary_low, salary_high)
+        age = np.concatenate([ages, rng.uniform(age_low, age_high, len(salaries) + CHECK_ROWS)])
+        salary = np.concatenate([rng.uniform(salary_low, salary_high, len(ages)), salaries,
+                                 rng.uniform(salary_low, salary_high, CHECK_ROWS)])  # fmt: skip
+        gender = np.array(c.GENDERS, dtype=object)[rng.integers(0, len(c.GENDERS), len(age))]
+        return age, salary, gender
+
+    def disagreements(self, score: Scorer) -> int:
+        """How many check rows get different bits from the table and from `score`."""
+        age, salary, gender = self.check_rows()
+        got, covered = self.lookup(age, salary, gender)
+        expected = score(age, salary, gender)
+        differ = got[covered].view(np.int64) != expected[covered].view(np.int64)
+        return int(np.count_nonzero(~covered) + np.count_nonzero(differ))
+
+    def lookup(
+        self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Probabilities of the rows the table covers, and which rows those are (the rest are 0.0)."""
+        codes = np.full(len(age), -1, dtype=np.intp)
+        for index, name in enumerate(c.GENDERS):
+            codes[gender == name] = index
+        covered = (
+            (codes >= 0)
+            & (age >= self._age_low)
+            & (age <= self._age_high)
+            & (salary >= self._salary_low)
+            & (salary <= self._salary_high)
+        )  # fmt: skip  (NaN fails every comparison, so it is never covered)
+        out = np.zeros(len(age), dtype=np.float64)
+        out[covered] = self.values[
+            codes[covered],
+            np.searchsorted(self.grid.age, age[covered], side="left"),
+            np.searchsorted(self.grid.salary, salary[covered], side="left"),
+        ]
+        return out, covered
+
+    def one(self, age: float, salary: float, gender: str) -> float | None:
+        """One row's probability in plain Python, or None when the table does not cover it."""
+        index = self._gender_index.get(gender)
+        if (
+            index is None
+            or not self._age_low <= age <= self._age_high
+            or not self._salary_low <= salary <= self._salary_high
+        ):
+            return None
+        return self._flat[
+            index * self._gender_stride
+            + bisect_left(self._age_points, age) * self._salary_cells
+            + bisect_left(self._salary_points, salary)
+        ]
