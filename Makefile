@@ -78,6 +78,9 @@ setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitor
 
 drift: $(VENV)/.dev  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet
 	$(PY) -m monitoring.drift --current '$(CURRENT)'
+.PHONY: drift-calibration
+drift-calibration: $(VENV)/.dev  ## Print the drift alarm's false-alarm rates and power on the committed model (README figures).
+	$(PY) -m tests.monitoring.calibration
 # --- issue 10: performance devices and worker layouts, each side by side with the floors ---------------
 .PHONY: bench-devices bench-layouts
 bench-devices: $(VENV)/.dev  ## Each performance device off alone vs all on (+ in-process figures); QUICK=1.

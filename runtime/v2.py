@@ -11,13 +11,14 @@ ONNX `label` (argmax at 0.5) is not exposed because it contradicts the business 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
 from runtime import contract as c
-from runtime.validation import MESSAGES, FloatArray, ObjectArray, row_errors
+from runtime.validation import MESSAGES, FloatArray, ObjectArray, gender_problems, number_problems, row_errors
 
 PLATFORM: Final = "onnx_onnxv1"
 FP64: Final = "FP64"
@@ -39,10 +40,19 @@ UNSUPPORTED_PARAMETERS: Final = {
     "classification": "the classification extension",
 }
 EXPECTED_INPUTS: Final = ", ".join(c.INPUT_NAMES)
+T = TypeVar("T")
 
 
 class TensorError(ValueError):
-    """A request the protocol or the contract refuses; the message names input and row, never values."""
+    """A request the protocol or the contract refuses; the message names input and row, never values.
+
+    `fields` are the contract inputs the refusal is about (all of them, not only the one the message
+    names), empty when it is about the body as a whole; monitoring counts rejections by these names.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +92,79 @@ def decode_request(body: Any, max_rows: int) -> InferRequest:
     if body.get("parameters") is not None and type(body["parameters"]) is not dict:
         raise TensorError("'parameters' must be a JSON object.")
     tensors = _named_inputs(body.get("inputs"))
-    rows = 0
-    for name in c.INPUT_NAMES:
-        count = _rows(name, tensors[name], max_rows)
-        if rows and count != rows:
-            raise TensorError(
-                f"input '{name}' has {count} rows but input '{c.AGE}' has {rows}; all inputs need the same N."
-            )
-        rows = count
-    age = _numbers(c.AGE, _elements(c.AGE, tensors[c.AGE], rows))
-    salary = _numbers(c.SALARY, _elements(c.SALARY, tensors[c.SALARY], rows))
-    gender = _strings(c.GENDER, _elements(c.GENDER, tensors[c.GENDER], rows))
+    counts = _collect(lambda name: _rows(name, tensors[name], max_rows))
+    rows = counts[c.AGE]
+    differ = [name for name in c.INPUT_NAMES if counts[name] != rows]
+    if differ:
+        raise TensorError(
+            f"input '{differ[0]}' has {counts[differ[0]]} rows but input '{c.AGE}' has {rows}; "
+            "all inputs need the same N.",
+            _odd_ones_out(counts),
+        )
+    age, salary, gender = _columns(tensors, rows)
     errors = row_errors(age, salary, gender)
     bad = [i for i, error in enumerate(errors) if error is not None]
     if bad:
         more = f" ({len(bad) - 1} more invalid rows)" if len(bad) > 1 else ""
-        raise TensorError(f"row {bad[0]}: {errors[bad[0]]}{more}")
+        raise TensorError(f"row {bad[0]}: {errors[bad[0]]}{more}", _bad_fields(age, salary, gender))
     return InferRequest(age, salary, gender, request_id, _requested_outputs(body.get("outputs")))
+
+
+def _collect(check: Callable[[str], T]) -> dict[str, T]:
+    """`check` each input; when any fails, raise the first failure carrying every failing input's name."""
+    results: dict[str, T] = {}
+    failures: list[TensorError] = []
+    for name in c.INPUT_NAMES:
+        try:
+            results[name] = check(name)
+        except TensorError as exc:
+            failures.append(exc)
+    if failures:
+        fields = {name for exc in failures for name in exc.fields}
+        raise TensorError(str(failures[0]), tuple(n for n in c.INPUT_NAMES if n in fields))
+    return results
+
+
+def _column(name: str, tensor: dict[str, Any], rows: int) -> FloatArray | ObjectArray:
+    """One input's elements as a typed column."""
+    values = _elements(name, tensor, rows)
+    return _strings(name, values) if name == c.GENDER else _numbers(name, values)
+
+
+def _breaks_rules(name: str, column: Any) -> bool:
+    """Whether any row of a parsed column breaks the contract's rules for its input."""
+    bad = gender_problems(column) if name == c.GENDER else number_problems(name, column)
+    return bool(bad.any())
+
+
+def _odd_ones_out(counts: dict[str, int]) -> tuple[str, ...]:
+    """The inputs whose N differs from the other inputs' common N; all of them when there is none."""
+    values = list(counts.values())
+    common = max(values, key=values.count)
+    if values.count(common) == 1:
+        return tuple(counts)
+    return tuple(name for name, n in counts.items() if n != common)
+
+
+def _columns(tensors: dict[str, dict[str, Any]], rows: int) -> tuple[FloatArray, FloatArray, ObjectArray]:
+    """The three columns; a refusal names the first bad input and carries every input that is bad."""
+    parsed: dict[str, Any] = {}
+
+    def parse(name: str) -> None:
+        parsed[name] = _column(name, tensors[name], rows)
+
+    try:
+        _collect(parse)
+    except TensorError as exc:  # the inputs that did parse may break the row rules as well
+        broken = set(exc.fields) | {name for name, column in parsed.items() if _breaks_rules(name, column)}
+        raise TensorError(str(exc), tuple(n for n in c.INPUT_NAMES if n in broken)) from None
+    return parsed[c.AGE], parsed[c.SALARY], parsed[c.GENDER]
+
+
+def _bad_fields(age: FloatArray, salary: FloatArray, gender: ObjectArray) -> tuple[str, ...]:
+    """The inputs with at least one row breaking the contract's rules."""
+    columns = dict(zip(c.INPUT_NAMES, (age, salary, gender), strict=True))
+    return tuple(name for name in c.INPUT_NAMES if _breaks_rules(name, columns[name]))
 
 
 def _named_inputs(inputs: Any) -> dict[str, dict[str, Any]]:
@@ -115,23 +181,24 @@ def _named_inputs(inputs: Any) -> dict[str, dict[str, Any]]:
                 f"inputs[{position}] has an unknown or missing name; expected {EXPECTED_INPUTS}."
             )
         if name in tensors:
-            raise TensorError(f"input '{name}' is given more than once.")
+            raise TensorError(f"input '{name}' is given more than once.", (name,))
         tensors[name] = tensor
-    for name in c.INPUT_NAMES:
-        if name not in tensors:
-            raise TensorError(f"input '{name}' is missing; expected {EXPECTED_INPUTS}.")
+    missing = tuple(name for name in c.INPUT_NAMES if name not in tensors)
+    if missing:
+        raise TensorError(f"input '{missing[0]}' is missing; expected {EXPECTED_INPUTS}.", missing)
     return tensors
 
 
-def _check_parameters(where: str, parameters: Any) -> None:
+def _check_parameters(where: str, parameters: Any, fields: tuple[str, ...] = ()) -> None:
     """Refuse a non-object `parameters` and the extensions this server does not implement."""
     if parameters is None:
         return
     if type(parameters) is not dict:
-        raise TensorError(f"{where}: 'parameters' must be a JSON object.")
+        raise TensorError(f"{where}: 'parameters' must be a JSON object.", fields)
     for key in parameters:
         if key in UNSUPPORTED_PARAMETERS:
-            raise TensorError(f"{where}: {UNSUPPORTED_PARAMETERS[key]} is not supported; send JSON 'data'.")
+            message = f"{where}: {UNSUPPORTED_PARAMETERS[key]} is not supported; send JSON 'data'."
+            raise TensorError(message, fields)
 
 
 def _rows(name: str, tensor: dict[str, Any], max_rows: int) -> int:
@@ -143,8 +210,8 @@ def _rows(name: str, tensor: dict[str, Any], max_rows: int) -> int:
             if type(datatype) is str and datatype in KNOWN_DATATYPES
             else "an unknown datatype"
         )
-        raise TensorError(f"input '{name}' has {shown}; expected '{expected}'.")
-    _check_parameters(f"input '{name}'", tensor.get("parameters"))
+        raise TensorError(f"input '{name}' has {shown}; expected '{expected}'.", (name,))
+    _check_parameters(f"input '{name}'", tensor.get("parameters"), (name,))
     shape = tensor.get("shape")
     if (
         type(shape) is not list
@@ -152,8 +219,8 @@ def _rows(name: str, tensor: dict[str, Any], max_rows: int) -> int:
         or any(type(d) is not int for d in shape)
         or (len(shape) == 2 and shape[1] != 1)
     ):
-        raise TensorError(f"input '{name}' must have shape [N, 1] or [N] with whole numbers.")
-    if not 1 <= shape[0] <= max_rows:
+        raise TensorError(f"input '{name}' must have shape [N, 1] or [N] with whole numbers.", (name,))
+    if not 1 <= shape[0] <= max_rows:  # the batch's size, not this input: counted as "other"
         raise TensorError(f"input '{name}': N must be from 1 to {max_rows} rows.")
     rows: int = shape[0]
     return rows
@@ -163,10 +230,12 @@ def _elements(name: str, tensor: dict[str, Any], rows: int) -> list[Any]:
     """The N elements of an input in row order; `data` flat, or nested [[x], ...] for shape [N, 1]."""
     data, nested = tensor.get("data"), len(tensor["shape"]) == 2
     if type(data) is not list or len(data) != rows:
-        raise TensorError(f"input '{name}': 'data' must be a list of {rows} elements, as its shape says.")
+        raise TensorError(
+            f"input '{name}': 'data' must be a list of {rows} elements, as its shape says.", (name,)
+        )
     if nested and data and type(data[0]) is list:
         if any(type(item) is not list or len(item) != 1 for item in data):
-            raise TensorError(f"input '{name}': nested 'data' must be {rows} lists of one element.")
+            raise TensorError(f"input '{name}': nested 'data' must be {rows} lists of one element.", (name,))
         return [item[0] for item in data]
     return data
 
@@ -183,14 +252,14 @@ def _numbers(name: str, values: list[Any]) -> FloatArray:
                 number = float(value)
             except OverflowError:
                 raise TensorError(
-                    f"row {row}: {name}: Must be a finite number that fits in a float64."
+                    f"row {row}: {name}: Must be a finite number that fits in a float64.", (name,)
                 ) from None
         else:  # bool, str, None, lists and objects
             raise TensorError(
-                f"row {row}: {name}: Must be a JSON number, not a string, boolean or other type."
+                f"row {row}: {name}: Must be a JSON number, not a string, boolean or other type.", (name,)
             )
         if not math.isfinite(number):
-            raise TensorError(f"row {row}: " + MESSAGES["not_finite"].format(name=name))
+            raise TensorError(f"row {row}: " + MESSAGES["not_finite"].format(name=name), (name,))
         column[row] = number
     return column
 
@@ -199,7 +268,7 @@ def _strings(name: str, values: list[Any]) -> ObjectArray:
     """BYTES elements as an object column of str (membership is checked by the row rules)."""
     for row, value in enumerate(values):
         if type(value) is not str:
-            raise TensorError(f"row {row}: {name}: Must be a string, {c.GENDER_RULE}.")
+            raise TensorError(f"row {row}: {name}: Must be a string, {c.GENDER_RULE}.", (name,))
     column = np.empty(len(values), dtype=object)
     column[:] = values
     return column

@@ -74,6 +74,12 @@ class KeyRing:
         return matched
 
 
+def required_scopes(settings: Settings) -> frozenset[str]:
+    """The scopes whose paths need a key with these settings (for the OpenAPI document)."""
+    ring = KeyRing(settings.api_keys, settings.admin_api_keys)
+    return frozenset(scope for scope in (PREDICTION, ADMIN) if ring.required(scope))
+
+
 def bearer_token(header: str | None) -> bytes | None:
     """The token of an `Authorization: Bearer <token>` header, or None."""
     if not header:

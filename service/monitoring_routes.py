@@ -17,6 +17,7 @@ from monitoring.setup import build_monitor
 from service.api import operation
 from service.errors import HTTPError, InvalidInput
 from service.flusher import FLUSHER
+from service.observability import REJECTED_FIELDS
 from service.routes import read_json
 from service.state import ServiceState
 
@@ -114,8 +115,14 @@ def register(app: Flask, state: ServiceState) -> None:
 
     @app.after_request
     def count_rejected(response: Response) -> Response:
-        """Count rejected scoring requests by field name (never by value)."""
-        if monitor is not None and response.status_code == 422 and request.path in SCORED_PATHS:
+        """Count rejected scoring requests by field name (never by value): /predict and /predict/batch from
+        their 422 details, the V2 infer routes from the input names their tensor validation refused."""
+        if monitor is None:
+            return response
+        refused = request.environ.get(REJECTED_FIELDS)
+        if refused is not None:  # V2 infer: () when the refusal is about the body, not an input
+            monitor.observe_rejected(list(refused))
+        elif response.status_code == 422 and request.path in SCORED_PATHS:
             try:
                 details = json.loads(response.get_data()).get("details", [])
                 fields = [str(d.get("field", "other")).split(".")[-1] for d in details if isinstance(d, dict)]

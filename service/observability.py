@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 TIMED_STEPS = ("parse", "validate", "infer")
 REQUEST_ID_KEY, TIMINGS, INPUTS = "predict.request_id", "predict.timings", "predict.inputs"
+REJECTED_FIELDS = "predict.rejected_fields"  # the input names a scoring view refused (monitoring counts them)
 UNMATCHED = "unmatched"  # the endpoint label of requests no route matched (404, 405)
 
 StartResponse = Callable[..., Any]

@@ -10,7 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from service import api, schemas
+from service import api, auth, schemas
 from service.api import Operation, Route, SchemaRef
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ API_VERSION = "1.0.0"  # the HTTP API's version (the document's info.version, V2
 JSON = "application/json"
 ERROR_TEXT = {
     400: "Malformed JSON body.",
-    401: "An API key is needed here (PREDICT_API_KEYS is set): send `Authorization: Bearer <key>`.",
+    401: "No valid API key (only when API keys are configured): send `Authorization: Bearer <key>`.",
     404: "No such endpoint.",
     405: "Method not allowed.",
     413: "Body larger than the configured limit.",
@@ -104,9 +104,54 @@ def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
 
 COMMON = _errors(404, 405, 500)
 
+# API keys (service.auth): one bearer scheme per scope; the paths a scope covers come from auth.RULES.
+SECURITY_SCHEMES = {
+    auth.PREDICTION: (
+        "predictionKey",
+        "API key for scoring and feedback (`/predict*`, `/feedback`, `/v2/models/{name}/infer`): any key of "
+        "PREDICT_API_KEYS or PREDICT_ADMIN_API_KEYS (or their `_FILE` variants), sent as "
+        "`Authorization: Bearer <key>`. Needed only when PREDICT_API_KEYS is set.",
+    ),
+    auth.ADMIN: (
+        "adminKey",
+        "API key for operators (`/metrics`, `/monitoring/*`, `/admin/*`): a key of PREDICT_ADMIN_API_KEYS, "
+        "or of PREDICT_API_KEYS when no admin keys are set, sent as `Authorization: Bearer <key>`. "
+        "Needed when either variable is set.",
+    ),
+}
+CHALLENGE = {
+    "WWW-Authenticate": {"description": 'Always `Bearer realm="purchase-predictor"`.', "schema": _STRING}
+}
 
-def build_spec(app: Flask, version: str, max_body_bytes: int) -> dict[str, Any]:
-    """Assemble the document from the app's route table: every route, its answer and every error."""
+
+def _unauthorized(scope: str) -> dict[str, Any]:
+    """The 401 auth answers on a path of `scope`: the service's Error shape with the challenge header."""
+    text = (
+        f"No valid {scope} key: the `Authorization: Bearer <key>` header is missing, malformed, or holds a "
+        f"key that is not a {scope} key (see the `{SECURITY_SCHEMES[scope][0]}` scheme). A wrong key is "
+        "also 401; the service never answers 403."
+    )
+    return {"description": text, "headers": {**HEADERS, **CHALLENGE}, "content": {JSON: {"schema": "Error"}}}
+
+
+def _secure(document: dict[str, Any], path: str, required: frozenset[str]) -> None:
+    """Add the API-key requirement and the 401 to an operation on a path auth can protect."""
+    scope = auth.scope_of(path)
+    if scope is None:
+        return
+    requirement: list[dict[str, list[str]]] = [{SECURITY_SCHEMES[scope][0]: []}]
+    document["security"] = requirement if scope in required else [*requirement, {}]  # {}: no key needed
+    document["responses"]["401"] = _unauthorized(scope)
+
+
+def build_spec(
+    app: Flask, version: str, max_body_bytes: int, required: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Assemble the document from the app's route table: every route, its answer and every error.
+
+    `required` holds the API-key scopes this server enforces: their operations list only the key as their
+    security requirement; operations of a scope not enforced also accept no key (`{}`).
+    """
     spec = APISpec(
         title="Purchase Predictor",
         version=version,
@@ -121,17 +166,22 @@ def build_spec(app: Flask, version: str, max_body_bytes: int) -> dict[str, Any]:
     seen: dict[str, int] = {}
     for route in api.routes(app):
         operation = _operation(spec, route)
+        _secure(operation, route.path, required)
         ident = operation["operationId"]
         seen[ident] = seen.get(ident, 0) + 1
         if seen[ident] > 1:  # one view under several rules (e.g. V2's versioned paths): unique ids
             operation["operationId"] = f"{ident}{seen[ident]}"
         paths.setdefault(route.path, {})[route.method] = operation
     _schema(spec, schemas.ErrorSchema)
+    for name, description in SECURITY_SCHEMES.values():
+        spec.components.security_scheme(
+            name, {"type": "http", "scheme": "bearer", "bearerFormat": "API key", "description": description}
+        )
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def document(app: Flask, version: str, max_body_bytes: int) -> bytes:
+def document(app: Flask, version: str, max_body_bytes: int, required: frozenset[str] = frozenset()) -> bytes:
     """The /openapi.json answer, rendered once the app has all its routes."""
-    return json.dumps(build_spec(app, version, max_body_bytes)).encode()
+    return json.dumps(build_spec(app, version, max_body_bytes, required)).encode()

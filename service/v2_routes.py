@@ -23,7 +23,7 @@ from runtime import v2
 from runtime.predictor import Predictor
 from service.api import operation
 from service.errors import HTTPError, ModelNotReady, _handle_werkzeug
-from service.observability import INPUTS, TIMINGS
+from service.observability import INPUTS, REJECTED_FIELDS, TIMINGS
 from service.openapi import API_VERSION
 from service.routes import JSON_MIMETYPE, read_json
 from service.schemas import MAX_BATCH
@@ -59,7 +59,8 @@ def v2_errors(view: View) -> View:
         """Run the view; deliberate errors and Werkzeug's become the V2 error shape."""
         try:
             return view(*args, **kwargs)
-        except v2.TensorError as exc:
+        except v2.TensorError as exc:  # refused inputs: monitoring counts them by input name
+            request.environ[REJECTED_FIELDS] = exc.fields
             return answer({"error": str(exc)}, 400)
         except HTTPError as exc:
             return answer({"error": exc.message}, exc.status)

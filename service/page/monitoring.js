@@ -40,6 +40,27 @@
     return root;
   }
 
+  // Phones stack each row into "label: value" lines (style.css, `table.stack`): every cell is labelled with its
+  // column's header (shown visually only; the header row stays for screen readers), and explicit ARIA roles
+  // keep the table's semantics when CSS stops laying it out as a table.
+  function stackable(table) {
+    const heads = Array.from(table.tHead.rows[0].cells, (c) => c.textContent);
+    table.setAttribute("role", "table");
+    for (const group of [table.tHead, ...table.tBodies]) group.setAttribute("role", "rowgroup");
+    for (const row of table.rows) {
+      row.setAttribute("role", "row");
+      Array.from(row.cells).forEach((cell, i) => {
+        const header = cell.tagName === "TH";
+        cell.setAttribute("role", !header ? "cell" : cell.scope === "row" ? "rowheader" : "columnheader");
+        if (row.parentElement === table.tHead || header || cell.colSpan !== 1 || !heads[i]) return;
+        if (cell.textContent === "" && !cell.children.length) cell.classList.add("blank");  // e.g. no bars for gender
+        cell.setAttribute("data-label", heads[i]);
+      });
+    }
+    table.classList.add("stack");
+    return table;
+  }
+
   function featureRow(name, f) {
     let reference, latest, picture = "";
     if (name === "gender") {
@@ -67,10 +88,10 @@
     if (last.score && isNum(last.score.p_value)) rows.push(featureRow("score", last.score));
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "7" }, "Not tested yet: the window has too few rows.")));
     const cols = ["Input", "Reference", "Latest window", "Shares per bin", "Effect size", "p-value", "State"];
-    return el("table", { id: "monitoring-features" },
+    return stackable(el("table", { id: "monitoring-features" },
       el("caption", {}, "Each input, the reference (training) against the latest window"),
       el("thead", {}, el("tr", {}, ...cols.map((c) => el("th", { scope: "col", class: c === "p-value" ? "num" : "" }, c)))),
-      el("tbody", {}, ...rows));
+      el("tbody", {}, ...rows)));
   }
 
   function trendChart(windows) {
@@ -109,10 +130,10 @@
     });
     const cols = ["Window from", "Rows", "Yes rate", "Alarm", "Labels (coverage)", "Precision", "Recall", "Brier",
       "ROC AUC"];
-    return el("table", { id: "monitoring-windows" },
+    return stackable(el("table", { id: "monitoring-windows" },
       el("caption", {}, "Every window, newest first: Yes rate, alarm and quality from the labels received"),
       el("thead", {}, el("tr", {}, ...cols.map((c, i) => el("th", { scope: "col", class: i === 0 || i === 3 ? "" : "num" }, c)))),
-      el("tbody", {}, ...rows));
+      el("tbody", {}, ...rows)));
   }
 
   function qualityTable(last) {
@@ -121,12 +142,12 @@
     const rows = Object.keys(QUALITY).map((k) => el("tr", { "data-metric": k }, el("th", { scope: "row" }, QUALITY[k]),
       el("td", { class: "num" }, dec(ref[k])), el("td", { class: "num" }, dec(est[k])),
       el("td", { class: "num" }, isNum(real[k]) ? dec(real[k]) + ci(k) : "–")));
-    return el("table", { id: "monitoring-quality" },
+    return stackable(el("table", { id: "monitoring-quality" },
       el("caption", {}, "Live quality in the latest window"),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Metric"), el("th", { scope: "col", class: "num" }, "Reference (test)"),
         el("th", { scope: "col", class: "num" }, "Estimated without labels"),
         el("th", { scope: "col", class: "num" }, "Realized from labels (95 % interval)"))),
-      el("tbody", {}, ...rows));
+      el("tbody", {}, ...rows)));
   }
 
   function statusOf(last) {

@@ -224,3 +224,25 @@ def test_the_layout_has_no_horizontal_overflow(driver: Any, server: Server, widt
         "return document.querySelector('#map-svg').getBoundingClientRect().width"
     )
     assert 0 < svg_width <= width
+    assert driver.find_elements(By.CSS_SELECTOR, "#monitoring-windows tbody tr")  # monitoring is drawn
+    assert wider_than_the_viewport(driver) == []
+
+
+def wider_than_the_viewport(driver: Any) -> list[str]:
+    """Visible elements reaching past the viewport's right edge, and boxes that scroll sideways inside."""
+    found: list[str] = driver.execute_script("""
+        const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+          (e.getAttribute('aria-label') ? '[' + e.getAttribute('aria-label') + ']' : '');
+        const out = [];
+        for (const e of document.querySelectorAll('main *, header *, footer *')) {
+          const box = e.getBoundingClientRect();
+          if (box.width === 0 || box.height === 0) continue;
+          if (box.right > window.innerWidth + 0.5) out.push(name(e) + ' ends at ' + Math.round(box.right));
+          const x = getComputedStyle(e).overflowX;
+          if ((x === 'auto' || x === 'scroll') && e.scrollWidth > e.clientWidth) {
+            out.push(name(e) + ' scrolls ' + e.scrollWidth + ' > ' + e.clientWidth);
+          }
+        }
+        return out;
+    """)
+    return found
