@@ -28,6 +28,7 @@ NOTES = {
     "prometheus_bulk": "public inc()/observe() per observation",
     "flusher": "access line and metrics written in the request thread",
     "gc_freeze": "no gc.freeze() after start-up",
+    "lookup_table": "onnxruntime scores every row (no lookup table)",
 }
 
 

@@ -43,8 +43,9 @@ class AccessLog:
     """One JSON line per request, queued by the request thread and written by service.flusher.
 
     It bypasses the logging machinery on purpose (about 40 µs less per request) but keeps the same line
-    shape; it is on when the `service.access` logger is enabled for INFO at start-up. Lines are built with
-    f-strings rather than json.dumps. The flusher writes whole lines in chunks of at most CHUNK_CHARS (one
+    shape; it is on when the `service.access` logger is enabled for INFO at start-up. The request thread
+    queues a tuple; the flusher builds the lines (f-strings rather than json.dumps) in one loop, where that
+    code stays in the caches, and writes whole lines in chunks of at most CHUNK_CHARS (one
     pipe write each, so lines from several workers never interleave mid-line).
     """
 
@@ -55,20 +56,26 @@ class AccessLog:
         )
         self._second: int = -1
         self._prefix: str = ""
-        self._pending: deque[str] = deque()  # append and popleft are atomic: writers take no lock
+        # append and popleft are atomic: writers take no lock
+        self._pending: deque[tuple[float, str, str, str, int, float, Any]] = deque()
         self._flushing = threading.Lock()  # one flusher at a time keeps the lines in order
         FLUSHER.register(self)
 
     def write(
         self, request_id: str, method: str, path: str, status: int, seconds: float, inputs: Any = None
     ) -> None:
-        """Queue one line unless the path is a health or readiness probe.
+        """Queue one request unless the path is a health or readiness probe (formatted when flushed).
 
         `request_id` must be JSON-safe as it is (observability only passes ids matching its pattern).
         """
         if path in QUIET_PATHS:
             return
-        now = time.time()
+        self._pending.append((time.time(), request_id, method, path, status, seconds, inputs))
+        FLUSHER.ensure_running()
+
+    def _line(self, entry: tuple[float, str, str, str, int, float, Any]) -> str:
+        """One queued request as its JSON line."""
+        now, request_id, method, path, status, seconds, inputs = entry
         second = int(now)
         if second != self._second:  # strftime once a second, not once a request
             self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
@@ -80,8 +87,7 @@ class AccessLog:
         )
         if inputs is not None:
             line += f', "inputs": {json.dumps(inputs, default=str)}'
-        self._pending.append(line + "}\n")
-        FLUSHER.ensure_running()
+        return line + "}\n"
 
     def flush(self) -> None:
         """Write every queued line now, in whole-line chunks of at most CHUNK_CHARS."""
@@ -89,7 +95,7 @@ class AccessLog:
             pending, size = self._pending, 0
             chunk: list[str] = []
             while pending:
-                line = pending.popleft()
+                line = self._line(pending.popleft())
                 if chunk and size + len(line) > CHUNK_CHARS:
                     self._emit(chunk)
                     chunk, size = [], 0

@@ -15,7 +15,7 @@ from monitoring.prometheus import DriftCollector
 from monitoring.report import clean, render
 from monitoring.setup import build_monitor
 from service.api import operation
-from service.errors import HTTPError, InvalidInput
+from service.errors import HTTPError, InvalidInput, error_response
 from service.flusher import FLUSHER
 from service.observability import REJECTED_FIELDS
 from service.routes import read_json
@@ -93,6 +93,16 @@ FEEDBACK_BODY = {
 FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "integer"}}}  # fmt: skip
 
 
+def _marking_rejected_fields(error: InvalidInput) -> Response:
+    """The 422 as usual; on /predict and /predict/batch its fields are marked for monitoring to count
+    (service.observability passes them on once the response starts: no per-request hook)."""
+    if request.path in SCORED_PATHS:
+        request.environ[REJECTED_FIELDS] = [
+            str(d.get("field", "other")).split(".")[-1] for d in error.details if isinstance(d, dict)
+        ]
+    return error_response(error)
+
+
 def register(app: Flask, state: ServiceState) -> None:
     """Create the monitor (when the model carries a reference profile) and add the monitoring routes."""
     settings, predictor = state.settings, state.predictor
@@ -113,23 +123,9 @@ def register(app: Flask, state: ServiceState) -> None:
             )
         return monitor
 
-    @app.after_request
-    def count_rejected(response: Response) -> Response:
-        """Count rejected scoring requests by field name (never by value): /predict and /predict/batch from
-        their 422 details, the V2 infer routes from the input names their tensor validation refused."""
-        if monitor is None:
-            return response
-        refused = request.environ.get(REJECTED_FIELDS)
-        if refused is not None:  # V2 infer: () when the refusal is about the body, not an input
-            monitor.observe_rejected(list(refused))
-        elif response.status_code == 422 and request.path in SCORED_PATHS:
-            try:
-                details = json.loads(response.get_data()).get("details", [])
-                fields = [str(d.get("field", "other")).split(".")[-1] for d in details if isinstance(d, dict)]
-            except ValueError:
-                fields = []
-            monitor.observe_rejected(fields)
-        return response
+    if monitor is not None:  # rejected inputs, by field name (never by value)
+        state.on_rejected = lambda fields: monitor.observe_rejected(list(fields))
+        app.register_error_handler(InvalidInput, _marking_rejected_fields)
 
     @app.post("/feedback")
     @operation("feedback", "Report real outcomes of earlier predictions (delayed labels).",

@@ -62,6 +62,9 @@ def install(app: Flask, state: ServiceState) -> None:
             headers.append(("X-Request-ID", request_id))
             code, endpoint, method = int(status[:3]), endpoint_of(environ), environ["REQUEST_METHOD"]
             metrics.observe_request(endpoint, method, code, total)
+            refused = environ.get(REJECTED_FIELDS)  # set where a scoring request was refused
+            if refused is not None and state.on_rejected is not None:
+                state.on_rejected(refused)
             if access_log.enabled:
                 access_log.write(request_id, method, endpoint, code, total, environ.get(INPUTS))
             return start_response(status, headers, exc_info)

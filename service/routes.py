@@ -97,14 +97,22 @@ def validate(schema: Schema, body: Any, environ: dict[str, Any], log_inputs: boo
     return data
 
 
-def answer_one(result: Prediction, constant: dict[str, Any], token: str | None = None) -> str:
-    """The /predict body; `constant` holds the threshold and the model version, `token` the feedback token."""
+def answer_tail(constant: dict[str, Any]) -> str:
+    """The constant end of every /predict answer (threshold, model version), rendered once."""
+    return ", " + json.dumps(constant)[1:] if constant else "}"
+
+
+def answer_one(result: Prediction, tail: str, token: str | None = None) -> str:
+    """The /predict body, byte for byte as json.dumps renders it (tests/service/test_api.py); `tail` comes
+    from answer_tail, `token` is the feedback token (base64url: nothing to escape). Rendered by hand:
+    under load, with the caches cold, this costs ~15 µs where json.dumps costs ~41 µs (bench.device_micro)."""
+    warnings = json.dumps(result.warnings) if result.warnings else "[]"
     decision = "Yes" if result.buy else "No"
-    body: dict[str, Any] = {"probability": round(result.probability, 4), "prediction": decision,
-                            "warnings": result.warnings}  # fmt: skip
-    if token:
-        body["feedback_token"] = token
-    return json.dumps({**body, **constant})
+    feedback = f', "feedback_token": "{token}"' if token else ""
+    return (
+        f'{{"probability": {round(result.probability, 4)!r}, "prediction": "{decision}", '
+        f'"warnings": {warnings}{feedback}{tail}'
+    )
 
 
 def register(app: Flask, state: ServiceState) -> None:
@@ -115,6 +123,7 @@ def register(app: Flask, state: ServiceState) -> None:
     constant: dict[str, Any] = {}
     if predictor is not None:  # the same in every /predict answer
         constant = {"threshold": predictor.threshold, "model_version": predictor.model_version}
+    tail = answer_tail(constant)
 
     @app.post("/predict")
     @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
@@ -138,7 +147,7 @@ def register(app: Flask, state: ServiceState) -> None:
         timings["infer"] = perf_counter() - start
         metrics.observe_prediction(result.probability, result.buy)
         token = state.monitor.observe_one(*row, result.probability, result.buy) if state.monitor else None
-        return Response(answer_one(result, constant, token), content_type=JSON_MIMETYPE)
+        return Response(answer_one(result, tail, token), content_type=JSON_MIMETYPE)
 
     @app.post("/predict/batch")
     @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",

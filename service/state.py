@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ class ServiceState:
     model_json: bytes
     model_version: str
     monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs (issue 12)
+    on_rejected: Callable[[Sequence[str]], None] | None = None  # counts a refused request's field names
 
     def ready_predictor(self) -> Predictor:
         """The predictor if it passed its self-test, else 503."""

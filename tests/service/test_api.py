@@ -7,12 +7,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Prediction, Predictor
 from service.app import create_app
-from service.routes import answer_one
+from service.routes import answer_one, answer_tail
 from service.settings import Settings
 from tests.onnx_factory import TRAINING_RANGES, expected_probability
 
@@ -241,14 +242,23 @@ def test_error_body_carries_the_request_id(client: FlaskClient) -> None:
         Prediction(1e-07, False, ['a "quoted" note', "salary 2 is outside"]),
     ],
 )
-def test_single_answer_is_rendered_exactly_like_json_dumps(prediction: Prediction) -> None:
+@pytest.mark.parametrize("token", [None, "AQAAAABrDLyA-_x9"])
+def test_single_answer_is_rendered_exactly_like_json_dumps(prediction: Prediction, token: str | None) -> None:
     constant = {"threshold": 0.6, "model_version": "forest-abc"}
-    expected = json.dumps(
-        {
-            "probability": round(prediction.probability, 4),
-            "prediction": "Yes" if prediction.buy else "No",
-            "warnings": prediction.warnings,
-            **constant,
-        }
-    )
-    assert answer_one(prediction, constant) == expected
+    body: dict[str, object] = {
+        "probability": round(prediction.probability, 4),
+        "prediction": "Yes" if prediction.buy else "No",
+        "warnings": prediction.warnings,
+    }
+    if token:
+        body["feedback_token"] = token
+    assert answer_one(prediction, answer_tail(constant), token) == json.dumps({**body, **constant})
+
+
+def test_every_probability_renders_like_json_dumps() -> None:
+    tail = answer_tail({"threshold": 0.55, "model_version": "x"})
+    for p in [0.0, 1.0, 5e-05, 4.9999e-05, 0.1, 0.30000000000000004, *np.random.default_rng(2).random(5000)]:
+        prediction = Prediction(float(p), p >= 0.55, [])
+        expected = json.dumps({"probability": round(float(p), 4), "prediction": "Yes" if p >= 0.55 else "No",
+                               "warnings": [], "threshold": 0.55, "model_version": "x"})  # fmt: skip
+        assert answer_one(prediction, tail) == expected
