@@ -48,7 +48,8 @@ RESULT_FIELDS = [
 ]
 PANDAS_WARNING = "PySpark does not yet fully support pandas >= 3.0.0"  # harmless here: Arrow only, no pandas
 EXIT_OTHER, EXIT_FLAGS, EXIT_MODEL, EXIT_INPUT = 1, 2, 3, 4  # as the CLI's (scoring.batch)
-JOB_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "65536", "spark.task.cpus": "1"}
+# The job's defaults; spark.task.cpus stays Spark's 1 (one onnxruntime thread per task).
+JOB_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "65536"}
 
 
 def _col(name: str) -> Column:
@@ -120,13 +121,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _session(master: str | None) -> SparkSession:
-    """A session for the job, with the recommended Arrow batch size."""
+    """A session for the job: the recommended Arrow batch size unless spark-submit's --conf set one."""
     builder = SparkSession.builder.appName("purchase-predictor-scoring")
     if master:
         builder = builder.master(master)
+    spark = builder.getOrCreate()
+    chosen = spark.conf.getAll  # what --conf or spark-defaults.conf set (a builder value would override it)
     for key, value in JOB_CONF.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+        if key not in chosen:
+            spark.conf.set(key, value)
+    return spark
 
 
 def main(argv: list[str] | None = None) -> int:

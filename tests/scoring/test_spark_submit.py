@@ -7,6 +7,7 @@ project's packages only in the zip, as on a cluster. Runs for real; never skips 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -49,9 +50,13 @@ def job_env() -> dict[str, str]:
     return {**env, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
 
 
-def spark_submit(workdir: Path, bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def spark_submit(
+    workdir: Path, bundle: Path, *args: str, conf: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`spark-submit --master local[2] --py-files ZIP scoring/spark.py ARGS` from a scratch folder."""
     command = [str(spark_submit_command()), "--master", "local[2]", *LOOPBACK, "--py-files", str(bundle)]
+    for key, value in (conf or {}).items():
+        command += ["--conf", f"{key}={value}"]
     return subprocess.run(
         [*command, str(JOB), *args], capture_output=True, text=True, timeout=300, cwd=workdir,
         env=job_env(), check=False,
@@ -75,11 +80,14 @@ def test_spark_submit_scores_with_the_runtimes_bits(bundle: Path, tmp_path: Path
     source = write_csv_text(
         tmp_path / "customers.csv", good[:100] + [(*r[:4], "1") for r in BAD_ROWS] + good[100:]
     )
-    result = spark_submit(
-        tmp_path, bundle, "--input", str(source), "--output", "scored", "--model", str(MODEL)
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert "Traceback" not in result.stdout + result.stderr
+    batch = {"spark.sql.execution.arrow.maxRecordsPerBatch": "7"}  # odd Arrow batches; --conf beats the job's
+    args = ["--input", str(source), "--output", "scored", "--model", str(MODEL)]
+    result = spark_submit(tmp_path, bundle, *args, conf=batch)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Traceback" not in output
+    # Spark's Python runner logs its Arrow batch count: 217 rows in batches of 7, not one of 65,536
+    assert re.findall(r"Batches: (\d+),", output) == ["31"], output[-3000:]
 
     rows = {r["user id"]: r for r in pq.read_table(tmp_path / "scored").to_pylist()}
     assert len(rows) == len(good) + len(BAD_ROWS)
