@@ -15,6 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock setup-monitoring drift \
         java setup-spark score score-spark bench-batch setup-system
+.PHONY: spark-zip score-spark-submit
 .PHONY: setup-triton deploy-model rollback model-history soak
 
 help:  ## List the targets.
@@ -151,6 +152,17 @@ score: $(VENV)/.dev  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (
 score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
 	$(PY) -m scoring.spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
+
+SPARK_ZIP ?= build/spark/purchase_predictor.zip
+SPARK_MASTER ?= local[*]
+
+spark-zip: $(VENV)/.dev  ## Zip runtime/, scoring/, monitoring/ for spark-submit --py-files (SPARK_ZIP=build/spark/…zip).
+	$(PY) -m scoring.spark_bundle '$(SPARK_ZIP)'
+
+score-spark-submit: setup-spark spark-zip  ## score-spark through spark-submit, the code shipped as on a cluster; SPARK_MASTER=local[*].
+	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark-submit INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
+	PYSPARK_PYTHON='$(abspath $(PY))' $(VENV)/bin/spark-submit --master '$(SPARK_MASTER)' --py-files '$(SPARK_ZIP)' \
+	  scoring/spark.py --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)

@@ -1,5 +1,10 @@
 """Spark scoring: `score(df, model_path)` for a user's own job or notebook, and `python -m scoring.spark`.
 
+As a job it also runs under spark-submit: `spark-submit --py-files build/spark/purchase_predictor.zip
+scoring/spark.py --input … --output …` (the zip from `scoring.spark_bundle`, `make spark-zip`, carries the
+project's packages to the driver and executors). Bad models and local inputs are refused before Spark
+starts any work, in one line, with the CLI's exit codes.
+
 Design (../shared/research/batch-and-spark.md §7.4): the driver reads the model's bytes and self-tests
 them once; `mapInArrow` ships the bytes in the closure (PySpark broadcasts a large closure by itself),
 each task opens ONE onnxruntime session with one intra-op thread (`runtime.session`), checks the bytes'
@@ -28,6 +33,8 @@ from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from scoring.batch import threshold_flag
 from scoring.core import ERROR, MODEL_VERSION, PREDICTION, PROBABILITY, WARNINGS, Scorer
+from scoring.inputs import InputError
+from scoring.spark_inputs import check_input, check_output, read_input, spark_error_line
 
 logger = logging.getLogger("scoring.spark")
 
@@ -40,7 +47,9 @@ RESULT_FIELDS = [
     T.StructField(MODEL_VERSION, T.StringType()),
 ]
 PANDAS_WARNING = "PySpark does not yet fully support pandas >= 3.0.0"  # harmless here: Arrow only, no pandas
-JOB_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "65536", "spark.task.cpus": "1"}
+EXIT_OTHER, EXIT_FLAGS, EXIT_MODEL, EXIT_INPUT = 1, 2, 3, 4  # as the CLI's (scoring.batch)
+# The job's defaults; spark.task.cpus stays Spark's 1 (one onnxruntime thread per task).
+JOB_CONF = {"spark.sql.execution.arrow.maxRecordsPerBatch": "65536"}
 
 
 def _col(name: str) -> Column:
@@ -96,13 +105,6 @@ def score(
     return selected.mapInArrow(run, schema)
 
 
-def read_input(spark: SparkSession, path: str) -> DataFrame:
-    """Parquet as typed by the file; CSV with every column as text (never inferred: the scorer parses)."""
-    if path.lower().rstrip("/").endswith(".csv"):
-        return spark.read.option("header", True).option("inferSchema", False).csv(path)
-    return spark.read.parquet(path)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The job's command line."""
     parser = argparse.ArgumentParser(prog="python -m scoring.spark", description=__doc__.splitlines()[0])
@@ -119,32 +121,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _session(master: str | None) -> SparkSession:
-    """A session for the job, with the recommended Arrow batch size."""
+    """A session for the job: the recommended Arrow batch size unless spark-submit's --conf set one."""
     builder = SparkSession.builder.appName("purchase-predictor-scoring")
     if master:
         builder = builder.master(master)
+    spark = builder.getOrCreate()
+    chosen = spark.conf.getAll  # what --conf or spark-defaults.conf set (a builder value would override it)
     for key, value in JOB_CONF.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+        if key not in chosen:
+            spark.conf.set(key, value)
+    return spark
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the job; one line and a non-zero exit on a bad model, input or output."""
+    """Run the job; one line and a non-zero exit on a bad model, input or output (checked before Spark)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
-    try:  # a bad model fails here, before a JVM is started
+    try:  # a bad model or a bad local input fails here, before any Spark work
         Scorer.from_path(Path(args.model), args.threshold)
     except ModelError as exc:
         logger.error("%s", exc)
-        return 3
+        return EXIT_MODEL
+    try:
+        job_input = check_input(args.input, args.id_column)
+    except InputError as exc:
+        logger.error("%s", exc)
+        return EXIT_INPUT
+    problem = check_output(args.output)
+    if problem:
+        logger.error("%s", problem)
+        return EXIT_FLAGS
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     existing = SparkSession.getActiveSession()  # in a notebook or test: use it and leave it running
     spark = existing or _session(args.master)
     try:
         scored = score(
-            read_input(spark, args.input), args.model, threshold=args.threshold, id_column=args.id_column
+            read_input(spark, job_input), args.model, threshold=args.threshold, id_column=args.id_column
         )
         writer = scored.write.mode("errorifexists")
         if args.format == "csv":
@@ -153,10 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             writer.parquet(args.output)
     except ValueError as exc:
         logger.error("%s", exc)
-        return 4
-    except Exception as exc:  # Spark's own errors (missing path, existing output): one line
-        logger.error("spark scoring failed: %s", str(exc).strip().splitlines()[0][:300] if str(exc) else exc)
-        return 1
+        return EXIT_INPUT
+    except Exception as exc:  # Spark's own errors (a remote path, a failed task): one line
+        logger.error("spark scoring failed: %s", spark_error_line(exc))
+        return EXIT_OTHER
     finally:
         if existing is None:
             spark.stop()

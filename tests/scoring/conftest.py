@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -53,6 +54,21 @@ def write_csv_text(path: Path, rows: Sequence[Sequence[str]], header: list[str] 
     lines = [",".join(header)] + [",".join(row) for row in rows]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def require_spark() -> None:
+    """Skip only outside CI, and only when Java or pyspark is missing, naming the package."""
+    missing = []
+    if shutil.which("java") is None:
+        missing.append("Java (Debian package default-jre-headless; `make setup-spark`)")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        missing.append("pyspark (requirements/spark.txt; `make setup-spark`)")
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run the Spark tests, but these are missing: {', '.join(missing)}")
+    if missing:
+        pytest.skip(f"missing {', '.join(missing)}")
 
 
 @pytest.fixture(scope="session")

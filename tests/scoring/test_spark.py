@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import sys
 import warnings
 from collections.abc import Iterator
@@ -17,31 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from scoring.batch import main as batch_main
-from tests.scoring.conftest import BAD_ROWS, MODEL, REPO, customers_table, write_csv_text
+from tests.scoring.conftest import BAD_ROWS, MODEL, REPO, customers_table, require_spark, write_csv_text
 
 PANDAS_WARNING = "PySpark does not yet fully support pandas >= 3.0.0"
 pytestmark = pytest.mark.filterwarnings(f"ignore:{PANDAS_WARNING}:FutureWarning")
 
 
-def _require_spark() -> None:
-    """Skip only outside CI, and only when Java or pyspark is missing, naming the package."""
-    missing = []
-    if shutil.which("java") is None:
-        missing.append("Java (Debian package default-jre-headless; `make setup-spark`)")
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        missing.append("pyspark (requirements/spark.txt; `make setup-spark`)")
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"CI must run the Spark tests, but these are missing: {', '.join(missing)}")
-    if missing:
-        pytest.skip(f"missing {', '.join(missing)}")
-
-
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     """One local[2] session for every Spark test: loopback only, tiny odd Arrow batches to exercise tails."""
-    _require_spark()
+    require_spark()
     from pyspark.sql import SparkSession
 
     saved = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "SPARK_LOCAL_IP", "PYTHONPATH")}
