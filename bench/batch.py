@@ -2,9 +2,11 @@
 
 Paths, on the same generated customers (`training.generate`):
 - CLI Parquet → Parquet and CSV → Parquet (`python -m scoring.batch`, a subprocess; its CPU from rusage);
-- raw onnxruntime in process: `session.run` on prepared arrays, 65,536 rows per call (the ceiling);
+- raw onnxruntime in process: `session.run` on prepared arrays, 65,536 rows per call (what the scorers read
+  from the lookup table instead, runtime/forest_table.py);
 - the common alternative: pandas `read_csv` + scikit-learn `predict_proba` on the joblib pipeline;
-- Spark `local[2]` `mapInArrow` (`scoring.spark.score`), warm session, CPU of the JVM and its Python workers.
+- Spark `local[2]` `mapInArrow` (`scoring.spark.score`), warm session, CPU of the JVM and its Python workers;
+  and the same job with a scorer that does nothing (constant results): Spark's own cost per row.
 Peak resident memory of the CLI at 1 M and 10 M rows in the full mode (target: within 1.2×); the quick
 mode (a smoke run, ≤ 60 s on 2 cores) reads it off its CLI Parquet run instead of scoring 1 M rows more.
 `run(quick)` returns a dict; `render_markdown` turns it into the section the lead wires into `make bench`.
@@ -188,6 +190,10 @@ def run_spark(parquet: Path, folder: Path) -> dict[str, Any]:
         wall, cpu = _timed_spark_job(
             lambda: score(df, MODEL).write.mode("overwrite").parquet(str(folder / "spark-2"))
         )
+        nothing_scored(df).write.mode("overwrite").parquet(str(folder / "spark-floor-warm"))
+        floor = _timed_spark_job(
+            lambda: nothing_scored(df).write.mode("overwrite").parquet(str(folder / "spark-floor"))
+        )
     finally:
         spark.stop()
     rows = pq.read_metadata(parquet).num_rows
@@ -195,7 +201,38 @@ def run_spark(parquet: Path, folder: Path) -> dict[str, Any]:
         "rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
         "first_run_wall_s": first[0], "first_run_cpu_s": first[1],
         "first_run_rows_per_cpu_s": rows / first[1],
+        "floor_wall_s": floor[0], "floor_cpu_s": floor[1], "floor_rows_per_cpu_s": rows / floor[1],
     }  # fmt: skip
+
+
+def nothing_scored(df: Any) -> Any:
+    """The scoring job's shape (same columns in, same schema out, written the same way) with a scorer that
+    does nothing: what Spark itself costs per row (its Parquet, Arrow and Python-worker work)."""
+    import numpy as np
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from scoring.spark import RESULT_FIELDS, input_columns
+
+    selected = df.select(*input_columns(df.columns, None))
+    schema = T.StructType([selected.schema.fields[0], *RESULT_FIELDS])
+    arrow_schema = to_arrow_schema(schema)
+
+    def constant(batches: Any) -> Any:
+        """Every batch's ids with constant results (built once, sliced per batch)."""
+        size = 1 << 16
+        no, null, version = pa.array(["No"] * size), pa.nulls(size, pa.string()), pa.array(["v"] * size)
+        zero = pa.array(np.zeros(size))
+        for batch in batches:
+            n = batch.num_rows
+            if n > size:
+                size = n
+                no, null, version = pa.array(["No"] * n), pa.nulls(n, pa.string()), pa.array(["v"] * n)
+                zero = pa.array(np.zeros(n))
+            columns = [batch.column(0), zero[:n], no[:n], null[:n], null[:n], version[:n]]
+            yield pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+
+    return selected.mapInArrow(constant, schema)
 
 
 def spark_schema(parquet: Path) -> Any:
@@ -320,6 +357,12 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"| Spark local[2], first run (JIT and worker start) | {p['rows']:,} "
                 f"| {p['first_run_wall_s']:.2f} | {p['first_run_cpu_s']:.2f} "
                 f"| {p['first_run_rows_per_cpu_s']:,.0f} | |"
+            )
+        if "floor_cpu_s" in p:
+            lines.append(
+                f"| Spark local[2], the same job with a scorer that does nothing (Spark's own cost) "
+                f"| {p['rows']:,} | {p['floor_wall_s']:.2f} | {p['floor_cpu_s']:.2f} "
+                f"| {p['floor_rows_per_cpu_s']:,.0f} | |"
             )
     lines += [
         "",

@@ -4,7 +4,8 @@ In one process, best of several repeats (robust to a busy machine: the minimum i
 run): the fast path vs the marshmallow schema, and prometheus_client's bulk updates vs one public
 `inc`/`observe` per observation (in multiprocess mode, as under gunicorn); the pause of a full
 collection with and without gc.freeze; the forest's lookup table vs onnxruntime
-(runtime/forest_table.py) and keyed BLAKE2b vs HMAC-SHA256 feedback-token tags, also with cold caches;
+(runtime/forest_table.py), keyed BLAKE2b vs HMAC-SHA256 feedback-token tags and the hand-rendered
+/predict body vs json.dumps, also with cold caches;
 and the access line plus metric updates of a request written by the flusher every FLUSHED requests vs
 written in the request (CPU only: the GIL hand-offs the flusher avoids under threads show only over
 HTTP, in bench.devices).
@@ -149,6 +150,24 @@ def feedback_token() -> dict[str, dict[str, float]]:
     return out
 
 
+def answer_render() -> dict[str, dict[str, float]]:
+    """The /predict body rendered by hand (service.routes.answer_one) vs json.dumps, warm and cold."""
+    from runtime.predictor import Prediction
+    from service.routes import answer_one, answer_tail
+
+    constant = {"threshold": 0.6, "model_version": "forest-5906aeff46f1"}
+    tail, token = answer_tail(constant), "AQAAAABrDLyAAAAAAGsNpjg_7fJM2cJi2wF-qAcDhvnnvgAAAAAAAAAAZm9yZXN0"
+    result = Prediction(0.93581234, True, [])
+
+    def dumped() -> str:
+        body = {"probability": round(result.probability, 4), "prediction": "Yes", "warnings": result.warnings}
+        return json.dumps({**body, "feedback_token": token, **constant})
+
+    out = _measure_pairs({"answer_render": (lambda: answer_one(result, tail, token), dumped, 20_000, 1)})
+    out["answer_render_cold"] = cold_pair(lambda: answer_one(result, tail, token), dumped)
+    return out
+
+
 def lookup_table(model: Path, number: int = 20_000) -> dict[str, dict[str, float]]:
     """The forest's lookup table vs onnxruntime: one /predict row (warm, and with the caches flushed
     between calls, as under load where other requests' work evicts the forest) and a 10,000-row batch."""
@@ -214,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = measure()
         figures.update(lookup_table(model))
         figures.update(feedback_token())
+        figures.update(answer_render())
         figures["gc_freeze"] = full_collection_pause(model)
     sys.stdout.write(json.dumps(figures, indent=2) + "\n")
     return 0
