@@ -16,7 +16,6 @@ Measured: README "Performance devices" (`lookup_table`).
 from __future__ import annotations
 
 import logging
-from array import array
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,11 +127,8 @@ class ForestTable:
         self._age_low, self._age_high = _bounds(c.AGE)
         self._salary_low, self._salary_high = _bounds(c.SALARY)
         self._gender_index = {g: i for i, g in enumerate(c.GENDERS)}
-        self._age_points = grid.age.tolist()
+        self._age_points = grid.age.tolist()  # plain lists: bisect on them beats NumPy for one row
         self._salary_points = grid.salary.tolist()
-        self._salary_cells = len(grid.salary) + 1
-        self._gender_stride = (len(grid.age) + 1) * self._salary_cells
-        self._flat = array("d", values.ravel().tolist())
 
     @classmethod
     def build(cls, grid: Grid, score: Scorer) -> ForestTable | None:
@@ -211,8 +207,6 @@ class ForestTable:
             or not self._salary_low <= salary <= self._salary_high
         ):
             return None
-        return self._flat[
-            index * self._gender_stride
-            + bisect_left(self._age_points, age) * self._salary_cells
-            + bisect_left(self._salary_points, salary)
-        ]
+        return self.values.item(
+            index, bisect_left(self._age_points, age), bisect_left(self._salary_points, salary)
+        )
