@@ -219,17 +219,14 @@ def nothing_scored(df: Any) -> Any:
     arrow_schema = to_arrow_schema(schema)
 
     def constant(batches: Any) -> Any:
-        """Every batch's ids with constant results (built once, sliced per batch)."""
-        size = 1 << 16
-        no, null, version = pa.array(["No"] * size), pa.nulls(size, pa.string()), pa.array(["v"] * size)
-        zero = pa.array(np.zeros(size))
+        """Every batch's ids with constant results (built for the largest batch seen, sliced per batch)."""
+        results: list[pa.Array] = []
         for batch in batches:
             n = batch.num_rows
-            if n > size:
-                size = n
+            if not results or len(results[0]) < n:
                 no, null, version = pa.array(["No"] * n), pa.nulls(n, pa.string()), pa.array(["v"] * n)
-                zero = pa.array(np.zeros(n))
-            columns = [batch.column(0), zero[:n], no[:n], null[:n], null[:n], version[:n]]
+                results = [pa.array(np.zeros(n)), no, null, null, version]
+            columns = [batch.column(0), *(column[:n] for column in results)]
             yield pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
 
     return selected.mapInArrow(constant, schema)
