@@ -120,6 +120,25 @@ def run_batch(server: servers.RunningServer, plan: HttpPlan, workdir: Path, work
     }
 
 
+def measure_round(
+    server: servers.RunningServer, name: str, index: int, script: Path, plan: HttpPlan, every_pid: list[int]
+) -> dict[str, Any]:
+    """One wrk run against one server once every server is idle: wrk's figures plus the server's CPU µs
+    per request (its master and workers, from /proc)."""
+    if not wait_until_idle(every_pid):
+        log.warning("servers still busy after 10 s; measuring %s anyway", name)
+    pids = [server.process.pid, *server.workers()]
+    cpu_before = memory.cpu_seconds(pids)
+    url = server.url + "/predict"
+    result = http_load.run_wrk(url, script, plan.connections, plan.threads, plan.duration_s)
+    cpu_us = (memory.cpu_seconds(pids) - cpu_before) / max(result.requests, 1) * 1e6
+    log.info(
+        "round %d %-16s %7.0f req/s p99 %6.2f ms CPU %5.0f µs/req errors %d",
+        *(index + 1, name, result.requests_per_s, result.p99_ms, cpu_us, result.errors),
+    )
+    return {**result.as_dict(), "server_cpu_us": round(cpu_us, 1)}
+
+
 def run_http(specs: dict[str, servers.ServerSpec | None], plan: HttpPlan, workdir: Path) -> dict[str, Any]:
     """Start every server, interleave wrk rounds across them, then read memory and run the batch load."""
     body = json.dumps(SEED_EXAMPLE).encode()
@@ -145,19 +164,9 @@ def run_http(specs: dict[str, servers.ServerSpec | None], plan: HttpPlan, workdi
         every_pid = [pid for server in running.values() for pid in (server.process.pid, *server.workers())]
         for index in range(plan.rounds):
             for name, server in running.items():
-                if not wait_until_idle(every_pid):
-                    log.warning("servers still busy after 10 s; measuring %s anyway", name)
-                pids = [server.process.pid, *server.workers()]
-                cpu_before = memory.cpu_seconds(pids)
-                result = http_load.run_wrk(
-                    server.url + "/predict", script, plan.connections, plan.threads, plan.duration_s
+                rounds.setdefault(name, []).append(
+                    measure_round(server, name, index, script, plan, every_pid)
                 )
-                cpu_us = (memory.cpu_seconds(pids) - cpu_before) / max(result.requests, 1) * 1e6
-                log.info(
-                    "round %d %-11s %8.0f req/s p99 %6.2f ms errors %d server CPU %5.0f µs/request",
-                    *(index + 1, name, result.requests_per_s, result.p99_ms, result.errors, cpu_us),
-                )
-                rounds.setdefault(name, []).append({**result.as_dict(), "server_cpu_us": round(cpu_us, 1)})
         for name, server in running.items():
             out["memory"][name] = memory.worker_memory(server.process.pid, server.workers())
             out["http"][name] = {

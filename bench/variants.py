@@ -17,8 +17,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, memory, servers
-from bench.http_bench import SEED_EXAMPLE, HttpPlan, preflight, settle_workers, wait_until_idle
+from bench import http_load, servers
+from bench.http_bench import SEED_EXAMPLE, HttpPlan, measure_round, preflight, settle_workers
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +61,7 @@ def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> R
         for index in range(plan.rounds):
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
-                server = running[name]
-                if not wait_until_idle(every_pid):
-                    log.warning("servers still busy after 10 s; measuring %s anyway", name)
-                pids = [server.process.pid, *server.workers()]
-                before = memory.cpu_seconds(pids)
-                result = http_load.run_wrk(
-                    server.url + "/predict", script, plan.connections, plan.threads, plan.duration_s
-                )
-                cpu_us = (memory.cpu_seconds(pids) - before) / max(result.requests, 1) * 1e6
-                log.info(
-                    "round %d %-16s %7.0f req/s p99 %6.2f ms CPU %5.0f µs/req errors %d",
-                    *(index + 1, name, result.requests_per_s, result.p99_ms, cpu_us, result.errors),
-                )
-                rounds[name].append({**result.as_dict(), "server_cpu_us": round(cpu_us, 1)})
+                rounds[name].append(measure_round(running[name], name, index, script, plan, every_pid))
     return rounds
 
 
