@@ -1,4 +1,5 @@
-"""Fixtures shared by every suite: a tiny contract-conforming model written once per session."""
+"""Fixtures shared by every suite: a tiny contract-conforming model written once per session, its settings
+and its predictor."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.predictor import Predictor
+from service.settings import Settings
 from tests.onnx_factory import write_model
 
 logger = logging.getLogger(__name__)
@@ -17,6 +20,18 @@ logger = logging.getLogger(__name__)
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid model written once per test session."""
     return write_model(tmp_path_factory.mktemp("model") / "purchase_model.onnx")
+
+
+@pytest.fixture(scope="session")
+def settings(model_path: Path) -> Settings:
+    """Settings pointing at the test model (the service and V2 suites)."""
+    return Settings(model_path=model_path, max_body_bytes=1024 * 1024)
+
+
+@pytest.fixture(scope="session")
+def predictor(settings: Settings) -> Predictor:
+    """A loaded, self-tested predictor."""
+    return Predictor.from_path(settings.model_path, settings.threshold)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -58,30 +58,18 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     assert imported_roots(bad) >= {"flask", "sklearn"}
 
 
-def runtime_modules() -> list[str]:
-    """Every module of the runtime package."""
-    return sorted(f"runtime.{p.stem}" for p in (REPO / "runtime").glob("*.py") if p.stem != "__init__")
+def modules_of(package: str, leave_out: frozenset[str] = frozenset()) -> list[str]:
+    """Every module of a package but `leave_out`."""
+    names = (p.stem for p in (REPO / package).glob("*.py") if p.stem not in {"__init__", *leave_out})
+    return sorted(f"{package}.{name}" for name in names)
 
 
-@pytest.mark.parametrize("module", runtime_modules())
-def test_importing_a_runtime_module_loads_no_heavy_library(module: str) -> None:
-    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
-    )
-    assert result.stdout.strip() == ""
+# runtime/ and scoring/ (issue 11) but the Spark module (pyspark itself loads pandas)
+LIGHT_MODULES = [*modules_of("runtime"), *modules_of("scoring", frozenset({"spark"}))]
 
 
-# --- scoring/ (issue 11) ---------------------------------------------------------------------------
-def scoring_modules() -> list[str]:
-    """Every scoring module but the Spark one (pyspark itself loads pandas)."""
-    return sorted(
-        f"scoring.{p.stem}" for p in (REPO / "scoring").glob("*.py") if p.stem not in {"__init__", "spark"}
-    )
-
-
-@pytest.mark.parametrize("module", scoring_modules())
-def test_importing_a_scoring_module_loads_no_heavy_library(module: str) -> None:
+@pytest.mark.parametrize("module", LIGHT_MODULES)
+def test_importing_a_runtime_or_scoring_module_loads_no_heavy_library(module: str) -> None:
     code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True

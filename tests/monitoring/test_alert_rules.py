@@ -23,25 +23,13 @@ def promtool() -> str:
     return found
 
 
-def test_alert_rules_are_valid(promtool: str) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [("check", "rules", "alerts.yml"), ("test", "rules", "alerts_test.yml")],
+    ids=["rules-are-valid", "rules-fire-as-their-unit-tests-expect"],
+)
+def test_promtool_accepts_the_alert_rules(promtool: str, command: tuple[str, ...]) -> None:
     result = subprocess.run(
-        [promtool, "check", "rules", "alerts.yml"],
-        cwd=RULES,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_alert_rules_fire_as_their_unit_tests_expect(promtool: str) -> None:
-    result = subprocess.run(
-        [promtool, "test", "rules", "alerts_test.yml"],
-        cwd=RULES,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [promtool, *command], cwd=RULES, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,4 @@
-"""Fixtures: a tiny contract-conforming model in a temp folder, settings, predictor, app and client."""
+"""Fixtures: an app and a client over the shared test model, settings and predictor (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED_MODEL = REPO / "models" / "purchase_model.onnx"
-
-
-@pytest.fixture(scope="session")
-def settings(model_path: Path) -> Settings:
-    """Settings pointing at the test model."""
-    return Settings(model_path=model_path, max_body_bytes=1024 * 1024)
-
-
-@pytest.fixture(scope="session")
-def predictor(settings: Settings) -> Predictor:
-    """A loaded, self-tested predictor."""
-    return Predictor.from_path(settings.model_path, settings.threshold)
 
 
 @pytest.fixture()

@@ -18,18 +18,6 @@ INFER = "/v2/models/purchase-predictor/infer"
 
 
 @pytest.fixture(scope="session")
-def settings(model_path: Path) -> Settings:
-    """Settings pointing at the test model."""
-    return Settings(model_path=model_path, max_body_bytes=1024 * 1024)
-
-
-@pytest.fixture(scope="session")
-def predictor(settings: Settings) -> Predictor:
-    """A loaded, self-tested predictor."""
-    return Predictor.from_path(settings.model_path, settings.threshold)
-
-
-@pytest.fixture(scope="session")
 def app(settings: Settings, predictor: Predictor) -> Flask:
     """One app for the session (hypothesis runs many examples against it)."""
     return create_app(settings, predictor)
