@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -73,34 +73,48 @@ def input_columns(columns: list[str], id_column: str | None) -> list[str]:
     return [columns[index]] + [columns[positions[role]] for role in SCORING_INPUTS]
 
 
-# Per Python worker: the scorer of the model it last served. Spark reuses a worker for task after task
-# (spark.python.worker.reuse), so a model's session and lookup table are built once per worker, not once
-# per task: building them (session, grid, ~38,000 table rows, self-test) costs ~0.4 CPU-s, as much as
-# scoring ~300,000 rows.
-_WORKER_SCORER: dict[tuple[str, float], Scorer] = {}
+# This process's scorer of the model it last loaded, by (sha256, threshold). The driver checks a model once
+# (`main` before Spark starts, then `score` reuses it), and Spark reuses a Python worker task after task
+# (spark.python.worker.reuse): each builds a model's session and lookup table once, not once per call or
+# task. Building them (session, grid, ~38,000 table rows, self-test) costs ~0.4 CPU-s, as much as scoring
+# ~300,000 rows.
+_KEPT: dict[tuple[str, float | None], Scorer] = {}
+
+
+def kept_scorer(key: tuple[str, float | None], build: Callable[[], Scorer]) -> Scorer:
+    """The process's scorer for `key`; built by `build` (dropping the previous model's) when it has none."""
+    scorer = _KEPT.get(key)
+    if scorer is None:
+        scorer = build()
+        _KEPT.clear()
+        _KEPT[key] = scorer
+    return scorer
+
+
+def driver_scorer(path: Path, threshold: float | None) -> tuple[bytes, Scorer]:
+    """On the driver: the model's bytes and its self-tested scorer; ModelError when it is unusable."""
+    data = read_model_bytes(path)
+    key = (hashlib.sha256(data).hexdigest(), threshold)
+    return data, kept_scorer(key, lambda: Scorer.from_bytes(data, path, threshold))
 
 
 def task_scorer(data: bytes, sha256: str, version: str, threshold: float) -> Scorer:
     """On an executor: the worker's scorer for these bytes, or check them, open one session (one thread),
     self-test it and keep it for the worker's next tasks."""
-    key = (sha256, threshold)
-    scorer = _WORKER_SCORER.get(key)
-    if scorer is None:
+
+    def build() -> Scorer:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ModelError(f"the model bytes shipped to this task do not match sha256 {sha256}")
-        scorer = Scorer.from_bytes(data, Path(f"<model {version}>"), threshold, expected_version=version)
-        _WORKER_SCORER.clear()  # one model per worker: a job scoring with a new model drops the old one
-        _WORKER_SCORER[key] = scorer
-    return scorer
+        return Scorer.from_bytes(data, Path(f"<model {version}>"), threshold, expected_version=version)
+
+    return kept_scorer((sha256, threshold), build)
 
 
 def score(
     df: DataFrame, model_path: str | Path, *, threshold: float | None = None, id_column: str | None = None
 ) -> DataFrame:
     """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version."""
-    path = Path(model_path)
-    data = read_model_bytes(path)
-    driver = Scorer.from_bytes(data, path, threshold)  # fails fast, on the driver, for a bad model
+    data, driver = driver_scorer(Path(model_path), threshold)  # fails fast, on the driver, for a bad model
     sha256, version, chosen = driver.model_sha256, driver.model_version, driver.threshold
     names = input_columns(df.columns, id_column)
     selected = df.select(*[_col(name) for name in names])
@@ -154,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
     try:  # a bad model or a bad local input fails here, before any Spark work
-        Scorer.from_path(Path(args.model), args.threshold)
+        driver_scorer(Path(args.model), args.threshold)  # kept: score() below reuses this check
     except ModelError as exc:
         logger.error("%s", exc)
         return EXIT_MODEL
@@ -194,4 +208,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module's main: functions of `__main__` are pickled by value into every task, with
+    # the globals they use (the kept scorers), while `scoring.spark`'s are found by reference on executors.
+    from scoring.spark import main as module_main
+
+    sys.exit(module_main())

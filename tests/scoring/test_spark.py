@@ -143,3 +143,18 @@ def test_a_bad_model_fails_on_the_driver_before_any_task(spark: Any, inputs: Pat
         main(["--input", str(inputs / "good.parquet"), "--output", str(tmp_path / "o"), "--model", str(bad)])
         == 3
     )
+
+
+def test_a_process_keeps_one_scorer_per_model_and_checks_new_bytes() -> None:
+    require_spark()
+    from runtime.errors import ModelError
+    from scoring import spark as job
+
+    data, driver = job.driver_scorer(MODEL, None)
+    assert job.driver_scorer(MODEL, None)[1] is driver  # main's check, then score(): built once
+    version, threshold = driver.model_version, driver.threshold
+    kept = job.task_scorer(data, driver.model_sha256, version, threshold)
+    assert job.task_scorer(data, driver.model_sha256, version, threshold) is kept  # the worker's next task
+    with pytest.raises(ModelError, match="do not match sha256"):
+        job.task_scorer(data[:-1] + b"x", "0" * 64, version, threshold)
+    assert job.task_scorer(data, driver.model_sha256, version, threshold) is kept  # a failed load keeps it
