@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.service.server import REPO, run_to_exit, server_env
+from tests.service.server import run_gunicorn_config, run_to_exit
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +20,7 @@ def test_re_executing_the_config_keeps_the_metrics_dir_the_store_and_the_pidfile
         "and first['pidfile'].startswith(os.environ['PREDICT_STATE_DIR']); "
         "second['on_exit'](None); sys.stdout.write(str(same))"
     )
-    env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    result = run_gunicorn_config(tmp_path, script)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "True"
     assert not list(tmp_path.iterdir()), "on_exit removes the metrics directory and the temporary store"

@@ -39,6 +39,13 @@ def server_env(model: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_gunicorn_config(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """`python -c script` (it loads service/gunicorn.conf.py itself) with a server's environment and its
+    temporary files under `tmp_path`."""
+    env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
+    return subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+
+
 @dataclass
 class Server:
     """A running gunicorn and its base URL."""

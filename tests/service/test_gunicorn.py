@@ -15,7 +15,7 @@ import requests
 
 from service import flusher
 from tests.onnx_factory import expected_probability, write_model
-from tests.service.server import REPO, run_to_exit, running_server, server_env
+from tests.service.server import REPO, run_gunicorn_config, run_to_exit, running_server, server_env
 
 pytestmark = pytest.mark.integration
 CUSTOMER: dict[str, Any] = {"age": 45, "salary": 90000, "gender": "Female"}
@@ -152,8 +152,7 @@ def test_workers_freeze_their_start_up_heap(tmp_path: Path) -> None:
         "conf['post_worker_init'](None); conf['on_exit'](None); "
         "sys.stdout.write(str(gc.get_freeze_count()))"
     )
-    env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    result = run_gunicorn_config(tmp_path, script)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 10_000  # the interpreter, gunicorn's config and what it imported
     assert not list(tmp_path.iterdir()), "the metrics directory is removed by on_exit"
