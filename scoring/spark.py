@@ -35,7 +35,7 @@ from runtime.model import read_model_bytes
 from scoring.batch import threshold_flag
 from scoring.core import ERROR, MODEL_VERSION, PREDICTION, PROBABILITY, WARNINGS, Scorer
 from scoring.inputs import InputError
-from scoring.spark_inputs import check_input, check_output, read_input, spark_error_line
+from scoring.spark_inputs import check_input, check_output, read_error_line, read_input, spark_error_line
 
 logger = logging.getLogger("scoring.spark")
 
@@ -186,9 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     existing = SparkSession.getActiveSession()  # in a notebook or test: use it and leave it running
     spark = existing or _session(args.master)
     try:
-        scored = score(
-            read_input(spark, job_input), args.model, threshold=args.threshold, id_column=args.id_column
-        )
+        try:
+            frame = read_input(spark, job_input)
+        except Exception as exc:  # a remote path Spark cannot open: no connector, a missing object
+            logger.error("%s", read_error_line(args.input, exc))
+            return EXIT_INPUT
+        scored = score(frame, args.model, threshold=args.threshold, id_column=args.id_column)
         writer = scored.write.mode("errorifexists")
         if args.format == "csv":
             writer.option("header", True).csv(args.output)

@@ -4,11 +4,13 @@ Local paths (no scheme, or `file:`) get the CLI's checks (`scoring.inputs`): the
 each file is CSV or Parquet by its content, the header has age, salary, gender and an id column. A
 problem is one `InputError` line, so neither `python -m scoring.spark` nor spark-submit shows a Java stack
 trace (Spark logs one for a missing path). Remote paths (s3a://, hdfs://, abfss://, …) are read by Spark
-as they are: CSV by a `.csv` suffix, Parquet otherwise; Spark's own error is then reduced to one line.
+as they are: CSV by a `.csv` suffix, Parquet otherwise; a path Spark cannot open (no connector for its
+scheme, a missing object) is then refused in one line too, its Java trace kept out of the log.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,6 +20,10 @@ from pyspark.sql import DataFrame, SparkSession
 from scoring.inputs import InputError, input_files, open_source
 
 JAVA_CALL = "An error occurred while calling"
+# Before reading a path Spark looks for a streaming-metadata folder in it; when it cannot open the path this
+# logger writes the whole Java stack trace at WARN, and then the read fails with the same error.
+PATH_PROBE_LOGGER = "org.apache.spark.sql.execution.streaming.sinks.FileStreamSink"
+MISSING_FILE_SYSTEM = re.compile(r"Class (\S+) not found|No FileSystem for scheme")
 
 
 @dataclass(frozen=True)
@@ -64,10 +70,31 @@ def check_output(path: str) -> str | None:
 
 
 def read_input(spark: SparkSession, job_input: JobInput) -> DataFrame:
-    """Parquet as typed by the file; CSV with every column as text (never inferred: the scorer parses)."""
+    """Parquet as typed by the file; CSV with every column as text (never inferred: the scorer parses).
+
+    Spark reads the paths (and Parquet footers) here, so a path it cannot open raises here."""
+    quiet_path_probe(spark)
     if job_input.csv:
         return spark.read.option("header", True).option("inferSchema", False).csv(job_input.paths)
     return spark.read.parquet(*job_input.paths)
+
+
+def quiet_path_probe(spark: SparkSession) -> None:
+    """Let Spark's path probe log errors only: the job reports a path it cannot open in one line itself.
+    A no-op on Spark Connect, whose server does the logging."""
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is not None:
+        log4j = jvm.org.apache.logging.log4j
+        log4j.core.config.Configurator.setLevel(PATH_PROBE_LOGGER, log4j.Level.ERROR)
+
+
+def read_error_line(path: str, exc: BaseException) -> str:
+    """Why Spark could not read --input, in one line; with a hint when its scheme has no connector."""
+    line = spark_error_line(exc)
+    if MISSING_FILE_SYSTEM.search(line):
+        scheme = urlparse(path).scheme
+        line += f" (this Spark has no connector for {scheme}://; add one, e.g. spark-submit --packages)"
+    return f"cannot read --input {path}: {line}"
 
 
 def spark_error_line(exc: BaseException) -> str:

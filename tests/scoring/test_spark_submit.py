@@ -121,12 +121,19 @@ def _bad_case(kind: str, folder: Path) -> tuple[list[str], int, str]:
     if kind == "missing-id":
         (folder / "no-id.csv").write_text("Age,EstimatedSalary,Gender\n30,40000,Male\n")
         return ["--input", str(folder / "no-id.csv")], 4, "has no id column"
+    if kind == "remote-without-connector":  # Spark has no S3 connector here: refused when it reads the path
+        return ["--input", "s3a://customers/nightly.parquet"], 4, "no connector for s3a://"
+    if kind == "unknown-scheme":
+        return ["--input", "nosuch://customers/nightly.csv"], 4, 'No FileSystem for scheme "nosuch"'
     assert kind == "bad-model"
     (folder / "model.onnx").write_bytes(b"not an onnx model")
     return ["--input", str(good), "--model", str(folder / "model.onnx")], 3, "not a loadable ONNX model"
 
 
-BAD_KINDS = ["missing-input", "binary-file", "csv-named-parquet", "missing-column", "missing-id", "bad-model"]
+BAD_KINDS = [
+    "missing-input", "binary-file", "csv-named-parquet", "missing-column", "missing-id", "bad-model",
+    "remote-without-connector", "unknown-scheme",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("entry", ["python -m", "spark-submit"])
