@@ -28,25 +28,21 @@ import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from runtime.columns import SCORING_INPUTS, find_column, map_header
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from scoring.batch import threshold_flag
-from scoring.core import ERROR, MODEL_VERSION, PREDICTION, PROBABILITY, WARNINGS, Scorer
+from scoring.core import RESULT_FIELDS as ARROW_RESULT_FIELDS
+from scoring.core import Scorer
 from scoring.inputs import InputError
 from scoring.spark_inputs import check_input, check_output, read_error_line, read_input, spark_error_line
 
 logger = logging.getLogger("scoring.spark")
 
 REPO = Path(__file__).resolve().parents[1]
-RESULT_FIELDS = [
-    T.StructField(PROBABILITY, T.DoubleType()),
-    T.StructField(PREDICTION, T.StringType()),
-    T.StructField(WARNINGS, T.StringType()),
-    T.StructField(ERROR, T.StringType()),
-    T.StructField(MODEL_VERSION, T.StringType()),
-]
+RESULT_FIELDS = from_arrow_schema(pa.schema(ARROW_RESULT_FIELDS)).fields  # the answers, as Spark types
 PANDAS_WARNING = "PySpark does not yet fully support pandas >= 3.0.0"  # harmless here: Arrow only, no pandas
 EXIT_OTHER, EXIT_FLAGS, EXIT_MODEL, EXIT_INPUT = 1, 2, 3, 4  # as the CLI's (scoring.batch)
 # The job's defaults; spark.task.cpus stays Spark's 1 (one onnxruntime thread per task).

@@ -23,7 +23,7 @@ JAVA_CALL = "An error occurred while calling"
 # Before reading a path Spark looks for a streaming-metadata folder in it; when it cannot open the path this
 # logger writes the whole Java stack trace at WARN, and then the read fails with the same error.
 PATH_PROBE_LOGGER = "org.apache.spark.sql.execution.streaming.sinks.FileStreamSink"
-MISSING_FILE_SYSTEM = re.compile(r"Class (\S+) not found|No FileSystem for scheme")
+MISSING_FILE_SYSTEM = re.compile(r"Class \S+FileSystem not found|No FileSystem for scheme")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -171,15 +172,16 @@ def test_an_interrupted_run_leaves_nothing_that_looks_finished(
         assert leftovers == [] and "interrupted" in stderr and "Traceback" not in stderr
 
 
+def scored_manifest(source: Path, out: Path) -> dict[str, Any]:
+    """Score `source` into `out` with the CLI (must succeed) and read the manifest beside it."""
+    args = ["--input", str(source), "--output", str(out), "--max-invalid", "0.3", "--model", str(MODEL)]
+    assert batch.main(args) == 0
+    return json.loads(out.with_name(out.name + ".manifest.json").read_text())
+
+
 def test_manifest_records_the_run(tmp_path: Path, mixed_csv: Path, scorer: Scorer) -> None:
     out = tmp_path / "scored.parquet"
-    assert (
-        batch.main(
-            ["--input", str(mixed_csv), "--output", str(out), "--max-invalid", "0.3", "--model", str(MODEL)]
-        )
-        == 0
-    )
-    manifest = json.loads((tmp_path / "scored.parquet.manifest.json").read_text())
+    manifest = scored_manifest(mixed_csv, out)
     table = pq.read_table(out)
     yes = table.column("prediction").to_pylist().count("Yes")
     assert manifest["status"] == "complete"
@@ -190,12 +192,5 @@ def test_manifest_records_the_run(tmp_path: Path, mixed_csv: Path, scorer: Score
     assert manifest["input_fingerprint"].startswith("sha256:") and len(manifest["input_fingerprint"]) == 71
     assert manifest["duration_seconds"] > 0 and manifest["peak_rss_bytes"] > manifest["arrow_peak_bytes"] > 0
     mixed_csv.write_text(mixed_csv.read_text().replace("Female", "Male", 1))
-    again = tmp_path / "again.parquet"
-    assert (
-        batch.main(
-            ["--input", str(mixed_csv), "--output", str(again), "--max-invalid", "0.3", "--model", str(MODEL)]
-        )
-        == 0
-    )
-    other = json.loads((tmp_path / "again.parquet.manifest.json").read_text())
+    other = scored_manifest(mixed_csv, tmp_path / "again.parquet")
     assert other["input_fingerprint"] != manifest["input_fingerprint"]
