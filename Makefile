@@ -176,7 +176,11 @@ typecheck: $(VENV)/.dev  ## mypy on every package and the tests.
 	$(VENV)/bin/mypy
 
 test: setup-system $(VENV)/.dev setup-spark lint typecheck  ## Install what is missing, lint, type-check, run the whole suite (Docker: make docker-smoke).
-	$(PY) -m pytest -q -m 'not docker'
+	$(PY) -m pytest -q -m 'not docker and not chaos'
+
+.PHONY: chaos
+chaos: setup-system $(VENV)/.dev  ## Real components misbehaving on loopback: stalled clients, store outages, hostile models.
+	$(PY) -m pytest -q -m chaos tests/chaos
 
 format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
 	$(VENV)/bin/ruff check --fix .
