@@ -167,6 +167,23 @@ score-spark-submit: setup-spark spark-zip  ## score-spark through spark-submit, 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 
+# --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
+DOCS_HOST ?= 127.0.0.1
+DOCS_PORT ?= 8001
+.PHONY: docs docs-build
+
+$(VENV)/.docs: requirements/runtime.txt requirements/docs.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt -r requirements/docs.txt
+	touch $@
+
+docs: $(VENV)/.docs  ## Serve the documentation site on http://127.0.0.1:8001 (DOCS_HOST, DOCS_PORT), rebuilt on change.
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr '$(DOCS_HOST):$(DOCS_PORT)'
+
+docs-build: $(VENV)/.docs  ## Build the site into build/site with --strict: a broken link or a missing page fails.
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+test: docs-build
+
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.
 	$(VENV)/bin/ruff check .
