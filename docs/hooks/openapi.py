@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 PAGE = "api/reference.md"
 MARKER = "<!-- openapi -->"
 JSON_FILE = "api/openapi.json"
+JSON = "application/json"
 API_KEYS_PAGE = "../operations/api-keys.md"
 SECTIONS = (  # (title, path prefixes), first match wins
     ("Predictions", ("/predict",)),
@@ -160,10 +161,12 @@ def _security(operation: Spec) -> str:
 
 def _responses(operation: Spec) -> str:
     """The answers of an operation: status, meaning, body."""
-    lines = ["| status | meaning | body |", "| --- | --- | --- |"]
+    lines = ["| status | meaning | body (JSON unless told) |", "| --- | --- | --- |"]
     for status, answer in sorted(operation["responses"].items()):
-        bodies = [
-            f"`{media}`: {type_of(content.get('schema', {}))}"
+        bodies = [  # JSON unless told
+            type_of(content.get("schema", {}))
+            if media == JSON
+            else f"`{media}`: {type_of(content.get('schema', {}))}"
             for media, content in answer.get("content", {}).items()
         ]
         lines.append(f"| {status} | {_cell(answer['description'])} | {'; '.join(bodies)} |")
