@@ -203,10 +203,8 @@ def render(spec: Spec) -> str:
     """The whole document as Markdown: description, headers, key schemes, operations by section, schemas."""
     schemes = spec.get("components", {}).get("securitySchemes", {})
     parts = [
-        f"Document `{spec['info']['title']}` version {spec['info']['version']} (OpenAPI "
-        f"{spec['openapi']}), generated from the service's route table when this site was built. "
-        f"The raw document: [openapi.json](openapi.json); a running service serves the same at "
-        f"`/openapi.json`.",
+        f"Document `{spec['info']['title']}` version {spec['info']['version']} (OpenAPI {spec['openapi']}); "
+        "download it as [openapi.json](openapi.json).",
         "",
         "## Rules",
         "",
