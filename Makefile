@@ -182,6 +182,11 @@ docs: $(VENV)/.docs  ## Serve the documentation site on http://127.0.0.1:8001 (D
 docs-build: $(VENV)/.docs  ## Build the site into build/site with --strict: a broken link or a missing page fails.
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+.PHONY: lock-docs
+lock-docs: $(VENV)/.dev  ## Recompile requirements/docs.txt from docs.in (after make lock: it is pinned against their pins).
+	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links docs.in -o docs.txt
+
 test: docs-build
 
 # --- checks ------------------------------------------------------------------------------------------
