@@ -30,13 +30,13 @@ class Settings:
     log_inputs: bool = False
     log_level: str = "INFO"
     model_name: str = "purchase-predictor"  # Open Inference Protocol (V2) model name
-    # --- monitoring (issue 12) ---
+    # --- monitoring (docs/monitoring.md) ---
     monitor: bool = True  # PREDICT_MONITOR: count scored rows for drift monitoring (models with a profile)
     monitor_db: str = "state/monitoring.sqlite3"  # PREDICT_MONITOR_DB: SQLite file path or postgresql:// URL
     monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
     monitor_key: str | None = None  # PREDICT_MONITOR_KEY: feedback-token key (else generated beside SQLite)
     monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
-    # --- issue 14: model store and API keys (keys never in repr, logs or responses) ---
+    # --- model store and API keys (docs/operations/; keys never in repr, logs or responses) ---
     state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
     api_keys: frozenset[str] = field(default=frozenset(), repr=False)
     admin_api_keys: frozenset[str] = field(default=frozenset(), repr=False)
@@ -76,12 +76,12 @@ class Settings:
         if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
             values["model_name"] = raw.strip()
         values |= monitor_values(env)
-        values.update(access_settings(env))  # issue 14
+        values.update(access_settings(env))  # docs/operations/api-keys.md
         return cls(**values)  # type: ignore[arg-type]
 
 
 def access_settings(env: Mapping[str, str]) -> dict[str, object]:
-    """PREDICT_STATE_DIR and the API keys (issue 14); parsing lives in service.keys."""
+    """PREDICT_STATE_DIR and the API keys (docs/operations/); parsing lives in service.keys."""
     values: dict[str, object] = {}
     if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
         if not raw.strip():
@@ -121,7 +121,7 @@ def _boolean(name: str, raw: str) -> bool:
     raise StartupError(f"{name} must be one of 1/0, true/false, yes/no, on/off")
 
 
-# --- monitoring (issue 12) ---------------------------------------------------------------------------
+# --- monitoring (docs/monitoring.md) ------------------------------------------------------------------
 def monitor_values(env: Mapping[str, str]) -> dict[str, object]:
     """The PREDICT_MONITOR* variables that are set, parsed."""
     values: dict[str, object] = {}
