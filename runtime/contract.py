@@ -140,10 +140,11 @@ def metadata_problem(meta: Mapping[str, str]) -> str | None:
 
 
 def shown(value: object, limit: int = 40) -> str:
-    """A model-supplied string as a message may print it: as is when it is a safe token, else quoted with
-    every character outside printable ASCII escaped (no CR, LF or non-ASCII ever), cut to `limit`."""
+    """A model-supplied string as a message may print it: as is when it is a safe token (at most 64
+    characters), else quoted with every character outside printable ASCII escaped (no CR, LF or
+    non-ASCII ever) and cut to `limit` characters."""
     text = str(value)
-    if valid_token(text) and len(text) <= limit:
+    if valid_token(text):
         return text
     return ascii(text[:limit]) + ("..." if len(text) > limit else "")
 

@@ -171,7 +171,9 @@ def test_the_test_model_and_the_shipped_model_pass_every_check(model_path: Path)
         ("a\r\nb", "'a\\r\\nb'"),
         ("\u00e9t\u00e9", "'\\xe9t\\xe9'"),
         ("bidi\u202e", "'bidi\\u202e'"),
-        ("x" * 50, "'" + "x" * 40 + "'..."),
+        ("x" * 64, "x" * 64),
+        ("x" * 65, "'" + "x" * 40 + "'..."),
+        ("\n" * 50, "'" + "\\n" * 40 + "'..."),
     ],
 )
 def test_shown_never_prints_a_raw_unsafe_string(value: str, expected: str) -> None:
