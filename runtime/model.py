@@ -178,18 +178,19 @@ def check_signature(session: ort.InferenceSession, path: Path) -> None:
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
     if set(inputs) != set(c.ONNX_INPUT_TYPES):
-        raise ModelError(f"model {path} has inputs {sorted(inputs)}, expected {sorted(c.ONNX_INPUT_TYPES)}")
+        raise ModelError(f"model {path} has inputs {sorted(inputs)!a}, expected {sorted(c.ONNX_INPUT_TYPES)}")
     for name, kind in c.ONNX_INPUT_TYPES.items():
         arg = inputs[name]
         if arg.type != kind or len(arg.shape) != 2 or arg.shape[1] not in (1, None):
-            raise ModelError(f"model {path} input {name!r} is {arg.type} {arg.shape}, expected {kind} [N, 1]")
+            shape = ascii(arg.shape)  # symbolic dimension names come from the file
+            raise ModelError(f"model {path} input {name!r} is {arg.type} {shape}, expected {kind} [N, 1]")
     for name, kind in c.ONNX_OUTPUT_TYPES.items():
         if name not in outputs:
-            raise ModelError(f"model {path} has no output {name!r} (outputs: {sorted(outputs)})")
+            raise ModelError(f"model {path} has no output {name!r} (outputs: {sorted(outputs)!a})")
         arg = outputs[name]
         rank = 2 if name == c.PROBABILITIES_OUTPUT else 1
         if arg.type != kind or len(arg.shape) != rank:
-            raise ModelError(f"model {path} output {name!r} is {arg.type} {arg.shape}, expected {kind}")
+            raise ModelError(f"model {path} output {name!r} is {arg.type} {arg.shape!a}, expected {kind}")
 
 
 def _json(meta: dict[str, str], key: str, path: Path) -> Any:

@@ -95,6 +95,14 @@ def test_schema_version_is_quoted_escaped(tmp_path: Path) -> None:
     assert "schema_version '1\\r\\nforged' is not supported" in message
 
 
+def test_input_names_from_the_model_are_shown_escaped(tmp_path: Path) -> None:
+    path = write_model(tmp_path / "m.onnx", extra_input=True)
+    model = onnx.load(str(path))
+    model.graph.input[-1].name = "pa\u00eds\r\nX-Forged: yes"
+    path.write_bytes(model.SerializeToString())
+    assert "has inputs ['age', 'gender', 'pa\\xeds\\r\\nX-Forged: yes', 'salary']" in _refusal(path)
+
+
 def test_a_metadata_key_given_twice_is_refused(tmp_path: Path, no_onnxruntime: None) -> None:
     path = write_model(tmp_path / "m.onnx")
     model = onnx.load(str(path))
