@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtime.contract import DEFAULT_MAX_MODEL_BYTES
 from service.errors import StartupError
 from service.keys import read_keys
 
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "PREDICT_"
 TRUTHY = {"1", "true", "yes", "on"}
 FALSY = {"0", "false", "no", "off", ""}
+MIN_MODEL_BYTES, MAX_MODEL_BYTES = 1024, 2**31  # protobuf cannot hold a self-contained model over 2 GiB
 MODEL_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62})")  # V2 model name: one URL path segment
 
 
@@ -30,6 +32,7 @@ class Settings:
     log_inputs: bool = False
     log_level: str = "INFO"
     model_name: str = "purchase-predictor"  # Open Inference Protocol (V2) model name
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES  # PREDICT_MAX_MODEL_BYTES: larger model files are refused
     # --- monitoring (docs/monitoring.md) ---
     monitor: bool = True  # PREDICT_MONITOR: count scored rows for drift monitoring (models with a profile)
     monitor_db: str = "state/monitoring.sqlite3"  # PREDICT_MONITOR_DB: SQLite file path or postgresql:// URL
@@ -54,6 +57,10 @@ class Settings:
                 f"{PREFIX}MODEL_NAME must be 1 to 63 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit"
             )
+        if not MIN_MODEL_BYTES <= self.max_model_bytes <= MAX_MODEL_BYTES:
+            raise StartupError(
+                f"{PREFIX}MAX_MODEL_BYTES must be an integer from {MIN_MODEL_BYTES} to {MAX_MODEL_BYTES}"
+            )
         check_monitor_settings(self)
 
     @classmethod
@@ -75,6 +82,8 @@ class Settings:
             values["log_level"] = raw.strip().upper()
         if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
             values["model_name"] = raw.strip()
+        if (raw := env.get(PREFIX + "MAX_MODEL_BYTES")) is not None:
+            values["max_model_bytes"] = _integer(PREFIX + "MAX_MODEL_BYTES", raw)
         values |= monitor_values(env)
         values.update(access_settings(env))  # docs/operations/api-keys.md
         return cls(**values)  # type: ignore[arg-type]
