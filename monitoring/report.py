@@ -129,6 +129,8 @@ def _bars(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     labels = bin_labels(name, entry.get("edges"), len(reference))
     ref_total, cur_total = sum(reference) or 1, sum(counts) or 1
     slot = _BARS_W / max(len(reference), 1)
+    shown = [r / ref_total for r in reference] + [k / cur_total for k in counts if k >= SMALL_CELL]
+    top = max(shown, default=0.0) or 1.0  # the tallest bar fills the chart
     rects, bins = [], []
     for i, label in enumerate(labels):
         r = reference[i]
@@ -137,7 +139,7 @@ def _bars(name: str, entry: dict[str, Any]) -> dict[str, Any]:
         for offset, share, css in ((0.1, r / ref_total, "ref"), (0.5, k / cur_total, "cur")):
             if css == "cur" and small:
                 continue
-            h = min(share * 2.5, 1.0) * (_BARS_H - 4)
+            h = share / top * (_BARS_H - 4)
             x = i * slot + offset * slot
             rects.append(
                 {
