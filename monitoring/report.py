@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -55,8 +56,10 @@ def _visible(value: Any) -> Any:
     return value
 
 
+@cache
 def environment(package: str) -> Environment:
-    """The Jinja2 environment for a package's templates/ folder: autoescape, strict, control chars shown."""
+    """The Jinja2 environment for a package's templates/ folder (package data): autoescape, strict
+    undefined, control characters shown; built on first use, so importing a module reads no file."""
     env = Environment(
         loader=PackageLoader(package, "templates"),
         autoescape=True,
@@ -67,9 +70,6 @@ def environment(package: str) -> Environment:
         keep_trailing_newline=True,
     )
     return env
-
-
-_ENV = environment("monitoring")
 
 
 def clean(value: Any) -> Any:
@@ -270,7 +270,8 @@ def render(doc: dict[str, Any], title: str = "Purchase Predictor — drift repor
     evaluated = [i for i, w in enumerate(windows) if w.get("status") == "evaluated"]
     newest = evaluated[-1] if evaluated else len(windows) - 1  # the window the "what to do" is about
     latest = _level(windows[newest]) if windows else None
-    return _ENV.get_template("drift_report.html.j2").render(
+    template = environment("monitoring").get_template("drift_report.html.j2")
+    return template.render(
         title=title,
         store=str(doc.get("store", "file")),
         window_seconds=doc.get("window_seconds"),

@@ -15,7 +15,6 @@ from training import plots
 from training.fairness_report import fairness_view
 
 COLUMNS = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "log_loss")
-_ENV = environment("training")
 
 
 def _fmt(value: Any) -> str:
@@ -86,7 +85,8 @@ def write_report(
         "out-of-fold (train)": (y_train, curves["final_oof"]),
         "test": (y_test, curves["test_proba"]),
     }
-    page = _ENV.get_template("report.html.j2").render(
+    template = environment("training").get_template("report.html.j2")
+    page = template.render(
         data=metrics["data"],
         fingerprint=metrics["data"]["fingerprint"][:16],
         final=final,

@@ -20,15 +20,22 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;\\r\\nx"
 def inputs(metrics: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A small customer frame and out-of-fold/test probabilities for every model in `metrics`."""
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "age": rng.integers(18, 60, 120),
-        "salary": rng.integers(15_000, 150_000, 120),
-        "gender": rng.choice(["Female", "Male"], 120),
-        "purchased": rng.integers(0, 2, 120),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 60, 120),
+            "salary": rng.integers(15_000, 150_000, 120),
+            "gender": rng.choice(["Female", "Male"], 120),
+            "purchased": rng.integers(0, 2, 120),
+        }
+    )
     y, p = rng.integers(0, 2, 60), rng.random(60)
-    curves = {"y_train": y, "y_test": y, "oof": dict.fromkeys(metrics["models"], p), "final_oof": p,
-              "test_proba": p}  # fmt: skip
+    curves = {
+        "y_train": y,
+        "y_test": y,
+        "oof": dict.fromkeys(metrics["models"], p),
+        "final_oof": p,
+        "test_proba": p,
+    }
     return frame, curves
 
 
@@ -42,8 +49,14 @@ def test_the_report_has_every_section_table_and_described_figure(tmp_path: Path)
     metrics = committed_metrics()
     html = write_report(metrics, *inputs(metrics), tmp_path).read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
-    for heading in ("Data", "Model comparison", "Final model on the test split", "Calibration", "Threshold",
-                    "Fairness by gender"):  # fmt: skip
+    for heading in (
+        "Data",
+        "Model comparison",
+        "Final model on the test split",
+        "Calibration",
+        "Threshold",
+        "Fairness by gender",
+    ):
         assert f"<h2>{heading}</h2>" in html
     alts = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
     assert len(alts) == 5 and len(set(alts)) == 5 and "figure" not in alts
