@@ -125,9 +125,11 @@ def evaluate(profile: ReferenceProfile, window: WindowData, previous_warning: bo
     for name in c.NUMERIC_INPUTS:
         ref = profile.numeric[name].counts
         features[name] = numeric_feature(ref, window.vector(name, len(ref)))
+        features[name]["edges"] = list(profile.numeric[name].edges)  # the report labels bins with these
     genders = [profile.gender[g] for g in c.GENDERS]
     features[c.GENDER] = gender_feature(genders, window.vector(GENDER_SERIES, 2))
     score = score_drift(profile, window)
+    score["edges"] = list(profile.score.edges)
     warning = any(f["alarm"] for f in features.values()) or score["alarm"]
     paging = warning and previous_warning
     entry |= {

@@ -1,8 +1,8 @@
-"""The report's "Fairness by gender" section: slice tables, the gender flip, with/without comparison."""
+"""The report's "Fairness by gender" section (training/templates/fairness.html.j2): slice tables, the gender
+flip, the with/without comparison."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -42,25 +42,21 @@ def comparison_rows(comparison: dict[str, dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
-def fairness_section(fairness: dict[str, Any], table: Callable[[list[str], list[list[Any]]], str]) -> str:
-    """The HTML section; ``table`` renders a header and rows (training.report's table helper)."""
+def fairness_view(
+    fairness: dict[str, Any], table: Callable[[list[str], list[list[Any]]], Any]
+) -> dict[str, Any]:
+    """What the template shows; ``table`` turns a header and rows into a table (training.report.table)."""
     flip = fairness["counterfactual"]
-    uses = "uses" if fairness["uses_gender"] else "does not use (trained with --without-gender)"
-    return (
-        "<h2>Fairness by gender</h2>"
-        f"<p>The final model {uses} the gender input. Slices of the held-out split and of the pooled "
-        "out-of-fold CV predictions; calibration gap = mean P(buy) − buy rate.</p>"
-        "<h3>Held-out split</h3>"
-        + table(["gender", *SLICE_COLUMNS], slice_rows(fairness["slices"]["test"]))
-        + "<h3>Cross-validation (pooled out-of-fold)</h3>"
-        + table(["gender", *SLICE_COLUMNS], slice_rows(fairness["slices"]["cv"]))
-        + "<h3>Counterfactual gender flip</h3>"
-        f"<p>Every row scored as Female and as Male; ΔP = P(Male) − P(Female). Grid: ages in "
-        f"{flip['grid']['age_step']:g}-year and salaries in {flip['grid']['salary_step']:g} steps over the "
-        f"training ranges. Bound for the invariance check: |ΔP| &lt; {flip['grid']['bound']:g}.</p>"
-        + table(["population", *FLIP_COLUMNS], flip_rows(flip))
-        + f"<h3>With and without the gender input ({html.escape(fairness['comparison_scheme'])})</h3>"
-        + table(
+    return {
+        "uses": "uses" if fairness["uses_gender"] else "does not use (trained with --without-gender)",
+        "test": table(["gender", *SLICE_COLUMNS], slice_rows(fairness["slices"]["test"])),
+        "cv": table(["gender", *SLICE_COLUMNS], slice_rows(fairness["slices"]["cv"])),
+        "age_step": f"{flip['grid']['age_step']:g}",
+        "salary_step": f"{flip['grid']['salary_step']:g}",
+        "bound": f"{flip['grid']['bound']:g}",
+        "flip": table(["population", *FLIP_COLUMNS], flip_rows(flip)),
+        "comparison_scheme": fairness["comparison_scheme"],
+        "comparison": table(
             [
                 "variant",
                 *[f"CV {n}" for n in COMPARED],
@@ -70,5 +66,5 @@ def fairness_section(fairness: dict[str, Any], table: Callable[[list[str], list[
                 "grid flip rate",
             ],
             comparison_rows(fairness["comparison"]),
-        )
-    )
+        ),
+    }

@@ -1,8 +1,8 @@
-"""The self-contained HTML report (embedded PNGs) and reports/metrics.json."""
+"""The self-contained HTML report (embedded PNGs, from training/templates/report.html.j2) and
+reports/metrics.json."""
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -10,28 +10,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitoring.report import environment
 from training import plots
-from training.fairness_report import fairness_section
+from training.fairness_report import fairness_view
 
 COLUMNS = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "log_loss")
-_STYLE = (
-    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}"
-    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
-    "th{background:#f0f0f0}td:first-child{text-align:left}img{max-width:100%}"
-)
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _fmt(value: Any) -> str:
+    """A table cell: floats to 3 decimals, missing as "–"."""
+    if value is None:
+        return "–"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def table(header: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    """A table for the template's `table` macro: header and rows of formatted cells."""
+    return {"header": [str(h) for h in header], "rows": [[_fmt(cell) for cell in row] for row in rows]}
 
 
 def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
@@ -86,49 +81,37 @@ def write_report(
         [m, r["brier"], r["log_loss"], r["roc_auc"]] for m, r in metrics["calibration"].items()
     ]
     y_train, y_test = curves["y_train"], curves["y_test"]
-    sections = [
-        "<h1>Purchase Predictor: training report</h1>"
-        f"<p>Data <code>{html.escape(metrics['data']['path'])}</code>, "
-        f"{metrics['data']['rows']} rows, fingerprint <code>{metrics['data']['fingerprint'][:16]}…</code>. "
-        f"Final model <b>{html.escape(str(final['model']))}</b> (calibration "
-        f"{html.escape(str(final['calibration']))}), threshold {threshold:g} "
-        f"({html.escape(final['threshold_policy'])}). CV: {html.escape(str(metrics['cv_scheme']))}.</p>",
-        "<h2>Data</h2>" + _img(plots.eda_figure(frame)),
-        "<h2>Model comparison</h2>"
-        + _table(
+    reliability = {
+        "out-of-fold (train)": (y_train, curves["final_oof"]),
+        "test": (y_test, curves["test_proba"]),
+    }
+    template = environment("training").get_template("report.html.j2")
+    page = template.render(
+        data=metrics["data"],
+        fingerprint=metrics["data"]["fingerprint"][:16],
+        final=final,
+        threshold=f"{threshold:g}",
+        cv_scheme=metrics["cv_scheme"],
+        comparison=table(
             ["model", "CV ROC-AUC", *[f"CV {n}" for n in COLUMNS[1:]], "test ROC-AUC", "test Brier"],
             comparison_rows(metrics),
         ),
-        _img(plots.roc_pr_figure(y_train, curves["oof"])),
-        "<h2>Final model on the test split</h2>"
-        + _table(["metric", "CV", "test"], [[n, final["cv"][n], final["test"][n]] for n in COLUMNS])
-        + _img(plots.confusion_figure(y_test, curves["test_proba"], threshold)),
-        "<h2>Calibration</h2>"
-        + _table(["method", "CV Brier", "CV log-loss", "CV ROC-AUC"], calibration_rows)
-        + _img(
-            plots.reliability_figure(
-                {
-                    "out-of-fold (train)": (y_train, curves["final_oof"]),
-                    "test": (y_test, curves["test_proba"]),
-                }
-            )
-        ),
-        "<h2>Threshold</h2>"
-        + _table(["threshold", "precision", "recall", "F1", "share Yes"], sweep_rows)
-        + _img(plots.threshold_figure(sweep, threshold)),
-    ]
-    if "fairness" in metrics:
-        sections.append(fairness_section(metrics["fairness"], _table))
+        final_table=table(["metric", "CV", "test"], [[n, final["cv"][n], final["test"][n]] for n in COLUMNS]),
+        calibration=table(["method", "CV Brier", "CV log-loss", "CV ROC-AUC"], calibration_rows),
+        sweep=table(["threshold", "precision", "recall", "F1", "share Yes"], sweep_rows),
+        figures={
+            "eda": plots.eda_figure(frame),
+            "roc_pr": plots.roc_pr_figure(y_train, curves["oof"]),
+            "confusion": plots.confusion_figure(y_test, curves["test_proba"], threshold),
+            "reliability": plots.reliability_figure(reliability),
+            "threshold": plots.threshold_figure(sweep, threshold),
+        },
+        fairness=fairness_view(metrics["fairness"], table) if "fairness" in metrics else None,
+    )
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.html"
-    page = "<!doctype html><html><head><meta charset='utf-8'><title>Purchase Predictor report</title>"
-    page += f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>\n"
     path.write_text(page, encoding="utf-8")
     return path
-
-
-def _img(png_base64: str) -> str:
-    return f"<p><img alt='figure' src='data:image/png;base64,{png_base64}'></p>"
 
 
 def first_repeat(oof: np.ndarray) -> np.ndarray:

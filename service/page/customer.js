@@ -1,7 +1,32 @@
-// Try a customer: the form, the API's 422 messages next to their fields, and the answer.
+// Try a customer: the form, plain-language messages next to the fields the API refused, and the answer.
 (function (PP) {
   "use strict";
   const { page, FIELDS, $, pct, el, api, problem, showFieldError, drawMap } = PP;
+
+  const NAMES = { age: "Age", salary: "Yearly salary", gender: "Gender" };
+  const number = (x) => x.toLocaleString("en-US", { maximumFractionDigits: 6 });
+  let asked = 0;  // the latest request; answers to older ones are dropped
+
+  // The rule for a field in words, from what the served model publishes at /model (`inputs`), else from the
+  // API's own message (without its "JSON"), else none.
+  function ruleOf(field, apiMessage) {
+    const spec = page.model && page.model.inputs && page.model.inputs[field];
+    if (spec && Array.isArray(spec.enum)) return spec.enum.join(" or ");
+    if (spec && typeof spec.min === "number" && typeof spec.max === "number") {
+      return "a number " + (spec.min_exclusive ? "greater than " + number(spec.min) + " and at most " + number(spec.max)
+        : "from " + number(spec.min) + " to " + number(spec.max));
+    }
+    const said = /^Must be a JSON number ((greater|from|at|up|between|below|above)[^.]*)\.?$/.exec(apiMessage || "");
+    return said ? "a number " + said[1] : field === "gender" ? "" : "a number";
+  }
+
+  // What a business user reads next to a refused field: the rule, never the API's JSON wording.
+  function plainMessage(field, sent, apiMessage) {
+    const rule = ruleOf(field, apiMessage);
+    if (field === "gender") return "Choose " + (rule || "one of the listed genders") + ".";
+    if (sent === undefined) return "Enter the " + NAMES[field].toLowerCase() + ": " + rule + ".";
+    return NAMES[field] + " must be " + rule + ".";
+  }
 
   const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -28,8 +53,13 @@
     event.preventDefault();
     clearErrors();
     const customer = readCustomer();
+    const mine = ++asked;
+    showNoAnswer("Asking the model…", true);  // the previous customer's answer goes at once
     let result;
-    try { result = await api("predict", customer); } catch (e) {
+    try { result = await api("predict", customer); } catch (e) { result = null; }
+    if (mine !== asked) return;  // a newer request is on its way
+    if (result === null) {
+      showNoAnswer("No answer: the service could not be reached.");
       return showFormError("The service did not answer; check the connection and try again.");
     }
     if (result.status === 422 && result.body && Array.isArray(result.body.details)) {
@@ -38,19 +68,31 @@
       for (const detail of result.body.details) {
         if (FIELDS.includes(detail.field)) {
           const box = $(detail.field + "-error");
-          const text = box.hidden ? detail.message : box.textContent + " " + detail.message;
-          showFieldError($(detail.field), box, text);
+          if (box.hidden) showFieldError($(detail.field), box, plainMessage(detail.field, customer[detail.field], detail.message));
           first = first || $(detail.field);
         } else other.push(detail.message);
       }
       if (other.length) showFormError(other.join(" "));
+      showNoAnswer("No answer: correct the entry marked above, then press Predict again.");
       if (first) first.focus();
       return;
     }
-    if (result.status !== 200) return showFormError(problem(result));
+    if (result.status !== 200) {
+      showNoAnswer("No answer for this customer.");
+      return showFormError(problem(result));
+    }
     page.customer = customer;
     showAnswer(result.body);
     drawMap();
+  }
+
+  // The answer box without an answer: a sentence, no verdict; the map's mark of the last customer removed.
+  function showNoAnswer(message, busy) {
+    const box = $("answer");
+    box.replaceChildren(el("p", { class: "muted", id: "no-answer" }, message));
+    for (const key of ["probability", "prediction", "threshold"]) delete box.dataset[key];
+    if (busy) box.setAttribute("aria-busy", "true"); else box.removeAttribute("aria-busy");
+    if (page.customer) { page.customer = null; drawMap(); }
   }
 
   function showFormError(message) {
@@ -61,6 +103,7 @@
 
   function showAnswer(answer) {
     const box = $("answer");
+    box.removeAttribute("aria-busy");
     const yes = answer.prediction === "Yes";
     const verdict = el("p", { class: "verdict " + (yes ? "yes" : "no"), id: "verdict" },
       yes ? "Yes: likely to buy" : "No: unlikely to buy");

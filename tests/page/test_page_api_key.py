@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -43,6 +44,15 @@ def enter_key(driver: Any, field_id: str, key: str) -> None:
         lambda: driver.switch_to.active_element.get_attribute("id") == field_id, what=f"focus on #{field_id}"
     )
     ActionChains(driver).send_keys(key, Keys.ENTER).perform()
+
+
+def refusal_shown(driver: Any) -> bool:
+    """The admin key's field says the key was refused (looked up afresh: the panel redraws its form)."""
+    try:
+        found = driver.find_elements(By.ID, "admin-key-error")
+        return bool(found) and found[0].is_displayed() and "refused" in found[0].text
+    except StaleElementReferenceException:  # redrawn between the lookup and the read
+        return False
 
 
 def stored(driver: Any) -> list[Any]:
@@ -80,8 +90,7 @@ def test_the_page_asks_for_a_key_keeps_it_for_the_tab_and_retries(driver: Any, k
 
         driver.find_element(By.ID, "admin-key").click()
         enter_key(driver, "admin-key", "not-the-admin-key-either")
-        error = driver.find_element(By.ID, "admin-key-error")
-        wait_for(lambda: error.is_displayed() and "refused" in error.text, what="the admin key's refusal")
+        wait_for(lambda: refusal_shown(driver), what="the admin key's refusal")
         enter_key(driver, "admin-key", ADMIN_KEY)  # the refused field has the focus again
         wait_for(lambda: driver.find_elements(By.ID, "monitoring-features"), what="the monitoring figures")
         assert stored(driver) == [2, 0, ""]  # the prediction key and the admin key, for this tab only

@@ -79,14 +79,26 @@ def test_a_customer_typed_with_the_keyboard_gets_the_apis_answer(driver: Any, se
     assert page_errors(driver) == []
 
 
+# What a business user reads: the rule from the model's published inputs (GET /model), never "JSON number".
+PLAIN = {
+    "empty-age": "Enter the age: a number greater than 0 and at most 120.",
+    "salary-lots": "Yearly salary must be a number from 0 to 1,000,000.",
+    "age-200": "Age must be a number greater than 0 and at most 120.",
+    "age-0": "Age must be a number greater than 0 and at most 120.",
+}
+
+
 @pytest.mark.parametrize(
     ("field", "typed", "sent"),
-    [("age", "", None), ("salary", "lots", "lots"), ("age", "200", 200)],
-    ids=["empty-age", "salary-lots", "age-200"],
+    [("age", "", None), ("salary", "lots", "lots"), ("age", "200", 200), ("age", "0", 0)],
+    ids=["empty-age", "salary-lots", "age-200", "age-0"],
 )
-def test_bad_input_shows_the_apis_message_next_to_the_field(
-    driver: Any, server: Server, field: str, typed: str, sent: Any
+def test_bad_input_shows_a_plain_message_next_to_the_field(
+    driver: Any, server: Server, field: str, typed: str, sent: Any, request: pytest.FixtureRequest
 ) -> None:
+    inputs = requests.get(f"{server.url}/model", timeout=10).json()["inputs"]
+    assert (inputs["age"]["min"], inputs["age"]["max"], inputs["age"]["min_exclusive"]) == (0, 120, True)
+    assert (inputs["salary"]["min"], inputs["salary"]["max"]) == (0, 1_000_000)  # the rules PLAIN spells out
     open_page(driver, server.url + "/")
     values = {"age": "42", "salary": "85000", field: typed}
     fill_and_submit(driver, values["age"], values["salary"], "Female")
@@ -98,11 +110,30 @@ def test_bad_input_shows_the_apis_message_next_to_the_field(
     else:
         body[field] = sent
     api = requests.post(f"{server.url}/predict", json=body, timeout=10)
-    assert api.status_code == 422
-    (detail,) = api.json()["details"]
-    assert box.text == detail["message"]
+    assert api.status_code == 422 and [d["field"] for d in api.json()["details"]] == [field]
+    assert box.text == PLAIN[request.node.callspec.id]
+    assert "JSON" not in driver.find_element(By.ID, "try").text
     assert driver.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
     assert driver.switch_to.active_element.get_attribute("id") == field  # the focus goes to the field to fix
+    assert page_errors(driver, (("/predict", 422),)) == []
+
+
+def test_a_refused_entry_removes_the_previous_customers_answer(driver: Any, server: Server) -> None:
+    open_page(driver, server.url + "/")
+    fill_and_submit(driver, "47", "90,000", "Female")
+    assert answer_of(driver)["verdict"]
+    wait_for(lambda: driver.find_elements(By.ID, "map-customer"), what="the mark on the map")
+    fill_and_submit(driver, "200", "90,000", "Female")
+    wait_for(driver.find_element(By.ID, "age-error").is_displayed, what="the message next to age")
+    box = driver.find_element(By.ID, "answer")
+    assert driver.find_elements(By.ID, "verdict") == []
+    assert box.get_attribute("data-prediction") is None and box.get_attribute("data-probability") is None
+    assert "likely to buy" not in box.text and box.text.startswith("No answer")
+    assert driver.find_elements(By.ID, "map-customer") == []  # the mark of the earlier customer is gone too
+    assert "customer tried above" not in driver.find_element(By.ID, "map-summary").text
+    fill_and_submit(driver, "47", "90,000", "Female")  # a valid entry answers again
+    assert answer_of(driver)["verdict"]
+    assert driver.find_element(By.ID, "age-error").is_displayed() is False
     assert page_errors(driver, (("/predict", 422),)) == []
 
 
