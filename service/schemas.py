@@ -179,7 +179,7 @@ def flatten_errors(messages: Any, prefix: str = "", index: int | None = None) ->
                 details += flatten_errors(value, f"{prefix}[{key}]", key)
             elif key == "_schema":
                 what = prefix or "The body"
-                details += [_detail(prefix or "(body)", index, f"{what} must be a JSON object.")]
+                details += [detail(prefix or "(body)", index, f"{what} must be a JSON object.")]
             else:
                 name = str(key)[:64]
                 details += flatten_errors(value, f"{prefix}.{name}" if prefix else name, index)
@@ -188,27 +188,25 @@ def flatten_errors(messages: Any, prefix: str = "", index: int | None = None) ->
             details += (
                 flatten_errors(message, prefix, index)
                 if isinstance(message, dict | list)
-                else [_detail(prefix or "(body)", index, str(message))]
+                else [detail(prefix or "(body)", index, str(message))]
             )
     else:
-        details.append(_detail(prefix or "(body)", index, str(messages)))
+        details.append(detail(prefix or "(body)", index, str(messages)))
     return details
 
 
-def _detail(field: str, index: int | None, message: str) -> dict[str, Any]:
+def detail(field: str, index: int | None, message: str) -> dict[str, Any]:
     """Build one error detail."""
     return {"field": field, "message": message} if index is None else {
         "field": field, "index": index, "message": message,
     }  # fmt: skip
 
 
-MAX_DETAILS = 100
-
-
-def summarize(details: list[dict[str, Any]]) -> str:
-    """One readable sentence for the error's `message`, naming the first few problems."""
+def summarize(details: list[dict[str, Any]], total: int | None = None) -> str:
+    """One readable sentence for the error's `message`: the first few problems, and how many more."""
+    total = len(details) if total is None else total
     parts = [f"{d['field']}: {d['message']}" for d in details[:3]]
-    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+    more = f" (and {total - len(parts)} more)" if total > len(parts) else ""
     return "Invalid input. " + "; ".join(parts) + more
 
 
