@@ -51,15 +51,50 @@ def test_the_table_starts_from_a_good_body(client: FlaskClient) -> None:
         (b"\x04\x00\x00\x00Male", {"Inference-Header-Content-Length": "2"}, "binary"),
         (b"\x00\x01", {"Content-Type": "application/octet-stream"}, "binary"),
         (json.dumps(good()).encode(), {"Content-Encoding": "gzip"}, "Compressed"),
-        (json.dumps(good()).encode(), {"Content-Type": "text/plain"}, ""),  # any non-binary type is JSON
     ],
 )
 def test_bad_bodies_are_400(client: FlaskClient, raw: bytes, headers: dict[str, str], needle: str) -> None:
     status, body = post(client, raw, **headers)
-    if needle:
-        assert status == 400 and needle in body["error"]
-    else:
-        assert status == 200
+    assert status == 400 and needle in body["error"]
+
+
+NOT_JSON = [
+    {"Content-Type": "text/plain"},  # a cross-site form or fetch can send these without a CORS preflight
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {"Content-Type": "multipart/form-data; boundary=x"},
+    {"Content-Type": "text/json"},
+    {"Origin": "https://elsewhere.example"},  # no type, from a browser: fetch() with a Blob body
+    {"Origin": "null"},
+]
+
+
+@pytest.mark.parametrize("headers", NOT_JSON, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
+def test_a_body_not_declared_json_is_415_and_not_scored(client: FlaskClient, headers: dict[str, str]) -> None:
+    before = _scored(client)
+    status, body = post(client, json.dumps(good()), **headers)
+    assert status == 415 and set(body) == {"error"} and "application/json" in body["error"]
+    assert _scored(client) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Content-Type": "application/json"}, {"Content-Type": "Application/JSON; charset=utf-8"},
+     {"Content-Type": "application/json", "Origin": "https://app.example"}],  # fmt: skip
+    ids=["none-from-a-non-browser", "json", "json-with-charset", "json-from-a-browser"],
+)
+def test_json_or_no_type_from_a_non_browser_is_scored(client: FlaskClient, headers: dict[str, str]) -> None:
+    before = _scored(client)
+    assert post(client, json.dumps(good()), **headers)[0] == 200
+    assert _scored(client) > before
+
+
+def _scored(client: FlaskClient) -> float:
+    """predict_predictions_total over both outcomes, from /metrics."""
+    total = 0.0
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith("predict_predictions_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def test_a_body_over_the_limit_is_413_in_the_v2_shape(client: FlaskClient) -> None:
