@@ -60,13 +60,16 @@ def customer_problems(item: Any) -> int:
 def customer_details(item: Any, room: int, prefix: str = "", index: int | None = None) -> Details:
     """At most `room` problems of one customer: unknown keys first (in body order), then its fields."""
     if type(item) is not dict:
+        if item is None and prefix:  # a null customer in a batch, as marshmallow says it
+            return [detail(prefix, index, "Field may not be null.")]
         what = prefix or "The body"
         return [detail(prefix or "(body)", index, f"{what} must be a JSON object.")]
     details: Details = []
     if len(item) > sum(name in item for name in _NAMES):
         for key in item:
             if key not in _NAMES:
-                details.append(detail(f"{prefix}.{key[:64]}" if prefix else key[:64], index, UNKNOWN_FIELD))
+                field = f"{prefix}.{key[:64]}" if prefix else key[:64] or "(body)"  # as flatten_errors
+                details.append(detail(field, index, UNKNOWN_FIELD))
                 if len(details) >= room:
                     return details
     known = {name: item[name] for name in _NAMES if name in item}
@@ -88,7 +91,7 @@ def batch_error(body: Any) -> InvalidInput:
     if unknown:
         for key in body:
             if key != _CUSTOMERS:
-                details.append(detail(key[:64], None, UNKNOWN_FIELD))
+                details.append(detail(key[:64] or "(body)", None, UNKNOWN_FIELD))
                 if len(details) >= MAX_ERRORS:
                     break
     customers = body.get(_CUSTOMERS)

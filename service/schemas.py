@@ -8,6 +8,9 @@ Rules for a customer (`POST /predict` body, or each item of `customers` in `POST
   so are `NaN`, `Infinity` and values too large for a float64 (e.g. `1e999`).
 - Unknown fields are rejected with 422 and named in the error (names are truncated to 64 characters).
 - A batch holds 1 to 10,000 customers; the answer keeps their order. Errors name the batch index.
+- A 422 explains at most 10 problems in `details` (checked in this order: the body is an object, unknown
+  keys, then each field; customer by customer in a batch); its `message` names the first three and
+  counts all the others ("and K more"). docs/api-limits.md has the rules.
 Values outside the ranges seen in training are still predicted and come back with `warnings`.
 """
 
