@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runtime import v2
 from tests.v2.bad_tensors import CASES, SECRET_NUMBER, SECRET_TEXT, good
 from tests.v2.conftest import INFER
 
@@ -76,12 +77,15 @@ def test_a_body_not_declared_json_is_415_and_not_scored(client: FlaskClient, hea
     assert _scored(client) == before
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"Content-Type": "application/json"}, {"Content-Type": "Application/JSON; charset=utf-8"},
-     {"Content-Type": "application/json", "Origin": "https://app.example"}],  # fmt: skip
-    ids=["none-from-a-non-browser", "json", "json-with-charset", "json-from-a-browser"],
-)
+ACCEPTED = {
+    "none-from-a-non-browser": {},
+    "json": {"Content-Type": "application/json"},
+    "json-with-charset": {"Content-Type": "Application/JSON; charset=utf-8"},
+    "json-from-a-browser": {"Content-Type": "application/json", "Origin": "https://app.example"},
+}
+
+
+@pytest.mark.parametrize("headers", list(ACCEPTED.values()), ids=list(ACCEPTED))
 def test_json_or_no_type_from_a_non_browser_is_scored(client: FlaskClient, headers: dict[str, str]) -> None:
     before = _scored(client)
     assert post(client, json.dumps(good()), **headers)[0] == 200
@@ -192,3 +196,33 @@ def test_v2_accepts_exactly_the_rows_predict_accepts(
         fields = {detail["field"] for detail in predict.get_json()["details"]}
         named = body["error"].removeprefix("row 0: ").split(":")[0]
         assert named in fields, (body["error"], fields)  # V2 names the first bad field of the row
+
+
+def _rows(n: int, age: Any, gender: Any) -> dict[str, Any]:
+    """An infer body of n rows with one age and one gender for every row."""
+    return {"inputs": [
+        {"name": "age", "datatype": "FP64", "shape": [n], "data": [age] * n},
+        {"name": "salary", "datatype": "FP64", "shape": [n], "data": [1000] * n},
+        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": [gender] * n},
+    ]}  # fmt: skip
+
+
+def test_every_bad_row_is_counted_and_only_the_first_explained(client: FlaskClient) -> None:
+    body = _rows(10_000, 45, "Male")
+    body["inputs"][0]["data"][7:] = [-1] * (10_000 - 7)
+    body["inputs"][2]["data"][9000] = "male"
+    status, answer = post(client, json.dumps(body), **{"Content-Type": "application/json"})
+    assert status == 400
+    assert (
+        answer["error"]
+        == "row 7: age: Must be a number greater than 0 and at most 120. (9992 more invalid rows)"
+    )
+
+
+def test_the_refusal_carries_every_input_with_a_bad_row() -> None:
+    body = _rows(50, 45, "Male")
+    body["inputs"][2]["data"][49] = "male"
+    body["inputs"][0]["data"][3] = 130
+    with pytest.raises(v2.TensorError) as caught:
+        v2.decode_request(body, 10_000)
+    assert caught.value.fields == ("age", "gender") and str(caught.value).startswith("row 3: age:")
