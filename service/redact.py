@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 MASK = "***"
 # scheme://user:password@host -> scheme://user:***@host (the user name stays: it helps and is not secret)
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]*@")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*:)[^\s/]*@")  # to the authority's last @
 # key=value forms of a libpq connection string or query parameter: password=…
 _PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)('[^']*'|[^\s&;]+)")
 MIN_SECRET = 8  # shorter strings are not replaced (they would blank ordinary words)

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from service.logs import JSONFormatter
+from service.redact import redact_url
 from service.settings import Settings
 from tests.service.server import free_port, logged_server
 
@@ -54,6 +55,21 @@ def test_a_libpq_password_parameter_is_masked_too() -> None:
     )
     assert_no_secret(repr(settings))
     assert "password=***" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (pg_url(), "postgresql://monitor:***@127.0.0.1:5432/predict"),
+        (pg_url(password="p@ss:" + PASSWORD), "postgresql://monitor:***@127.0.0.1:5432/predict"),
+        (f"x postgres://u:{PASSWORD}@h and y", "x postgres://u:***@h and y"),
+        (f"dsn host=h password='{PASSWORD} x' port=1", "dsn host=h password=*** port=1"),
+        ("http://0.0.0.0:8000 (99) a@b", "http://0.0.0.0:8000 (99) a@b"),  # nothing to mask
+        ("postgresql://monitor@db/predict", "postgresql://monitor@db/predict"),
+    ],
+)
+def test_url_passwords_are_masked_wherever_they_appear(text: str, shown: str) -> None:
+    assert redact_url(text) == shown
 
 
 def test_settings_errors_never_quote_a_key() -> None:
