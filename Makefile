@@ -72,7 +72,7 @@ bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch
 	$(PY) -m bench.rejection $(if $(QUICK),--quick,)
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 
-# --- drift monitoring (issue 12) -----------------------------------------------------------------------
+# --- drift monitoring (docs/monitoring.md) --------------------------------------------------------------
 setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
 	@command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
@@ -81,9 +81,9 @@ setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitor
 drift: $(VENV)/.dev  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet
 	$(PY) -m monitoring.drift --current '$(CURRENT)'
 .PHONY: drift-calibration
-drift-calibration: $(VENV)/.dev  ## Print the drift alarm's false-alarm rates and power on the committed model (README figures).
+drift-calibration: $(VENV)/.dev  ## Print the drift alarm's false-alarm rates and power on the committed model (docs/monitoring.md figures).
 	$(PY) -m tests.monitoring.calibration
-# --- issue 10: performance devices and worker layouts, each side by side with the floors ---------------
+# --- performance devices and worker layouts, each side by side with the floors (docs/performance/) ------
 .PHONY: bench-devices bench-layouts
 bench-devices: $(VENV)/.dev  ## Each performance device off alone vs all on (+ in-process figures); QUICK=1.
 	$(PY) -m bench.device_micro
@@ -98,7 +98,7 @@ docker:  ## Build the runtime-only image (starts a local engine and base image w
 docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it started.
 	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
-# --- issue 13: the web page's browser (Debian chromium + chromium-driver) and its screenshot ---------------
+# --- the web page's browser (Debian chromium + chromium-driver) and its screenshot (docs/page.md) -----------
 .PHONY: setup-browser screenshot
 BROWSER_PACKAGES := chromium chromium-driver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -110,7 +110,7 @@ setup-browser:  ## Install Debian's chromium and chromium-driver where missing (
 
 screenshot: $(VENV)/.dev setup-browser  ## Serve the committed model, open the page in headless Chromium, write docs/page.png.
 	$(PY) -m tests.page.screenshot --out docs/page.png
-# --- issue 14: safe model updates and the soak run -------------------------------------------------
+# --- safe model updates and the soak run (docs/operations/model-updates.md, docs/operations/faults.md) ---
 # The model store and pidfile shared by `make serve` and the commands that update its model.
 serve deploy-model rollback model-history: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
 DURATION ?= 300
@@ -130,7 +130,7 @@ model-history: $(VENV)/.runtime  ## The last deployed models with versions, newe
 
 soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 errors, worker RSS growth <= 5 %.
 	$(PY) -m bench.soak --duration '$(DURATION)' --warmup '$(WARMUP)' --rate '$(RATE)' --workers '$(SOAK_WORKERS)'
-# --- batch scoring and Spark (issue 11) -------------------------------------------------------------
+# --- batch scoring and Spark (docs/batch.md) ---------------------------------------------------------
 INPUT ?=
 OUTPUT ?=
 SCORE_ARGS ?=
@@ -167,6 +167,28 @@ score-spark-submit: setup-spark spark-zip  ## score-spark through spark-submit, 
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+
+# --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
+DOCS_HOST ?= 127.0.0.1
+DOCS_PORT ?= 8001
+.PHONY: docs docs-build
+
+$(VENV)/.docs: requirements/runtime.txt requirements/docs.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt -r requirements/docs.txt
+	touch $@
+
+docs: $(VENV)/.docs  ## Serve the documentation site on http://127.0.0.1:8001 (DOCS_HOST, DOCS_PORT), rebuilt on change.
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr '$(DOCS_HOST):$(DOCS_PORT)'
+
+docs-build: $(VENV)/.docs  ## Build the site into build/site with --strict: a broken link or a missing page fails.
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+.PHONY: lock-docs
+lock-docs: $(VENV)/.dev  ## Recompile requirements/docs.txt from docs.in (after make lock: it is pinned against their pins).
+	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links docs.in -o docs.txt
+
+test: docs-build
 
 # --- checks ------------------------------------------------------------------------------------------
 lint: $(VENV)/.dev  ## ruff.

@@ -122,7 +122,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    """The Markdown tables the README quotes."""
+    """The Markdown tables of bench/results/*.md (docs/performance/ includes them)."""
     meta, http, settings = results["machine"], results.get("http", {}), results["settings"]
     lines = [
         f"Benchmark ({results['mode']} mode, {results['finished_at']}): {meta['cpu_count']} cores, "

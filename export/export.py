@@ -40,7 +40,7 @@ def build_model(bundle: dict[str, Any]) -> tuple[onnx.ModelProto, dict[str, str]
 def model_card(props: dict[str, str], results: list[dict[str, Any]], model_path: Path) -> str:
     """The human-readable card: the metadata decoded, plus the parity results."""
     card = {"model_file": model_path.name, "metadata": parse_metadata(props), "parity": results}
-    card["drift_detection"] = detectable_shifts(  # monitoring (issue 12): the smallest detectable shifts
+    card["drift_detection"] = detectable_shifts(  # docs/monitoring.md: the smallest detectable shifts
         parse_profile(props["reference_profile"]),
         {k: (float(v[0]), float(v[1])) for k, v in json.loads(props["training_ranges"]).items()},
     )

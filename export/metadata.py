@@ -105,9 +105,16 @@ def content_version(model: onnx.ModelProto, family: str) -> str:
 
 
 def attach_metadata(model: onnx.ModelProto, props: dict[str, str]) -> dict[str, str]:
-    """Set metadata_props (sorted, with model_version) on model; return the full mapping."""
+    """Set metadata_props (sorted, with model_version) on model; return the full mapping.
+
+    Refuses (BundleError) metadata no runtime would load: a model_version, model_family or calibration
+    that is not a short safe token, or shown text outside printable ASCII (runtime.contract's rules).
+    """
     full = dict(props)
     full["model_version"] = content_version(model, props["model_family"])
+    problem = contract.metadata_problem(full)
+    if problem is not None:
+        raise BundleError(f"metadata {problem}; no model file written")
     del model.metadata_props[:]
     onnx.helper.set_model_props(model, dict(sorted(full.items())))
     return full

@@ -75,15 +75,15 @@ def _trend(windows: list[dict[str, Any]], name: str) -> str:
 def _window(w: dict[str, Any]) -> str:
     """One window's section."""
     head = (
-        f"<h2>{html.escape(str(w.get('label', w['start'])))} · {w['rows']} rows · model "
-        f"{html.escape(w['model_version'])}</h2>"
+        f"<h2>{html.escape(str(w.get('label', w['start'])))} · {html.escape(str(w['rows']))} rows · model "
+        f"{html.escape(str(w['model_version']))}</h2>"
     )
     if w.get("status") != "evaluated":
         return head + f"<p>Insufficient rows (fewer than {MIN_ROWS}): no statistics, no bins shown.</p>"
     level = w["level"]
     parts = [
         head,
-        f'<p class="{"alarm" if level != "none" else "ok"}">Level: {level}</p>',
+        f'<p class="{"alarm" if level != "none" else "ok"}">Level: {html.escape(str(level))}</p>',
         "<table>"
         "<tr><th>feature</th><th>adjusted p</th><th>alarm</th><th>PSI</th>"
         "<th>PSI noise floor</th></tr>",

@@ -8,6 +8,8 @@ describes the same contract in prose.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Final
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -94,6 +96,65 @@ JSON_METADATA: Final = (
     META_REFERENCE_PROFILE,
     META_FAIRNESS,
 )
+
+# --- metadata strings: what a model file may put into a header, a log line or a page ----------------
+# model_version goes into every response's X-Model-Version header (RFC 9110: visible ASCII only), into
+# every feedback token, file names of the model store and log lines; model_family and calibration are
+# shown beside it. They must be short tokens. created_at and data_fingerprint are shown as text: printable
+# ASCII, bounded. JSON-valued entries only ever reach JSON documents (escaped) or are parsed into numbers.
+TOKEN_MAX: Final = 64
+TOKEN_RULE: Final = (
+    f"1 to {TOKEN_MAX} ASCII letters, digits, '.', '-', '_' or '+', starting with a letter or digit"
+)
+TOKEN_METADATA: Final = (META_MODEL_VERSION, META_MODEL_FAMILY, META_CALIBRATION)
+TEXT_MAX: Final = 128
+TEXT_RULE: Final = f"at most {TEXT_MAX} printable ASCII characters"
+TEXT_METADATA: Final = (META_CREATED_AT, META_DATA_FINGERPRINT)
+_TOKEN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._+-]{{0,{TOKEN_MAX - 1}}}")
+_TEXT = re.compile(rf"[\x20-\x7e]{{0,{TEXT_MAX}}}")
+# The largest model file any runtime opens unless told otherwise (PREDICT_MAX_MODEL_BYTES in the service,
+# --max-model-bytes in the batch CLI). The shipped forest is 0.2 MB; docs/operations/model-checks.md.
+DEFAULT_MAX_MODEL_BYTES: Final = 64 * 1024 * 1024
+
+
+def valid_token(value: str) -> bool:
+    """Whether a metadata value is a safe short token (model_version, model_family, calibration)."""
+    return _TOKEN.fullmatch(value) is not None
+
+
+def metadata_problem(meta: Mapping[str, str]) -> str | None:
+    """The first metadata string that could break a header, a log line or a page, as one line; else None.
+
+    Checks the token entries that are present (TOKEN_RULE) and the text entries (TEXT_RULE); a missing
+    entry is not a problem here (REQUIRED_METADATA says which must be there).
+    """
+    for key in TOKEN_METADATA:
+        value = meta.get(key)
+        if value is not None and not valid_token(value):
+            return f"{key} must be {TOKEN_RULE}; got {shown(value)} ({len(value)} characters)"
+    for key in TEXT_METADATA:
+        value = meta.get(key)
+        if value is not None and _TEXT.fullmatch(value) is None:
+            return f"{key} must be {TEXT_RULE}; got {shown(value)} ({len(value)} characters)"
+    return None
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A model-supplied string as a message may print it: as is when it is a safe token (at most 64
+    characters), else quoted with every character outside printable ASCII escaped (no CR, LF or
+    non-ASCII ever) and cut to `limit` characters."""
+    text = str(value)
+    if valid_token(text):
+        return text
+    return ascii(text[:limit]) + ("..." if len(text) > limit else "")
+
+
+def printable(text: str, limit: int = 500) -> str:
+    """A message that may quote model strings, safe for one log line: characters outside printable ASCII
+    escaped (\\n, \\x.., \\u....), cut to `limit` characters."""
+    safe = "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text[:limit])
+    return safe + ("..." if len(text) > limit else "")
+
 
 # --- checks and decision ---------------------------------------------------------------------------
 GOLDEN_TOLERANCE: Final = 1e-6  # a runtime must reproduce every golden example within this

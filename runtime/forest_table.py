@@ -10,7 +10,7 @@ table does not cover (an unknown gender, a value outside the contract's domain, 
 onnxruntime, so every answer is the one onnxruntime gives; the table is checked against onnxruntime at
 build time (every split point and its neighbours) and dropped, with a log line, if any bit differs.
 Models of any other shape (logistic regression, k-NN, a scaler in front of the trees) get no table.
-Measured: README "Performance devices" (`lookup_table`).
+Measured: docs/performance/devices.md (`lookup_table`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from runtime import contract as c
 from runtime.errors import ModelError
 from runtime.forest_table import ForestTable
-from runtime.model import LoadedModel, ModelMetadata, load_model
+from runtime.model import LoadedModel, ModelMetadata, load_model, one_line_reason
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,15 @@ class Predictor:
 
     @classmethod
     def from_path(
-        cls, path: Path, threshold: float | None = None, model_bytes: bytes | None = None
+        cls,
+        path: Path,
+        threshold: float | None = None,
+        model_bytes: bytes | None = None,
+        max_bytes: int = c.DEFAULT_MAX_MODEL_BYTES,
     ) -> Predictor:
-        """Load a model (from its bytes when given) and run its golden self-test; raises ModelError."""
-        predictor = cls(load_model(path, model_bytes), threshold)
+        """Load a model (from its bytes when given, at most `max_bytes` long) and run its golden self-test;
+        raises ModelError."""
+        predictor = cls(load_model(path, model_bytes, max_bytes), threshold)
         predictor.self_test()
         return predictor
 
@@ -173,7 +178,8 @@ class Predictor:
         try:
             got = self.probabilities(age, salary, gender)
         except Exception as exc:  # a model that cannot run its own examples is unusable
-            raise ModelError(f"model {self.model.path} failed to run its golden examples: {exc}") from None
+            reason = one_line_reason(exc)
+            raise ModelError(f"model {self.model.path} failed to run its golden examples: {reason}") from None
         expected = np.array([float(g["probability"]) for g in golden], dtype=np.float64)
         errors = np.abs(got - expected)
         if not np.all(errors <= c.GOLDEN_TOLERANCE):

@@ -2,7 +2,7 @@
 
 Scorers call the public `InferenceSession.run`. An adapter over its private binding (`_sess.run`, minus
 the wrapper's per-call checks) saved about 2 µs of a 20 µs call, within the run-to-run noise of a
-request (README "Performance devices"), so it was removed.
+request (docs/performance/devices.md), so it was removed.
 """
 
 from __future__ import annotations

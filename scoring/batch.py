@@ -74,6 +74,13 @@ def threshold_flag(text: str) -> float:
     return value
 
 
+def model_bytes_flag(text: str) -> int:
+    """A size in bytes from 1024 to 2**31 for --max-model-bytes (PREDICT_MAX_MODEL_BYTES's range)."""
+    if not text.isdigit() or not 1024 <= int(text) <= 2**31:
+        raise argparse.ArgumentTypeError(f"expected whole bytes from 1024 to {2**31}, got {text!r}")
+    return int(text)
+
+
 def _positive(text: str) -> int:
     """A whole number >= 1 for --batch-rows."""
     if not text.isdigit() or int(text) < 1:
@@ -92,6 +99,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model", type=Path, default=DEFAULT_MODEL, help=f"ONNX model (default {DEFAULT_MODEL})"
     )
     parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
+    parser.add_argument(
+        "--max-model-bytes", type=model_bytes_flag, default=c.DEFAULT_MAX_MODEL_BYTES,
+        help=f"refuse a larger model file (default {c.DEFAULT_MAX_MODEL_BYTES})",
+    )  # fmt: skip
     parser.add_argument("--id-column", help="column passed through as the id (default: 'User ID' if present)")
     parser.add_argument(
         "--max-invalid", type=_fraction, default=0.01,
@@ -185,7 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Score the input into the output and write the manifest; raises Stop on a fatal problem."""
     started, clock = datetime.now(UTC), time.monotonic()
     try:
-        scorer = Scorer.from_path(args.model, args.threshold)
+        scorer = Scorer.from_path(args.model, args.threshold, args.max_model_bytes)
     except ModelError as exc:
         raise Stop(EXIT_MODEL, str(exc)) from None
     try:

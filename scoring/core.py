@@ -63,12 +63,17 @@ class Scorer:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, path: Path, threshold: float | None = None, expected_version: str | None = None
+        cls,
+        data: bytes,
+        path: Path,
+        threshold: float | None = None,
+        expected_version: str | None = None,
+        max_bytes: int = c.DEFAULT_MAX_MODEL_BYTES,
     ) -> Scorer:
         """Open the model from its bytes, run the golden self-test, check the version; raises ModelError."""
         if threshold is not None and not c.valid_threshold(threshold):
             raise ValueError(f"threshold must be a number strictly between 0 and 1, got {threshold}")
-        predictor = Predictor.from_path(path, threshold, model_bytes=data)
+        predictor = Predictor.from_path(path, threshold, model_bytes=data, max_bytes=max_bytes)
         if expected_version is not None and predictor.model_version != expected_version:
             raise ModelError(
                 f"model {path} is version {predictor.model_version}, expected {expected_version}"
@@ -76,9 +81,12 @@ class Scorer:
         return cls(predictor, hashlib.sha256(data).hexdigest())
 
     @classmethod
-    def from_path(cls, path: Path, threshold: float | None = None) -> Scorer:
-        """Open a model file and self-test it; raises ModelError with a one-line reason."""
-        return cls.from_bytes(read_model_bytes(path), path, threshold)
+    def from_path(
+        cls, path: Path, threshold: float | None = None, max_bytes: int = c.DEFAULT_MAX_MODEL_BYTES
+    ) -> Scorer:
+        """Open a model file (at most `max_bytes` long) and self-test it; raises ModelError with a one-line
+        reason."""
+        return cls.from_bytes(read_model_bytes(path, max_bytes), path, threshold, max_bytes=max_bytes)
 
     def score(
         self,

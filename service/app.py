@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     page_routes.register(app, state)  # the web page at /
     monitoring_routes.register(app, state)  # drift monitoring and feedback
     errors.register_error_handlers(app)
-    state.openapi_json = openapi.document(  # keep last; API-key scopes enforced: issue 12
+    state.openapi_json = openapi.document(  # keep last; API-key scopes: docs/operations/api-keys.md
         app, API_VERSION, settings.max_body_bytes, auth.required_scopes(settings)
     )
     return app

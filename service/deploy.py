@@ -5,6 +5,10 @@ atomically, send SIGHUP to the gunicorn master (found through the pidfile in PRE
 for the master's own check to finish. rollback: the same with the newest earlier model of the store's
 history (a second rollback goes forward again). Exit status 0 when the service serves what was asked
 (or no service is running and the file is in place for its next start), 1 otherwise.
+
+What it prints never holds a raw string from a model file or the store: versions go through
+runtime.contract.shown and reasons through runtime.contract.printable (a newline in a version cannot
+forge a log line).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
@@ -50,7 +55,7 @@ def switch(settings: Settings, store: ModelStore, data: bytes, version: str, tim
     pid = master_pid(store)
     if pid is None:
         logger.info("%s is in place at %s; no running service found (%s), it is served at the next start",
-                    version, settings.model_path, store.pidfile)  # fmt: skip
+                    shown(version), settings.model_path, store.pidfile)  # fmt: skip
         return
     seq, old_workers = store.last_reload().get("seq", 0), children(pid)
     os.kill(pid, signal.SIGHUP)
@@ -60,13 +65,13 @@ def switch(settings: Settings, store: ModelStore, data: bytes, version: str, tim
             raise DeployError(f"the service did not finish its reload within {timeout:g} s")
         time.sleep(0.2)
     if not outcome.get("ok"):
-        raise DeployError(f"the service refused the model and still serves {outcome.get('version')}: "
+        raise DeployError(f"the service refused the model and still serves {shown(outcome.get('version'))}: "
                           f"{outcome.get('reason')}")  # fmt: skip
     while old_workers & children(pid):  # the switch is complete once every old worker has drained
         if time.monotonic() > deadline:
             raise DeployError(f"the old workers did not exit within {timeout:g} s")
         time.sleep(0.2)
-    logger.info("the service now serves %s", outcome.get("version"))
+    logger.info("the service now serves %s", shown(outcome.get("version")))
 
 
 def children(parent: int) -> set[int]:
@@ -84,11 +89,12 @@ def children(parent: int) -> set[int]:
 def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
     """Check a model file and switch the service to it."""
     try:
-        data = read_model_bytes(candidate)
-        version = Predictor.from_path(candidate, settings.threshold, data).model_version
+        data = read_model_bytes(candidate, settings.max_model_bytes)
+        predictor = Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
     except ModelError as exc:
         raise DeployError(f"not deployed: {exc}") from None
-    logger.info("%s passed its checks; deploying", version)
+    version = predictor.model_version
+    logger.info("%s passed its checks; deploying", shown(version))
     switch(settings, store, data, version, timeout)
 
 
@@ -97,8 +103,12 @@ def rollback(settings: Settings, store: ModelStore, timeout: float) -> None:
     entry = store.previous()
     if entry is None:
         raise DeployError("no earlier model in the history to roll back to")
-    _, data = store.read(entry)
-    logger.info("rolling back to %s", entry.version)
+    path, data = store.read(entry)
+    try:  # a store written by an older release may hold a model today's checks refuse
+        Predictor.from_path(path, settings.threshold, data, settings.max_model_bytes)
+    except ModelError as exc:
+        raise DeployError(f"not rolled back: {exc}") from None
+    logger.info("rolling back to %s", shown(entry.version))
     switch(settings, store, data, entry.version, timeout)
 
 
@@ -108,7 +118,7 @@ def show_history(store: ModelStore) -> None:
     for entry in reversed(store.history()):
         mark = "*" if current is not None and entry.sha256 == current.sha256 else " "
         when = datetime.fromtimestamp(entry.deployed_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        logger.info("%s %s  %s  sha256:%s", mark, when, entry.version, entry.sha256[:16])
+        logger.info("%s %s  %s  sha256:%s", mark, when, shown(entry.version), shown(entry.sha256[:16]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,10 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             show_history(store)
     except (DeployError, StartupError, StoreError) as exc:
-        logger.error("%s", exc)
+        logger.error("%s", printable(str(exc)))
         return 1
     except OSError as exc:
-        logger.error("%s: %s", exc.filename or "file", exc.strerror)
+        logger.error("%s: %s", printable(str(exc.filename or "file")), exc.strerror)
         return 1
     return 0
 

@@ -4,7 +4,7 @@ Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 
 PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
 is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
 and one inter-op thread per worker (runtime.session.session_options), so workers x 1 threads fill the cores.
-Each worker freezes its start-up heap (see post_worker_init). Layout and devices: README "Performance".
+Each worker freezes its start-up heap (see post_worker_init). Layout and devices: docs/performance/.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ pidfile = str(model_reload.state_dir() / "master.pid")
 bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
 worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
-threads = _int_env("PREDICT_THREADS", 2)  # measured: README "Worker layouts"
+threads = _int_env("PREDICT_THREADS", 2)  # measured: docs/performance/layouts.md
 timeout = _int_env("PREDICT_TIMEOUT", 30)
 graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
 keepalive = _int_env("PREDICT_KEEPALIVE", 5)
@@ -114,7 +114,7 @@ def post_worker_init(worker: Any) -> None:
     gc.freeze() moves everything loaded at start-up (onnxruntime, numpy, Flask, the schemas) out of the
     collector's sight: without it every full collection walks all of it, a pause of 15-40 ms
     (bench.device_micro) that stalls every thread of the worker. (A shorter GIL switch interval was
-    measured too and removed: README "Performance devices".)
+    measured too and removed: docs/performance/devices.md.)
     """
     gc.collect()
     gc.freeze()

@@ -68,7 +68,7 @@ class Metrics:
         }
         self._queue: deque[tuple[tuple[str, str, int] | bool, float]] = deque()  # atomic appends
         self._flushing = threading.Lock()
-        self._collectors: list[Collector] = []  # extra scrape-time collectors (drift monitoring, issue 12)
+        self._collectors: list[Collector] = []  # extra scrape-time collectors (docs/monitoring.md)
         FLUSHER.register(self)
 
     def add_collector(self, collector: Collector) -> None:

@@ -4,7 +4,9 @@ Layout: `models/<version>-<sha256[:16]>.onnx` (content-addressed, written once),
 workers load), `history.json` (the last HISTORY_SIZE deployments, newest last), `reload.json` (the outcome
 of the last reload, for `service.deploy`), `master.pid` (gunicorn's pidfile). Only the master's check
 process and the master write here; workers only read. Every write is a temporary file + os.replace.
-Standard library only: the gunicorn master imports it.
+Standard library only (and runtime.contract, which is): the gunicorn master imports it. Versions come
+from validated models, and install() refuses one that breaks the contract's rule all the same; versions
+read back from an older store may not, so whoever prints them escapes them (runtime.contract.shown).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from runtime.contract import TOKEN_RULE, shown, valid_token
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,8 @@ class ModelStore:
 
     def install(self, data: bytes, version: str) -> tuple[Entry, bool]:
         """Make validated bytes the current model; returns the entry and whether it changed."""
+        if not valid_token(version):
+            raise StoreError(f"model version {shown(version)} is not {TOKEN_RULE}; not stored")
         sha = hashlib.sha256(data).hexdigest()
         current = self.current()
         if current is not None and current.sha256 == sha:
@@ -118,6 +124,14 @@ class ModelStore:
         self._write_json("current.json", asdict(entry))
         self._prune({e.file for e in history})
         return entry, True
+
+    def restore(self, entry: Entry) -> None:
+        """Make an entry of the history the current model again (the check's fallback; history unchanged)."""
+        self._write_json("current.json", asdict(entry))
+
+    def forget_current(self) -> None:
+        """Remove the current pointer: no stored model may be served."""
+        (self.root / "current.json").unlink(missing_ok=True)
 
     def _prune(self, keep: set[str]) -> None:
         """Delete stored files no longer in the history."""

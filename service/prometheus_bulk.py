@@ -5,7 +5,7 @@ prometheus_client has no bulk update. `Recorder` and `observe_many` apply many o
 objects (`_value`, `_sum`, `_buckets`, `_upper_bounds` of prometheus_client 0.2x). `bulk_supported` checks
 those attributes on the live metrics at start; when they are missing or shaped differently, the public
 `PublicRecorder` and `public_observe_many` make one `inc()` / `observe()` call per observation instead.
-Measured figure: README "Performance devices".
+Measured figure: docs/performance/devices.md.
 """
 
 from __future__ import annotations

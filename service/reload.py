@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
+from runtime.contract import printable, valid_token
 from service.model_store import ModelStore, StoreError
 
 CHECK_TIMEOUT_S = 120
@@ -91,20 +92,21 @@ def run_check(repo: str) -> str | None:
     if result.returncode == 0:
         return None
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    reason = lines[-1][:500] if lines else f"the model check exited with status {result.returncode}"
+    reason = printable(lines[-1], 500) if lines else f"the model check exited with status {result.returncode}"
     if result.returncode == EXIT_SETTINGS:
         raise SettingsError(reason)
     return reason
 
 
 def served_version(store: ModelStore) -> str | None:
-    """The version workers load, if the store holds a readable, intact model."""
+    """The version workers load, if the store holds a readable, intact model with a version that follows
+    the contract (the check process has validated the model itself)."""
     try:
         entry = store.current()
-        if entry is None:
+        if entry is None or not valid_token(entry.version):
             return None
         store.read(entry)
-    except StoreError:
+    except (StoreError, TypeError):  # TypeError: a current.json with other fields
         return None
     return entry.version
 

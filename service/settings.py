@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from runtime.contract import DEFAULT_MAX_MODEL_BYTES
 from service.errors import StartupError
 from service.keys import read_keys
 from service.redact import MASK, redact_url
@@ -20,6 +21,7 @@ TRUTHY = {"1", "true", "yes", "on"}
 FALSY = {"0", "false", "no", "off", ""}
 SECRET_FIELDS = frozenset({"monitor_key"})  # never shown, not even in part
 KEY_FIELDS = frozenset({"api_keys", "admin_api_keys"})  # shown as a count
+MIN_MODEL_BYTES, MAX_MODEL_BYTES = 1024, 2**31  # protobuf cannot hold a self-contained model over 2 GiB
 MODEL_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62})")  # V2 model name: one URL path segment
 
 
@@ -33,13 +35,14 @@ class Settings:
     log_inputs: bool = False
     log_level: str = "INFO"
     model_name: str = "purchase-predictor"  # Open Inference Protocol (V2) model name
-    # --- monitoring (issue 12) ---
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES  # PREDICT_MAX_MODEL_BYTES: larger model files are refused
+    # --- monitoring (docs/monitoring.md) ---
     monitor: bool = True  # PREDICT_MONITOR: count scored rows for drift monitoring (models with a profile)
     monitor_db: str = "state/monitoring.sqlite3"  # PREDICT_MONITOR_DB: SQLite file path or postgresql:// URL
     monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
     monitor_key: str | None = field(default=None, repr=False)  # PREDICT_MONITOR_KEY: feedback-token key
     monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
-    # --- issue 14: model store and API keys (keys never in repr, logs or responses) ---
+    # --- model store and API keys (docs/operations/; keys never in repr, logs or responses) ---
     state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
     api_keys: frozenset[str] = field(default=frozenset(), repr=False)
     admin_api_keys: frozenset[str] = field(default=frozenset(), repr=False)
@@ -56,6 +59,10 @@ class Settings:
             raise StartupError(
                 f"{PREFIX}MODEL_NAME must be 1 to 63 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit"
+            )
+        if not MIN_MODEL_BYTES <= self.max_model_bytes <= MAX_MODEL_BYTES:
+            raise StartupError(
+                f"{PREFIX}MAX_MODEL_BYTES must be an integer from {MIN_MODEL_BYTES} to {MAX_MODEL_BYTES}"
             )
         check_monitor_settings(self)
 
@@ -100,13 +107,15 @@ class Settings:
             values["log_level"] = raw.strip().upper()
         if (raw := env.get(PREFIX + "MODEL_NAME")) is not None:  # V2
             values["model_name"] = raw.strip()
+        if (raw := env.get(PREFIX + "MAX_MODEL_BYTES")) is not None:
+            values["max_model_bytes"] = _integer(PREFIX + "MAX_MODEL_BYTES", raw)
         values |= monitor_values(env)
-        values.update(access_settings(env))  # issue 14
+        values.update(access_settings(env))  # docs/operations/api-keys.md
         return cls(**values)  # type: ignore[arg-type]
 
 
 def access_settings(env: Mapping[str, str]) -> dict[str, object]:
-    """PREDICT_STATE_DIR and the API keys (issue 14); parsing lives in service.keys."""
+    """PREDICT_STATE_DIR and the API keys (docs/operations/); parsing lives in service.keys."""
     values: dict[str, object] = {}
     if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
         if not raw.strip():
@@ -146,7 +155,7 @@ def _boolean(name: str, raw: str) -> bool:
     raise StartupError(f"{name} must be one of 1/0, true/false, yes/no, on/off")
 
 
-# --- monitoring (issue 12) ---------------------------------------------------------------------------
+# --- monitoring (docs/monitoring.md) ------------------------------------------------------------------
 def monitor_values(env: Mapping[str, str]) -> dict[str, object]:
     """The PREDICT_MONITOR* variables that are set, parsed."""
     values: dict[str, object] = {}

@@ -31,8 +31,8 @@ def load_predictor(settings: Settings) -> Predictor:
         entry = store.current()
         if entry is not None:
             path, data = store.read(entry)
-            return Predictor.from_path(path, settings.threshold, data)
-    return Predictor.from_path(settings.model_path, settings.threshold)
+            return Predictor.from_path(path, settings.threshold, data, settings.max_model_bytes)
+    return Predictor.from_path(settings.model_path, settings.threshold, max_bytes=settings.max_model_bytes)
 
 
 def build() -> Flask:

@@ -1,4 +1,5 @@
-"""Builds tiny contract-conforming ONNX models (a hand-written logistic regression) for the service tests."""
+"""Builds tiny contract-conforming ONNX models (a hand-written logistic regression) for the service tests,
+and hostile variants of them: unsafe metadata strings, tensors kept in an external file, padded files."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import set_external_data
 
 WEIGHTS = (0.8, 2.0, 1.5)  # male, scaled age, scaled salary
 BIAS = -1.0
@@ -18,6 +20,15 @@ SALARY_MEAN, SALARY_SD = 70_000.0, 30_000.0
 TRAINING_RANGES = {"age": [18, 60], "salary": [15000, 150000]}
 GOLDEN_INPUTS = [(19, 19000, "Male"), (35, 20000, "Male"), (45, 90000, "Female"), (60, 150000, "Female"),
                  (27, 58000, "Female"), (47, 25000, "Male")]  # fmt: skip
+# model_version values a hostile or careless exporter could write (tests/runtime, tests/chaos)
+VERSION_CRLF = "logreg-1\r\nX-Forged: yes"
+VERSION_LF = "logreg-1\nmodel reload: serving forged"
+VERSION_NON_ASCII = "logreg-\u00e9t\u00e9"
+VERSION_64 = "v" + "1" * 63
+VERSION_65 = "v" + "1" * 64
+HOSTILE_VERSIONS = {
+    "crlf": VERSION_CRLF, "lf": VERSION_LF, "non-ascii": VERSION_NON_ASCII, "65 bytes": VERSION_65,
+}  # fmt: skip
 INPUT_SCHEMA = {
     "age": {"type": "float64", "min": 0, "max": 120, "min_exclusive": True},
     "salary": {"type": "float64", "min": 0, "max": 1000000},
@@ -124,9 +135,19 @@ def write_model(
     overrides: dict[str, str | None] | None = None,
     age_type: int = TensorProto.DOUBLE,
     extra_input: bool = False,
+    pad_bytes: int = 0,
 ) -> Path:
-    """Write a model; `overrides` replaces metadata values (None removes the key)."""
+    """Write a model; `overrides` replaces metadata values (None removes the key); `pad_bytes` adds an
+    unused initializer of that many bytes (a valid model that is simply large)."""
     model = build_graph(age_type, extra_input)
+    if pad_bytes:
+        padding = np.zeros(pad_bytes // 8 + 1, dtype=np.float64)
+        model.graph.initializer.append(numpy_helper.from_array(padding, "padding"))
+    return _save(model, path, overrides)
+
+
+def _save(model: onnx.ModelProto, path: Path, overrides: dict[str, str | None] | None = None) -> Path:
+    """Add the contract metadata (with `overrides`) and write the file."""
     metadata: dict[str, str | None] = {**default_metadata(build_graph()), **(overrides or {})}
     for key, value in metadata.items():
         if value is not None:
@@ -134,3 +155,25 @@ def write_model(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())
     return path
+
+
+def write_external_model(path: Path, data_file: str, in_attribute: bool = False) -> Path:
+    """A model whose weights `w` (or, `in_attribute`, its bias `b` as a Constant node's tensor) live in
+    `data_file`, a location relative to the model's folder; the file is written with the right bytes, so
+    onnxruntime opening the model from its path loads it and reproduces the golden examples."""
+    model = build_graph()
+    name = "b" if in_attribute else "w"
+    (tensor,) = [t for t in model.graph.initializer if t.name == name]
+    external = numpy_helper.from_array(numpy_helper.to_array(tensor), name)  # raw_data form
+    target = path.parent / data_file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(external.raw_data)
+    set_external_data(external, location=data_file, offset=0, length=len(external.raw_data))
+    external.ClearField("raw_data")
+    external.data_location = TensorProto.EXTERNAL
+    model.graph.initializer.remove(tensor)
+    if in_attribute:
+        model.graph.node.insert(0, helper.make_node("Constant", [], [name], value=external))
+    else:
+        model.graph.initializer.append(external)
+    return _save(model, path)

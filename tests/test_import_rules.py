@@ -18,11 +18,11 @@ FORBIDDEN = {
     "training": {"export", "service"},
     "monitoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
                    "xgboost", "pyarrow"},
-    # scoring/ (issue 11): batch CLI and Spark; Arrow, never pandas or the service
+    # scoring/ (docs/batch.md): batch CLI and Spark; Arrow, never pandas or the service
     "scoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
                 "xgboost"},
 }  # fmt: skip
-ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader (issue 12)
+ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader (docs/monitoring.md)
 HEAVY = ("flask", "sklearn", "pandas", "xgboost")
 
 
@@ -64,7 +64,7 @@ def modules_of(package: str, leave_out: frozenset[str] = frozenset()) -> list[st
     return sorted(f"{package}.{name}" for name in names)
 
 
-# runtime/ and scoring/ (issue 11) but the Spark module (pyspark itself loads pandas)
+# runtime/ and scoring/ (docs/architecture.md) but the Spark module (pyspark itself loads pandas)
 LIGHT_MODULES = [*modules_of("runtime"), *modules_of("scoring", frozenset({"spark"}))]
 
 

@@ -90,8 +90,9 @@ def write_report(
         "<h1>Purchase Predictor: training report</h1>"
         f"<p>Data <code>{html.escape(metrics['data']['path'])}</code>, "
         f"{metrics['data']['rows']} rows, fingerprint <code>{metrics['data']['fingerprint'][:16]}…</code>. "
-        f"Final model <b>{final['model']}</b> (calibration {final['calibration']}), threshold {threshold:g} "
-        f"({html.escape(final['threshold_policy'])}). CV: {metrics['cv_scheme']}.</p>",
+        f"Final model <b>{html.escape(str(final['model']))}</b> (calibration "
+        f"{html.escape(str(final['calibration']))}), threshold {threshold:g} "
+        f"({html.escape(final['threshold_policy'])}). CV: {html.escape(str(metrics['cv_scheme']))}.</p>",
         "<h2>Data</h2>" + _img(plots.eda_figure(frame)),
         "<h2>Model comparison</h2>"
         + _table(

@@ -93,7 +93,7 @@ def training_info(pipeline: Any, frame: pd.DataFrame) -> dict[str, Any]:
             {"age": a, "salary": s, "gender": g, "probability": float(p)}
             for (a, s, g), p in zip(GOLDEN, proba, strict=True)
         ],
-        # drift monitoring's reference (issue 12); in-sample scores stand in for out-of-fold ones here
+        # drift monitoring's reference (docs/monitoring.md); in-sample scores stand in for out-of-fold ones
         "reference_profile": reference_profile(frame, pipeline.predict_proba(frame)[:, 1], 0.6, {}),
     }
 

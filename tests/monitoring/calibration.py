@@ -1,5 +1,5 @@
 """The drift alarm's calibration and power on seeded windows: the harness the acceptance tests assert on, and
-the command that prints the README's figures (`make drift-calibration`, or
+the command that prints the figures of docs/monitoring.md (`make drift-calibration`, or
 `PYTHONPATH=. .venv/bin/python -m tests.monitoring.calibration`).
 
 Each trial draws a 320-row reference (the training split's size) and a window from training/generate.py's

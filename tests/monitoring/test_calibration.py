@@ -1,7 +1,7 @@
 """Acceptance: false-alarm rate, power on known shifts, and no input alarm when only buyers change.
 
 1,000 seeded windows per cell, each against a fresh 320-row reference (tests/monitoring/calibration.py,
-whose command prints these rates for the README).
+whose command prints these rates for docs/monitoring.md).
 """
 
 from __future__ import annotations

@@ -15,13 +15,21 @@ from tests.onnx_factory import write_model
 
 def test_install_makes_the_bytes_current_under_a_content_address(tmp_path: Path) -> None:
     store = ModelStore(tmp_path / "state")
-    entry, changed = store.install(b"model-one", "v/1 weird")
+    entry, changed = store.install(b"model-one", "v1+weird")
     assert changed and store.current() == entry and store.history() == [entry]
     path, data = store.read(entry)
-    assert data == b"model-one" and path.name == entry.file and entry.file.startswith("v_1_weird-")
+    assert data == b"model-one" and path.name == entry.file and entry.file.startswith("v1_weird-")
     assert stat.S_IMODE(path.stat().st_mode) == 0o400
-    assert store.install(b"model-one", "v/1 weird") == (entry, False)
+    assert store.install(b"model-one", "v1+weird") == (entry, False)
     assert store.previous() is None
+
+
+@pytest.mark.parametrize("version", ["v/1 weird", "v1\r\nforged", "caf\u00e9", "v" * 65])
+def test_install_refuses_a_version_outside_the_contract(tmp_path: Path, version: str) -> None:
+    store = ModelStore(tmp_path)
+    with pytest.raises(StoreError, match="is not 1 to 64 ASCII letters"):
+        store.install(b"model", version)
+    assert store.current() is None and not store.models.exists()
 
 
 def test_history_keeps_the_last_few_and_prunes_their_files(tmp_path: Path) -> None:

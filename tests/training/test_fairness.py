@@ -1,4 +1,4 @@
-"""Per-gender slices, the counterfactual gender flip and the without-gender pipeline (issue 16)."""
+"""Per-gender slices, the counterfactual gender flip, the pipeline without gender (docs/model/fairness.md)."""
 
 from __future__ import annotations
 
