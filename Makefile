@@ -69,6 +69,7 @@ parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current
 
 bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark); QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
+	$(PY) -m bench.rejection $(if $(QUICK),--quick,)
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 
 # --- drift monitoring (docs/monitoring.md) --------------------------------------------------------------

@@ -18,7 +18,14 @@ from typing import Any, Final, TypeVar
 import numpy as np
 
 from runtime import contract as c
-from runtime.validation import MESSAGES, FloatArray, ObjectArray, gender_problems, number_problems, row_errors
+from runtime.validation import (
+    MESSAGES,
+    FloatArray,
+    ObjectArray,
+    first_row_error,
+    gender_problems,
+    number_problems,
+)
 
 PLATFORM: Final = "onnx_onnxv1"
 FP64: Final = "FP64"
@@ -102,11 +109,12 @@ def decode_request(body: Any, max_rows: int) -> InferRequest:
             _odd_ones_out(counts),
         )
     age, salary, gender = _columns(tensors, rows)
-    errors = row_errors(age, salary, gender)
-    bad = [i for i, error in enumerate(errors) if error is not None]
-    if bad:
-        more = f" ({len(bad) - 1} more invalid rows)" if len(bad) > 1 else ""
-        raise TensorError(f"row {bad[0]}: {errors[bad[0]]}{more}", _bad_fields(age, salary, gender))
+    problem = first_row_error(age, salary, gender)
+    if problem is not None:  # one message built, however many rows are bad
+        row, message, count, masks = problem
+        more = f" ({count - 1} more invalid rows)" if count > 1 else ""
+        fields = tuple(name for name, mask in zip(c.INPUT_NAMES, masks, strict=True) if mask.any())
+        raise TensorError(f"row {row}: {message}{more}", fields)
     return InferRequest(age, salary, gender, request_id, _requested_outputs(body.get("outputs")))
 
 
@@ -159,12 +167,6 @@ def _columns(tensors: dict[str, dict[str, Any]], rows: int) -> tuple[FloatArray,
         broken = set(exc.fields) | {name for name, column in parsed.items() if _breaks_rules(name, column)}
         raise TensorError(str(exc), tuple(n for n in c.INPUT_NAMES if n in broken)) from None
     return parsed[c.AGE], parsed[c.SALARY], parsed[c.GENDER]
-
-
-def _bad_fields(age: FloatArray, salary: FloatArray, gender: ObjectArray) -> tuple[str, ...]:
-    """The inputs with at least one row breaking the contract's rules."""
-    columns = dict(zip(c.INPUT_NAMES, (age, salary, gender), strict=True))
-    return tuple(name for name in c.INPUT_NAMES if _breaks_rules(name, columns[name]))
 
 
 def _named_inputs(inputs: Any) -> dict[str, dict[str, Any]]:

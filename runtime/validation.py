@@ -47,20 +47,47 @@ def range_message(name: str, value: float) -> str:
     return MESSAGES["range"].format(name=name, rule=c.RANGE_RULES[name])
 
 
+Masks = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]
+
+
+def row_problems(age: FloatArray, salary: FloatArray, gender: ObjectArray) -> Masks:
+    """Which rows break the rules of age, of salary and of gender (three masks, vectorised)."""
+    return number_problems(c.AGE, age), number_problems(c.SALARY, salary), gender_problems(gender)
+
+
+def row_error(i: int, masks: Masks, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> str:
+    """Every problem of row `i` as one line ('age: …; gender: …'), naming fields, never values."""
+    bad_age, bad_salary, bad_gender = masks
+    problems = []
+    if bad_age[i]:
+        problems.append(range_message(c.AGE, float(age[i])))
+    if bad_salary[i]:
+        problems.append(range_message(c.SALARY, float(salary[i])))
+    if bad_gender[i]:
+        missing = gender[i] is None
+        problems.append(MESSAGES["missing"].format(name=c.GENDER) if missing else MESSAGES["gender"])
+    return " ".join(problems)
+
+
+def first_row_error(
+    age: FloatArray, salary: FloatArray, gender: ObjectArray
+) -> tuple[int, str, int, Masks] | None:
+    """(first bad row, its problems, how many rows are bad, the masks), or None when every row is valid.
+
+    Only the first bad row's message is built: refusing N bad rows costs the vectorised checks only."""
+    masks = row_problems(age, salary, gender)
+    bad = masks[0] | masks[1] | masks[2]
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return None
+    first = int(np.argmax(bad))
+    return first, row_error(first, masks, age, salary, gender), count, masks
+
+
 def row_errors(age: FloatArray, salary: FloatArray, gender: ObjectArray) -> list[str | None]:
     """Per row: None when the row is valid, else every problem as one line ('age: …; gender: …')."""
-    bad_age, bad_salary = number_problems(c.AGE, age), number_problems(c.SALARY, salary)
-    bad_gender = gender_problems(gender)
+    masks = row_problems(age, salary, gender)
     errors: list[str | None] = [None] * len(age)
-    for i in np.flatnonzero(bad_age | bad_salary | bad_gender).tolist():
-        problems = []
-        if bad_age[i]:
-            problems.append(range_message(c.AGE, float(age[i])))
-        if bad_salary[i]:
-            problems.append(range_message(c.SALARY, float(salary[i])))
-        if bad_gender[i]:
-            problems.append(
-                MESSAGES["missing"].format(name=c.GENDER) if gender[i] is None else MESSAGES["gender"]
-            )
-        errors[i] = " ".join(problems)
+    for i in np.flatnonzero(masks[0] | masks[1] | masks[2]).tolist():
+        errors[i] = row_error(i, masks, age, salary, gender)
     return errors

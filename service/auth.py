@@ -5,12 +5,17 @@ Off unless PREDICT_API_KEYS or PREDICT_ADMIN_API_KEYS is set. A protected path n
 (hmac.compare_digest). Missing or wrong: 401 in the service's error shape with `WWW-Authenticate: Bearer`.
 Routes added later (V2 inference, feedback, monitoring) are covered by the rules without knowing of them.
 Keys never reach logs or responses.
+
+`X-What-If: 1` (keep these rows out of drift monitoring) is an admin privilege: with keys on it is honoured
+only for a request that carries an admin key; without keys every caller holds every scope (a local or
+development setup), so it is honoured for all (docs/api-limits.md).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -30,6 +35,24 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("/metrics", "", ADMIN),
     ("/admin", "", ADMIN),
 )
+
+
+ADMIN_CALLER = "predict.admin_caller"  # environ: the caller sent an admin key (set with X-What-If only)
+
+
+def wants_what_if(environ: dict[str, Any]) -> bool:
+    """Whether the request asks for its rows to stay out of monitoring."""
+    return environ.get("HTTP_X_WHAT_IF") == "1"
+
+
+def honours_what_if(environ: dict[str, Any], keys_on: bool) -> bool:
+    """Whether X-What-If: 1 is honoured: always without keys, only with an admin key when keys are on."""
+    return wants_what_if(environ) and (not keys_on or environ.get(ADMIN_CALLER) is True)
+
+
+def keys_enabled(settings: Settings) -> bool:
+    """Whether any path needs a key with these settings."""
+    return KeyRing(settings.api_keys, settings.admin_api_keys).enabled
 
 
 def scope_of(path: str) -> str | None:
@@ -106,6 +129,10 @@ def install(app: Flask, settings: Settings) -> None:
 
     def check_key() -> None:
         """Refuse a protected path without a valid key (runs before routing errors, so 404s too)."""
+        environ = request.environ
+        if wants_what_if(environ):  # an admin privilege: note whether the caller holds an admin key
+            presented = bearer_token(request.headers.get("Authorization"))
+            environ[ADMIN_CALLER] = presented is not None and ring.accepts(ADMIN, presented)
         scope = scope_of(request.path)
         if scope is None or not ring.required(scope):
             return

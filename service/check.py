@@ -1,6 +1,7 @@
 """Start-up and reload check in a fresh process: settings valid, model loadable, golden examples reproduced.
 
-`python -m service.check` exits 0 when the service could start, or 3 with one line on stderr saying why.
+`python -m service.check` exits 0 when the service could start, or 3 with one line on stderr saying why
+(4 when the reason is a bad setting: the master then refuses to start even if it holds a validated model).
 `python -m service.check --install` also copies the validated bytes into the model store
 (PREDICT_STATE_DIR, service.model_store), where workers load them from; on failure it writes only the
 reason and leaves the store as it was, unless the store's current model fails the same checks (a store
@@ -28,6 +29,7 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 EXIT_STARTUP = 3  # gunicorn halts, instead of respawning workers forever, when a worker exits with 3
+EXIT_SETTINGS = 4  # a PREDICT_* variable is bad (service.reload.EXIT_SETTINGS): no model can help
 
 
 def validated(settings: Settings, path: Path, data: bytes | None = None) -> Predictor:
@@ -87,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+    except StartupError as exc:
+        reason = printable(str(exc))
+        sys.stderr.write(f"{reason}\n" if args.install else f"purchase-predictor: cannot start: {reason}\n")
+        sys.stderr.flush()
+        return EXIT_SETTINGS
+    try:
         if args.install:
             install(settings)
         else:

@@ -1,4 +1,8 @@
-"""Structured logging: one JSON object per line; health and readiness probes stay out of the access log."""
+"""Structured logging: one JSON object per line; health and readiness probes stay out of the access log.
+
+Every line the JSON formatter writes (the service's and gunicorn's own) passes through service.redact:
+URL passwords and the configured secrets (monitor key, API keys) are masked.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, TextIO
 
 from service.flusher import FLUSHER
+from service.redact import Redactor
 
 ACCESS_LOGGER = "service.access"
 CHUNK_CHARS = 4096  # PIPE_BUF on Linux: a pipe write up to this size is never interleaved with others
@@ -20,7 +26,12 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys
 
 
 class JSONFormatter(logging.Formatter):
-    """Render a record and its `extra` fields as one JSON line."""
+    """Render a record and its `extra` fields as one JSON line, secrets masked."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        secrets = list(secrets)  # as they are and as they read inside a JSON string
+        self.redact = Redactor([*secrets, *(json.dumps(s)[1:-1] for s in secrets)])
 
     def format(self, record: logging.LogRecord) -> str:
         """Serialise the record; exceptions become a single escaped string field."""
@@ -36,7 +47,7 @@ class JSONFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return self.redact(json.dumps(entry, default=str))
 
 
 class AccessLog:
@@ -121,10 +132,10 @@ class AccessLog:
 _quoted = lru_cache(maxsize=256)(json.dumps)  # methods and route patterns: a handful of distinct strings
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send JSON lines to stderr; called only from entry points (wsgi, gunicorn config)."""
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Send JSON lines to stderr, masking `secrets`; called only from entry points (wsgi, gunicorn config)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter())
+    handler.setFormatter(JSONFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from flask import Flask, Response, request
 
@@ -16,6 +15,8 @@ from monitoring.report import clean, render
 from monitoring.setup import build_monitor
 from service.api import operation
 from service.errors import HTTPError, InvalidInput, error_response
+from service.feedback_input import BODY_SCHEMA as FEEDBACK_BODY
+from service.feedback_input import items
 from service.flusher import FLUSHER
 from service.observability import REJECTED_FIELDS
 from service.routes import read_json
@@ -23,7 +24,6 @@ from service.state import ServiceState
 
 logger = logging.getLogger(__name__)
 
-MAX_FEEDBACK = 1000
 WINDOWS_SHOWN = 30
 SCORED_PATHS = ("/predict", "/predict/batch")
 
@@ -41,55 +41,6 @@ class FeedbackRejected(HTTPError):
     code = "feedback_rejected"
 
 
-def _items(body: Any) -> list[tuple[object, object]]:
-    """(token, purchased) pairs from `{"feedback_token", "purchased"}` or `{"feedback": [...]}`."""
-    if isinstance(body, dict) and "feedback" in body:
-        entries = body["feedback"]
-        if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_FEEDBACK:
-            message = f"Must hold 1 to {MAX_FEEDBACK} items."
-            raise InvalidInput(message, [{"field": "feedback", "message": message}])
-    else:
-        entries = [body]
-    pairs = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or "feedback_token" not in entry or "purchased" not in entry:
-            detail = {
-                "field": "feedback_token",
-                "index": index,
-                "message": "Send feedback_token and purchased.",
-            }
-            raise InvalidInput(
-                "Each item needs feedback_token (from /predict) and purchased (true/false).", [detail]
-            )
-        pairs.append((entry["feedback_token"], entry["purchased"]))
-    return pairs
-
-
-_FEEDBACK_ITEM = {
-    "type": "object",
-    "required": ["feedback_token", "purchased"],
-    "properties": {
-        "feedback_token": {"type": "string", "description": "From the prediction's answer."},
-        "purchased": {"type": "boolean", "description": "Whether the customer bought (true/false or 1/0)."},
-    },
-}
-FEEDBACK_BODY = {
-    "oneOf": [
-        _FEEDBACK_ITEM,
-        {
-            "type": "object",
-            "required": ["feedback"],
-            "properties": {
-                "feedback": {
-                    "type": "array",
-                    "items": _FEEDBACK_ITEM,
-                    "minItems": 1,
-                    "maxItems": MAX_FEEDBACK,
-                }
-            },
-        },
-    ]
-}
 FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "integer"}}}  # fmt: skip
 
 
@@ -134,7 +85,7 @@ def register(app: Flask, state: ServiceState) -> None:
     def feedback() -> Response:
         """Credit real outcomes to the predictions' windows: one item or {"feedback": [...]}."""
         mon = ready_monitor()
-        pairs = _items(read_json(request.environ, settings.max_body_bytes))
+        pairs = items(read_json(request.environ, settings.max_body_bytes))  # types checked before any token
         try:
             accepted = mon.feedback(pairs)
         except FeedbackError as exc:

@@ -24,7 +24,8 @@ ERROR_TEXT = {
     405: "Method not allowed.",
     413: "Body larger than the configured limit.",
     415: "Content-Type is not application/json.",
-    422: "The body breaks the validation rules; `details` names each field (and batch index).",
+    422: "The body breaks the validation rules; `details` explains the first 10 problems (field and batch "
+    "index), `message` counts them all.",
     500: "Unexpected server error (never caused by client input).",
     503: "The model is not loaded or has not passed its self-test.",
     409: "The feedback token was already used.",

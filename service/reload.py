@@ -25,6 +25,7 @@ from runtime.contract import printable, valid_token
 from service.model_store import ModelStore, StoreError
 
 CHECK_TIMEOUT_S = 120
+EXIT_SETTINGS = 4  # service.check's status for a bad PREDICT_* setting (not importable here: onnxruntime)
 _DIRS: dict[str, str] = {}  # what this master made: removed on exit
 _COUNTER: list[Any] = []
 
@@ -73,8 +74,14 @@ def failures_counter() -> Any:
     return _COUNTER[0]
 
 
+class SettingsError(Exception):
+    """The check refused a PREDICT_* setting: the message is its one line, naming the variable."""
+
+
 def run_check(repo: str) -> str | None:
-    """Validate and install the model in a fresh interpreter; None on success, else the reason."""
+    """Validate and install the model in a fresh interpreter; None on success, else the reason.
+
+    Raises SettingsError when the reason is a bad setting rather than the model."""
     try:
         result = subprocess.run(
             [sys.executable, "-m", "service.check", "--install"], cwd=repo, capture_output=True, text=True,
@@ -85,7 +92,10 @@ def run_check(repo: str) -> str | None:
     if result.returncode == 0:
         return None
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    return printable(lines[-1], 500) if lines else f"the model check exited with status {result.returncode}"
+    reason = printable(lines[-1], 500) if lines else f"the model check exited with status {result.returncode}"
+    if result.returncode == EXIT_SETTINGS:
+        raise SettingsError(reason)
+    return reason
 
 
 def served_version(store: ModelStore) -> str | None:
@@ -105,7 +115,10 @@ def start(server: Any, repo: str) -> None:
     """Before binding: install the model, or keep serving the store's validated one, or refuse to start."""
     store = ModelStore(state_dir())
     failures_counter()  # exported as 0 from the start
-    reason = run_check(repo)
+    try:
+        reason = run_check(repo)
+    except SettingsError as exc:  # a setting no model can fix: workers would fail to boot with it
+        _refuse(str(exc))
     if reason is None:
         return
     version = served_version(store)
@@ -119,7 +132,10 @@ def reload(server: Any, repo: str) -> None:
     """On SIGHUP, before new workers start: install the new model only if it passes every check."""
     store = ModelStore(state_dir())
     before = served_version(store)
-    reason = run_check(repo)
+    try:
+        reason = run_check(repo)
+    except SettingsError as exc:
+        reason = str(exc)
     version = served_version(store) or "none"
     if reason is None:
         server.log.info("model reload: serving %s (was %s)", version, before)

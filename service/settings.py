@@ -6,18 +6,21 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from runtime.contract import DEFAULT_MAX_MODEL_BYTES
 from service.errors import StartupError
 from service.keys import read_keys
+from service.redact import MASK, redact_url
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "PREDICT_"
 TRUTHY = {"1", "true", "yes", "on"}
 FALSY = {"0", "false", "no", "off", ""}
+SECRET_FIELDS = frozenset({"monitor_key"})  # never shown, not even in part
+KEY_FIELDS = frozenset({"api_keys", "admin_api_keys"})  # shown as a count
 MIN_MODEL_BYTES, MAX_MODEL_BYTES = 1024, 2**31  # protobuf cannot hold a self-contained model over 2 GiB
 MODEL_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62})")  # V2 model name: one URL path segment
 
@@ -37,7 +40,7 @@ class Settings:
     monitor: bool = True  # PREDICT_MONITOR: count scored rows for drift monitoring (models with a profile)
     monitor_db: str = "state/monitoring.sqlite3"  # PREDICT_MONITOR_DB: SQLite file path or postgresql:// URL
     monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
-    monitor_key: str | None = None  # PREDICT_MONITOR_KEY: feedback-token key (else generated beside SQLite)
+    monitor_key: str | None = field(default=None, repr=False)  # PREDICT_MONITOR_KEY: feedback-token key
     monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
     # --- model store and API keys (docs/operations/; keys never in repr, logs or responses) ---
     state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
@@ -62,6 +65,28 @@ class Settings:
                 f"{PREFIX}MAX_MODEL_BYTES must be an integer from {MIN_MODEL_BYTES} to {MAX_MODEL_BYTES}"
             )
         check_monitor_settings(self)
+
+    def __repr__(self) -> str:
+        """Every setting but the secrets: keys shown as *** (or their count), URL passwords masked."""
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in SECRET_FIELDS:
+                text = repr(value) if value is None else MASK
+            elif item.name in KEY_FIELDS:
+                text = f"<{len(value)} keys>"
+            elif isinstance(value, str):
+                text = repr(redact_url(value))
+            else:
+                text = repr(value)
+            shown.append(f"{item.name}={text}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The secret strings these settings hold (for the log redactor, service.logs)."""
+        return tuple(k for k in (self.monitor_key,) if k) + tuple(self.api_keys | self.admin_api_keys)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -4,7 +4,10 @@ Tensors are decoded and validated by `runtime.v2` (the contract's rules, as /pre
 scored by the same `Predictor.predict_columns` call as /predict/batch, so a row gets the same bits.
 Every /v2 error is `{"error": "<message>"}` with Content-Type exactly `application/json` (the clients
 read `error` only then): 400 bad tensor or body, 404 unknown model or version, 405 wrong method, 413 too
-large, 503 not ready. The infer route needs no Content-Type (tritonclient sends none).
+large, 415 not JSON, 503 not ready. The infer body must be declared `application/json`; a body with no
+Content-Type is taken as JSON only from a client that is not a browser (no `Origin` header): tritonclient
+sends none, while a browser sends `Origin` with every POST, so a cross-site page cannot post rows here
+without a CORS preflight (docs/api-limits.md).
 """
 
 from __future__ import annotations
@@ -70,14 +73,21 @@ def v2_errors(view: View) -> View:
     return wrapped
 
 
+NOT_JSON = "Send the body as JSON with 'Content-Type: application/json'."
+
+
 def _check_transport(environ: dict[str, Any]) -> None:
-    """Refuse binary tensor framing and compressed bodies; treat any other body as JSON."""
+    """Refuse binary tensor framing, compressed bodies and bodies not declared as JSON (415)."""
     kind = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
     if "HTTP_INFERENCE_HEADER_CONTENT_LENGTH" in environ or kind == "application/octet-stream":
         raise V2Error(400, BINARY_HINT)
     if environ.get("HTTP_CONTENT_ENCODING", "identity").strip().lower() != "identity":
         raise V2Error(400, "Compressed request bodies are not supported; send plain JSON.")
-    environ["CONTENT_TYPE"] = JSON_MIMETYPE  # clients may send none: the body is parsed as JSON regardless
+    if kind == JSON_MIMETYPE:
+        return
+    if kind or "HTTP_ORIGIN" in environ:  # another type, or a browser (it sends Origin with every POST)
+        raise V2Error(415, NOT_JSON)
+    environ["CONTENT_TYPE"] = JSON_MIMETYPE  # no type from a non-browser client (tritonclient): JSON
 
 
 def score(
@@ -207,7 +217,7 @@ def register(app: Flask, state: ServiceState) -> None:
     @app.post(f"{VERSIONED}/infer")
     @operation("v2Infer", "Score N customers sent as Open Inference Protocol tensors.",
                "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters.",
-               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 413, 503),
+               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 413, 415, 503),
                error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
     def v2_infer(name: str, version: str | None = None) -> Response:

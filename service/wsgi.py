@@ -39,7 +39,7 @@ def build() -> Flask:
     """Read settings, configure logging, load and self-test the model, build the app; exit on failure."""
     try:
         settings = Settings.from_env()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.secret_values())
         predictor = load_predictor(settings)
     except (StartupError, ModelError, StoreError) as exc:
         sys.stderr.write(f"purchase-predictor: cannot start: {exc}\n")

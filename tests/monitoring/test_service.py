@@ -64,7 +64,7 @@ def test_answers_carry_tokens_and_feedback_statuses(client: FlaskClient) -> None
     replay = client.post("/feedback", json={"feedback_token": first["feedback_token"], "purchased": True})
     assert replay.status_code == 409 and replay.get_json()["error"] == "feedback_rejected"
     tampered = client.post(
-        "/feedback", json={"feedback_token": first["feedback_token"][:-2] + "xx", "purchased": 1}
+        "/feedback", json={"feedback_token": first["feedback_token"][:-2] + "xx", "purchased": True}
     )
     assert tampered.status_code == 400
     forged = client.post("/feedback", json={"feedback_token": "A" * 80, "purchased": True})

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from service.app import create_app
+from service.reject import MAX_ERRORS
 from service.settings import Settings
 
 GOOD = {"age": 45, "salary": 90000, "gender": "Male"}
@@ -135,11 +136,12 @@ def test_invalid_batch_is_422(client: FlaskClient, body: object, fragment: str) 
     assert_error(client.post("/predict/batch", json=body), 422, "invalid_input", fragment)
 
 
-def test_details_are_capped_at_100_but_the_message_counts_them_all(client: FlaskClient) -> None:
+def test_details_stop_at_the_cap_but_the_message_counts_them_all(client: FlaskClient) -> None:
     customers = [{"age": -1, "salary": 5, "gender": "Male"}] * 500
     body = assert_error(client.post("/predict/batch", json={"customers": customers}), 422, "invalid_input",
                         "(and 497 more)")  # fmt: skip
-    assert len(body["details"]) == 100
+    assert len(body["details"]) == MAX_ERRORS == 10
+    assert [d["index"] for d in body["details"]] == list(range(10))
 
 
 def test_many_errors_are_summarised_and_all_listed(client: FlaskClient) -> None:

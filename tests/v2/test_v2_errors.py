@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runtime import v2
 from tests.v2.bad_tensors import CASES, SECRET_NUMBER, SECRET_TEXT, good
 from tests.v2.conftest import INFER
 
@@ -51,15 +52,53 @@ def test_the_table_starts_from_a_good_body(client: FlaskClient) -> None:
         (b"\x04\x00\x00\x00Male", {"Inference-Header-Content-Length": "2"}, "binary"),
         (b"\x00\x01", {"Content-Type": "application/octet-stream"}, "binary"),
         (json.dumps(good()).encode(), {"Content-Encoding": "gzip"}, "Compressed"),
-        (json.dumps(good()).encode(), {"Content-Type": "text/plain"}, ""),  # any non-binary type is JSON
     ],
 )
 def test_bad_bodies_are_400(client: FlaskClient, raw: bytes, headers: dict[str, str], needle: str) -> None:
     status, body = post(client, raw, **headers)
-    if needle:
-        assert status == 400 and needle in body["error"]
-    else:
-        assert status == 200
+    assert status == 400 and needle in body["error"]
+
+
+NOT_JSON = [
+    {"Content-Type": "text/plain"},  # a cross-site form or fetch can send these without a CORS preflight
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {"Content-Type": "multipart/form-data; boundary=x"},
+    {"Content-Type": "text/json"},
+    {"Origin": "https://elsewhere.example"},  # no type, from a browser: fetch() with a Blob body
+    {"Origin": "null"},
+]
+
+
+@pytest.mark.parametrize("headers", NOT_JSON, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
+def test_a_body_not_declared_json_is_415_and_not_scored(client: FlaskClient, headers: dict[str, str]) -> None:
+    before = _scored(client)
+    status, body = post(client, json.dumps(good()), **headers)
+    assert status == 415 and set(body) == {"error"} and "application/json" in body["error"]
+    assert _scored(client) == before
+
+
+ACCEPTED = {
+    "none-from-a-non-browser": {},
+    "json": {"Content-Type": "application/json"},
+    "json-with-charset": {"Content-Type": "Application/JSON; charset=utf-8"},
+    "json-from-a-browser": {"Content-Type": "application/json", "Origin": "https://app.example"},
+}
+
+
+@pytest.mark.parametrize("headers", list(ACCEPTED.values()), ids=list(ACCEPTED))
+def test_json_or_no_type_from_a_non_browser_is_scored(client: FlaskClient, headers: dict[str, str]) -> None:
+    before = _scored(client)
+    assert post(client, json.dumps(good()), **headers)[0] == 200
+    assert _scored(client) > before
+
+
+def _scored(client: FlaskClient) -> float:
+    """predict_predictions_total over both outcomes, from /metrics."""
+    total = 0.0
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith("predict_predictions_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def test_a_body_over_the_limit_is_413_in_the_v2_shape(client: FlaskClient) -> None:
@@ -157,3 +196,33 @@ def test_v2_accepts_exactly_the_rows_predict_accepts(
         fields = {detail["field"] for detail in predict.get_json()["details"]}
         named = body["error"].removeprefix("row 0: ").split(":")[0]
         assert named in fields, (body["error"], fields)  # V2 names the first bad field of the row
+
+
+def _rows(n: int, age: Any, gender: Any) -> dict[str, Any]:
+    """An infer body of n rows with one age and one gender for every row."""
+    return {"inputs": [
+        {"name": "age", "datatype": "FP64", "shape": [n], "data": [age] * n},
+        {"name": "salary", "datatype": "FP64", "shape": [n], "data": [1000] * n},
+        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": [gender] * n},
+    ]}  # fmt: skip
+
+
+def test_every_bad_row_is_counted_and_only_the_first_explained(client: FlaskClient) -> None:
+    body = _rows(10_000, 45, "Male")
+    body["inputs"][0]["data"][7:] = [-1] * (10_000 - 7)
+    body["inputs"][2]["data"][9000] = "male"
+    status, answer = post(client, json.dumps(body), **{"Content-Type": "application/json"})
+    assert status == 400
+    assert (
+        answer["error"]
+        == "row 7: age: Must be a number greater than 0 and at most 120. (9992 more invalid rows)"
+    )
+
+
+def test_the_refusal_carries_every_input_with_a_bad_row() -> None:
+    body = _rows(50, 45, "Male")
+    body["inputs"][2]["data"][49] = "male"
+    body["inputs"][0]["data"][3] = 130
+    with pytest.raises(v2.TensorError) as caught:
+        v2.decode_request(body, 10_000)
+    assert caught.value.fields == ("age", "gender") and str(caught.value).startswith("row 3: age:")
