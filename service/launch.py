@@ -14,6 +14,7 @@ import os
 import pwd
 import resource
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -66,19 +67,30 @@ def serve_behind_nginx(settings: FrontSettings) -> int:
     nginx = find_nginx()
     run_dir = Path(tempfile.mkdtemp(prefix="pp-front-"))
     try:
-        socket_path = run_dir / "app.sock"
+        address: str | tuple[str, int] = str(run_dir / "app.sock")
+        upstream = f"unix:{address}"
+        if settings.upstream == "tcp":
+            address = ("127.0.0.1", free_loopback_port())
+            upstream = f"{address[0]}:{address[1]}"
         config = run_dir / "nginx.conf"
-        text = render(settings, str(run_dir), f"unix:{socket_path}", nginx_user(), open_files_limit(settings))
+        text = render(settings, str(run_dir), upstream, nginx_user(), open_files_limit(settings))
         config.write_text(text)
         pair = Pair(
-            gunicorn_argv=gunicorn_argv(f"unix:{socket_path}"),
+            gunicorn_argv=gunicorn_argv(upstream),
             nginx_argv=[nginx, "-p", str(run_dir), "-c", str(config), "-e", "stderr"],
-            socket_path=socket_path,
+            address=address,
             graceful_timeout=settings.graceful_timeout,
         )
         return pair.run()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def free_loopback_port() -> int:
+    """A loopback TCP port nobody listens on now (PREDICT_FRONT_UPSTREAM=tcp)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -17,6 +17,7 @@ TEMPLATE = Path(__file__).with_name("nginx.conf")
 PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 FRONTS = ("nginx", "none")
+UPSTREAMS = ("unix", "tcp")
 DEFAULT_MAX_BODY = 2 * 1024 * 1024  # service.settings.Settings.max_body_bytes
 
 
@@ -54,6 +55,7 @@ class FrontSettings:
     """What the nginx configuration depends on."""
 
     front: str = "nginx"
+    upstream: str = "unix"  # how nginx reaches gunicorn: a private Unix socket, or a loopback port
     host: str = "0.0.0.0"
     port: int = 8000
     header_timeout: int = 5
@@ -73,8 +75,12 @@ class FrontSettings:
         front = env.get("PREDICT_FRONT", "").strip().lower() or "nginx"
         if front not in FRONTS:
             raise FrontError(f"PREDICT_FRONT must be one of {', '.join(FRONTS)}")
+        upstream = env.get("PREDICT_FRONT_UPSTREAM", "").strip().lower() or "unix"
+        if upstream not in UPSTREAMS:
+            raise FrontError(f"PREDICT_FRONT_UPSTREAM must be one of {', '.join(UPSTREAMS)}")
         return cls(
             front=front,
+            upstream=upstream,
             host=host_env(env),
             port=int_env(env, "PORT", 8000, 1, 65535),
             header_timeout=int_env(env, "PREDICT_FRONT_HEADER_TIMEOUT", 5, 1, 300),

@@ -17,7 +17,6 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ class Pair:
 
     gunicorn_argv: Sequence[str]
     nginx_argv: Sequence[str]
-    socket_path: Path
+    address: str | tuple[str, int]  # where gunicorn listens: a Unix socket path or a loopback (host, port)
     graceful_timeout: int
     gunicorn: subprocess.Popen[bytes] | None = None
     nginx: subprocess.Popen[bytes] | None = None
@@ -75,7 +74,7 @@ class Pair:
                 return code or 1
             if self._handle_pending() is not None:
                 return self._stop(fast=signal.SIGINT in self.pending)
-            if _accepts(self.socket_path):
+            if _accepts(self.address):
                 return None
             time.sleep(POLL_S)
         logger.error("purchase-predictor: cannot start: gunicorn did not listen within %d s", START_TIMEOUT_S)
@@ -116,12 +115,13 @@ class Pair:
         return 0 if all(code in (0, None, -signal.SIGTERM, -signal.SIGINT) for code in codes) else 1
 
 
-def _accepts(path: Path) -> bool:
-    """Whether a Unix socket at `path` accepts a connection now."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+def _accepts(address: str | tuple[str, int]) -> bool:
+    """Whether a Unix socket path or a TCP (host, port) accepts a connection now."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         try:
-            probe.connect(str(path))
+            probe.connect(address)
         except OSError:
             return False
         return True
