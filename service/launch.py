@@ -62,9 +62,24 @@ def open_files_limit(settings: FrontSettings) -> int:
     return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
 
 
+def check_listen_address(settings: FrontSettings) -> None:
+    """Fail at once, in one line, when PREDICT_HOST:PORT cannot be bound (nginx would find out only
+    after the model check, and say it five times)."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as nginx does
+            probe.bind((settings.host, settings.port))
+    except OSError as error:
+        raise FrontError(
+            f"PREDICT_HOST:PORT {settings.host}:{settings.port} cannot be used: {error.strerror}"
+        ) from None
+
+
 def serve_behind_nginx(settings: FrontSettings) -> int:
     """Render the config into a private folder, run the pair, remove the folder."""
     nginx = find_nginx()
+    check_listen_address(settings)
     run_dir = Path(tempfile.mkdtemp(prefix="pp-front-"))
     try:
         address: str | tuple[str, int] = str(run_dir / "app.sock")

@@ -4,6 +4,7 @@ refuse bad values with the variable's name; the sidecar's exec probe reads gunic
 from __future__ import annotations
 
 import shutil
+import socket
 import socketserver
 import subprocess
 import sys
@@ -79,6 +80,24 @@ def test_the_launcher_refuses_a_bad_setting_in_one_line_before_starting_anything
     assert result.stderr.strip().splitlines() == [
         "purchase-predictor: cannot start: PREDICT_FRONT_BODY_TIMEOUT must be an integer from 1 to 300"
     ]
+
+
+def test_the_launcher_refuses_a_port_in_use_in_one_line_before_the_model_check() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "PREDICT_HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "service.launch"], cwd=REPO, env=env, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 3
+    expected = f"PREDICT_HOST:PORT 127.0.0.1:{port} cannot be used: Address already in use"
+    assert result.stderr.strip().splitlines() == [f"purchase-predictor: cannot start: {expected}"]
 
 
 class _Handler(socketserver.StreamRequestHandler):
