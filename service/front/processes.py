@@ -10,6 +10,7 @@ process ends on its own, the other is stopped and the launcher exits with an err
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import socket
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 POLL_S = 0.1
 START_TIMEOUT_S = 300  # the model check before gunicorn binds is bounded at 120 s (service.reload)
-NGINX_SETTLE_S = 0.5  # nginx that cannot bind or parse its config exits within this
+NGINX_SETTLE_S = 0.5  # nginx that cannot parse its config exits within this
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -49,11 +51,11 @@ class Pair:
     def run(self) -> int:
         """Start both, serve until a signal or a crash, stop both; the exit status."""
         self.install_handlers()
-        self.gunicorn = subprocess.Popen(self.gunicorn_argv)
+        self.gunicorn = subprocess.Popen(self.gunicorn_argv, preexec_fn=_die_with_parent)
         status = self._wait_for_socket()
         if status is not None:
             return status
-        self.nginx = subprocess.Popen(self.nginx_argv)
+        self.nginx = subprocess.Popen(self.nginx_argv, preexec_fn=_die_with_parent)
         try:
             self.nginx.wait(timeout=NGINX_SETTLE_S)
         except subprocess.TimeoutExpired:
@@ -72,8 +74,8 @@ class Pair:
         while time.monotonic() < deadline:
             if (code := self.gunicorn.poll()) is not None:
                 return code or 1
-            if self._handle_pending() is not None:
-                return self._stop(fast=signal.SIGINT in self.pending)
+            if (stop := self._handle_pending()) is not None:
+                return self._stop(fast=stop == signal.SIGINT)
             if _accepts(self.address):
                 return None
             time.sleep(POLL_S)
@@ -113,6 +115,16 @@ class Pair:
             _end(self.gunicorn, signal.SIGINT if fast else signal.SIGTERM, self.graceful_timeout + 5),
         ]
         return 0 if all(code in (0, None, -signal.SIGTERM, -signal.SIGINT) for code in codes) else 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if the launcher dies (even by SIGKILL), so nothing is left
+    behind (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _accepts(address: str | tuple[str, int]) -> bool:
