@@ -72,16 +72,18 @@ def test_256_stalled_connections_do_not_delay_a_good_client_behind_the_front(
 
 
 def test_the_same_attack_starves_gunicorn_alone(model_path: Path, tmp_path: Path) -> None:
-    """Documents the problem: without the front, the stalled sockets hold every gunicorn thread."""
+    """Documents the problem: without the front, the stalled sockets hold gunicorn's threads and good
+    requests time out (about half of them with gunicorn 27's gthread worker, measured; all with 4
+    stalled sockets in the original report)."""
     with launched(model_path, tmp_path, front="none") as server:
         stalled = stall(server.port, STALLED)
         try:
             time.sleep(1.0)
-            problems = good_answers(server.url, count=4, timeout=1)
+            problems = good_answers(server.url, count=12, timeout=1)
         finally:
             close_all(stalled)
         assert good_answers(server.url, count=16, timeout=5) == []  # back once they are gone
-    assert len(problems) == 4 and all(p in {"ReadTimeout", "ConnectTimeout"} for p in problems), problems
+    assert len(problems) >= 3 and all(p in {"ReadTimeout", "ConnectTimeout"} for p in problems), problems
 
 
 @pytest.mark.parametrize("kind", ["headers", "body"])
