@@ -12,6 +12,12 @@ RUN python3 -m venv /opt/venv \
  && rm -rf /opt/venv/lib/python3*/site-packages/pip /opt/venv/bin/pip*
 
 FROM ${BASE_IMAGE}
+# nginx (Debian) buffers every request before gunicorn sees it: slow clients cannot hold its threads
+# (docs/operations/slow-clients.md). It runs as the non-root user, its files under a private folder in /tmp.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
+ && /usr/sbin/nginx -v
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -33,4 +39,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2)"]
 STOPSIGNAL SIGTERM
-CMD ["gunicorn", "-c", "service/gunicorn.conf.py", "service.wsgi:app"]
+# nginx on $PORT (PREDICT_HOST, default 0.0.0.0) before gunicorn on a private Unix socket; PREDICT_FRONT=none
+# runs gunicorn alone on $PORT (behind a buffering proxy of your own). SIGTERM stops both gracefully.
+CMD ["python3", "-m", "service.launch"]

@@ -52,8 +52,10 @@ setup-runtime: $(VENV)/.runtime  ## Create .venv with only what serving needs.
 setup-dev: $(VENV)/.dev  ## Create .venv with everything (training, tests, benchmarks).
 
 # --- the product -------------------------------------------------------------------------------------
-serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx with gunicorn on $$PORT (default 8000).
-	PORT=$(PORT) $(VENV)/bin/gunicorn -c service/gunicorn.conf.py service.wsgi:app
+serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $$PORT (default 8000): nginx before gunicorn (PREDICT_FRONT=none: gunicorn alone).
+	@[ "$${PREDICT_FRONT:-nginx}" = none ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	  bash tools/system-packages.sh nginx
+	PORT=$(PORT) $(PY) -m service.launch
 
 data: $(VENV)/.dev  ## Regenerate data/customers.csv (seeded, 400 rows).
 	$(PY) -m training.generate --out data/customers.csv

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SEED_EXAMPLE: dict[str, object] = {"age": 45, "salary": 90000, "gender": "Male"}
 LABELS = {
     "project": "project (gunicorn + Flask + onnxruntime)",
+    "front": "project behind the front (nginx → gunicorn on a Unix socket; workers: both kinds)",
     "floor": "floor (same gunicorn, Flask, constant answer)",
     "floor_sync": "sync floor (same, gunicorn sync workers)",
     "alternative": "alternative (uvicorn + FastAPI + scikit-learn)",
@@ -127,7 +128,7 @@ def measure_round(
     per request (its master and workers, from /proc)."""
     if not wait_until_idle(every_pid):
         log.warning("servers still busy after 10 s; measuring %s anyway", name)
-    pids = [server.process.pid, *server.workers()]
+    pids = server.all_pids()
     cpu_before = memory.cpu_seconds(pids)
     url = server.url + "/predict"
     result = http_load.run_wrk(url, script, plan.connections, plan.threads, plan.duration_s)
@@ -161,7 +162,7 @@ def run_http(specs: dict[str, servers.ServerSpec | None], plan: HttpPlan, workdi
             http_load.run_wrk(
                 running[name].url + "/predict", script, plan.connections, duration_s=plan.warmup_s
             )
-        every_pid = [pid for server in running.values() for pid in (server.process.pid, *server.workers())]
+        every_pid = [pid for server in running.values() for pid in server.all_pids()]
         for index in range(plan.rounds):
             for name, server in running.items():
                 rounds.setdefault(name, []).append(

@@ -36,6 +36,10 @@ TARGETS = (
     Target("rps_project_over_alternative", "/predict throughput ≥ 20 × FastAPI + scikit-learn", 20.0),
     Target("p99_project_over_floor_sync", "/predict p99 ≤ 1.5 × sync-worker floor", 1.5, at_least=False),
     Target("single_row_speedup", "onnxruntime single row ≥ 50 × scikit-learn", 50.0),
+    Target("rps_front_over_floor", "/predict behind the front: throughput ≥ 0.85 × floor", 0.85),
+    Target(
+        "p99_front_over_floor_sync", "/predict behind the front: p99 ≤ 1.5 × sync-worker floor", 1.5, False
+    ),
 )
 
 
@@ -86,6 +90,22 @@ def http_ratios(http: Mapping[str, dict[str, Any]]) -> dict[str, float | None]:
         "p99_project_over_floor_sync": paired_ratio(project, floor_sync, "p99_ms"),
         "rps_project_over_floor_sync": paired_ratio(project, floor_sync, "requests_per_s"),
         "cpu_per_request_project_over_floor": paired_ratio(project, floor, "server_cpu_us"),
+        **front_ratios(http),
+    }
+
+
+def front_ratios(http: Mapping[str, dict[str, Any]]) -> dict[str, float | None]:
+    """The project behind nginx against the floors and against itself without the front (its cost)."""
+    front = http.get("front")
+    if front is None:
+        return {}
+    project, floor, floor_sync = http.get("project"), http.get("floor"), http.get("floor_sync")
+    return {
+        "rps_front_over_floor": paired_ratio(front, floor, "requests_per_s"),
+        "p99_front_over_floor_sync": paired_ratio(front, floor_sync, "p99_ms"),
+        "rps_front_over_project": paired_ratio(front, project, "requests_per_s"),
+        "p99_front_over_project": paired_ratio(front, project, "p99_ms"),
+        "cpu_per_request_front_over_project": paired_ratio(front, project, "server_cpu_us"),
     }
 
 
@@ -96,6 +116,11 @@ SIDE_BY_SIDE = (
     ("rps_project_over_alternative", "throughput / FastAPI + scikit-learn"),
     ("p99_project_over_floor", "p99 / gthread floor"),
     ("p99_project_over_floor_sync", "p99 / sync floor"),
+    ("rps_front_over_floor", "behind the front: throughput / gthread floor"),
+    ("p99_front_over_floor_sync", "behind the front: p99 / sync floor"),
+    ("rps_front_over_project", "throughput with / without the front"),
+    ("p99_front_over_project", "p99 with / without the front"),
+    ("cpu_per_request_front_over_project", "server CPU per request with / without the front"),
 )
 
 
@@ -137,8 +162,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         "| server | workers | requests/s | p50 ms | p99 ms | errors | server CPU µs/req | RSS/worker MiB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("project", "floor", "floor_sync", "alternative"):
+    for name in ("project", "front", "floor", "floor_sync", "alternative"):
         row = http.get(name)
+        if row is None and name == "front":
+            continue  # a run from before the front, or with another gunicorn config
         if row is None:
             lines.append(f"| {name} | — | not run | — | — | — | — | — |")
             continue

@@ -21,12 +21,15 @@ ROOT = servers.ROOT
 MODELS = ROOT / "models"
 GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
 WSGI = ROOT / "service" / "wsgi.py"
+LAUNCHER = ROOT / "service" / "launch.py"
 PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
 DEFAULT_BATCH = 10_000
 SYNC_WORKERS = ("--worker-class", "sync")  # the second floor: same app and config, gunicorn sync workers
 NOTES = [
     "Servers run side by side; wrk rounds interleave project, floors and alternative so drift hits all.",
     "Sync floor: the floor app on gunicorn sync workers (one request at a time, connection closed after it).",
+    "Front: the project as `make serve` runs it, nginx (buffering) before gunicorn on a Unix socket; its CPU "
+    "includes nginx.",
     "Ratios are medians of per-round ratios; absolute figures depend on the (shared, noisy) machine.",
     "errors = non-2xx (wrk counts status >= 400; a preflight request must answer 200) + socket errors.",
     "server CPU µs/req = user+system CPU of master and workers during a round / requests: robust to noise.",
@@ -107,16 +110,19 @@ def server_specs(
 ) -> dict[str, servers.ServerSpec | None]:
     """Project, both floors and alternative specs; project and floors need service/'s gunicorn config."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}  # the config's on_starting hook checks the model for both
-    project = floor = floor_sync = None
+    project = front = floor = floor_sync = None
     if config.exists():
         floor = servers.gunicorn_spec("floor", "bench.floor_app:app", config, env)
         floor_sync = servers.gunicorn_spec("floor_sync", "bench.floor_app:app", config, env, SYNC_WORKERS)
         if WSGI.exists():
             project = servers.gunicorn_spec("project", "service.wsgi:app", config, env)
+            if config == GUNICORN_CONF and LAUNCHER.exists():  # the launcher always uses service/'s config
+                front = servers.launcher_spec("front", env)
     else:
         log.warning("%s missing: project and floor not run", config)
     return {
         "project": project,
+        "front": front,
         "floor": floor,
         "floor_sync": floor_sync,
         "alternative": http_bench.alternative_spec(joblib_path, 1),

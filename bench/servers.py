@@ -29,12 +29,17 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """How to launch one server: a name, its argv (with `{port}` placeholders) and extra environment."""
+    """How to launch one server: a name, its argv (with `{port}` placeholders) and extra environment.
+
+    `depth` is how far below the started process the workers are: 1 for a gunicorn master, 2 for the
+    launcher (service.launch), whose children are the gunicorn and nginx masters.
+    """
 
     name: str
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     ready_path: str = "/"
+    depth: int = 1
 
 
 @dataclass
@@ -52,8 +57,20 @@ class RunningServer:
         return f"http://{HOST}:{self.port}"
 
     def workers(self) -> list[int]:
-        """Pids of the worker processes: the master's children, or the master itself when it has none."""
-        return child_pids(self.process.pid) or [self.process.pid]
+        """Pids of the worker processes: the master's children (grandchildren for the launcher: gunicorn's
+        and nginx's workers), or the master itself when it has none."""
+        level = [self.process.pid]
+        for _ in range(self.spec.depth):
+            level = [pid for parent in level for pid in child_pids(parent)]
+        return level or [self.process.pid]
+
+    def all_pids(self) -> list[int]:
+        """The started process and every process below it down to the workers (for CPU accounting)."""
+        pids, level = [self.process.pid], [self.process.pid]
+        for _ in range(self.spec.depth):
+            level = [pid for parent in level for pid in child_pids(parent)]
+            pids += level
+        return pids
 
 
 def free_port() -> int:
@@ -77,6 +94,12 @@ def gunicorn_spec(
         app,
     )
     return ServerSpec(name=name, argv=argv, env=dict(env or {}))
+
+
+def launcher_spec(name: str, env: Mapping[str, str] | None = None) -> ServerSpec:
+    """`python -m service.launch` (nginx before the service's gunicorn) on loopback at the free port."""
+    argv = (sys.executable, "-m", "service.launch")
+    return ServerSpec(name=name, argv=argv, env={"PREDICT_HOST": HOST, **(env or {})}, depth=2)
 
 
 def uvicorn_spec(name: str, factory: str, workers: int, env: Mapping[str, str] | None = None) -> ServerSpec:

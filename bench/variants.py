@@ -56,7 +56,7 @@ def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> R
             settle_workers(server)
             preflight(server.url + "/predict", body)
             http_load.run_wrk(server.url + "/predict", script, plan.connections, duration_s=plan.warmup_s)
-        every_pid = [pid for s in running.values() for pid in (s.process.pid, *s.workers())]
+        every_pid = [pid for s in running.values() for pid in s.all_pids()]
         names = list(running)
         for index in range(plan.rounds):
             shift = index % len(names)

@@ -16,13 +16,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_EXAMPLE = {"age": 45, "salary": 90000, "gender": "Male"}
 TRAINING_ONLY_MODULES = ("sklearn", "pandas", "xgboost")
+STALLED, GOOD = 64, 8  # stalled connections held open while GOOD requests must be answered
 log = logging.getLogger(__name__)
 
 
@@ -62,12 +63,12 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f}s")
 
 
-def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_json(url: str, body: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
     """POST a JSON body and return the decoded JSON answer."""
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return dict(json.load(response))
 
 
@@ -100,6 +101,32 @@ def make_serve(port: int) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def answers_while_stalled(port: int) -> int:
+    """Open STALLED connections that stop inside their headers or bodies, then count the good requests
+    (of GOOD) answered 200 meanwhile; the buffering front makes that all of them."""
+    stalled = []
+    try:
+        for index in range(STALLED):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            head = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            sock.sendall(head[:30] if index % 2 else head + b"Content-Length: 1000\r\n\r\n{}")
+            stalled.append(sock)
+        time.sleep(0.5)
+        answered = 0
+        for _ in range(GOOD):
+            with suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+                answered += "probability" in post_json(f"http://127.0.0.1:{port}/predict", SEED_EXAMPLE, 5)
+        return answered
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def process_names(container: str) -> list[str]:
+    """The command names of the processes running in the container."""
+    return docker("exec", container, "sh", "-c", "cat /proc/[0-9]*/comm").stdout.split()
 
 
 def import_fails_in_image(image: str, module: str) -> bool:
@@ -146,6 +173,8 @@ def run_smoke() -> dict[str, Any]:
         wait_for(f"http://127.0.0.1:{docker_port}/ready")
         report["docker_answer"] = post_json(f"http://127.0.0.1:{docker_port}/predict", SEED_EXAMPLE)
         report["user"] = docker("exec", container, "id", "-u").stdout.strip()
+        report["processes"] = sorted(set(process_names(container)))
+        report["answered_while_stalled"] = answers_while_stalled(docker_port)
         report["health"] = wait_healthy(container)
         report["exit_code"], report["stop_seconds"] = stop_gracefully(container)
     with make_serve(local_port):
@@ -173,6 +202,7 @@ def main() -> int:
         and report["user"] != "0"
         and report["health"] == "healthy"
         and report["exit_code"] == 0
+        and report["answered_while_stalled"] == GOOD
     )
     return 0 if ok else 1
 

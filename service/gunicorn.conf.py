@@ -1,16 +1,19 @@
 """Gunicorn configuration for `make serve`: workers, timeouts, graceful shutdown, limits, metrics, checks.
 
-Environment: PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per worker),
-PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body limit
-is PREDICT_MAX_BODY_BYTES, enforced by the app (gunicorn has no body limit). onnxruntime runs one intra-op
-and one inter-op thread per worker (runtime.session.session_options), so workers x 1 threads fill the cores.
+Environment: PREDICT_HOST (0.0.0.0), PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per
+worker), PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body
+limit is PREDICT_MAX_BODY_BYTES, enforced by the app (and by nginx in front: service.launch). onnxruntime
+runs one intra-op and one inter-op thread per worker (runtime.session.session_options), so workers x 1
+threads fill the cores.
 Each worker freezes its start-up heap (see post_worker_init). Layout and devices: docs/performance/.
 """
 
 from __future__ import annotations
 
 import gc
+import ipaddress
 import os
+import re
 import sys
 from typing import Any
 
@@ -45,7 +48,22 @@ _METRICS_DIR = model_reload.metrics_dir()
 # from it. The pidfile lets `make deploy-model` / `make rollback` send SIGHUP to this master.
 pidfile = str(model_reload.state_dir() / "master.pid")
 
-bind = f"0.0.0.0:{_int_env('PORT', 8000)}"
+
+def _host_env(name: str, default: str) -> str:
+    """An IP address or host name to bind, or exit with the variable's name."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", raw):
+            sys.stderr.write(f"purchase-predictor: cannot start: {name} must be an IP address or host name\n")
+            raise SystemExit(3) from None
+    return f"[{raw}]" if ":" in raw else raw
+
+
+# Alone (`PREDICT_FRONT=none`) gunicorn listens here; behind the front (service.launch) the launcher
+# overrides this with `--bind unix:<private folder>/app.sock` and nginx listens on PREDICT_HOST:PORT.
+bind = f"{_host_env('PREDICT_HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
 worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
 threads = _int_env("PREDICT_THREADS", 2)  # measured: docs/performance/layouts.md

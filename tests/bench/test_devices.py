@@ -108,7 +108,7 @@ def test_the_device_config_leaves_out_only_the_named_hook(
 
 def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
     specs = run.server_specs(tmp_path / "p.joblib", tmp_path / "m.onnx")
-    assert list(specs) == ["project", "floor", "floor_sync", "alternative"]
+    assert list(specs) == ["project", "front", "floor", "floor_sync", "alternative"]
     sync, gthread = specs["floor_sync"], specs["floor"]
     assert sync is not None and gthread is not None
     assert sync.argv[-1] == gthread.argv[-1] == "bench.floor_app:app"

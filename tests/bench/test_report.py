@@ -105,6 +105,8 @@ def test_evaluate_lists_every_target_with_its_status() -> None:
         "rps_project_over_alternative": "met",
         "p99_project_over_floor_sync": "n/a",
         "single_row_speedup": "met",
+        "rps_front_over_floor": "n/a",
+        "p99_front_over_floor_sync": "n/a",
     }
     assert len(statuses) == len(TARGETS)
 
@@ -153,3 +155,18 @@ def test_write_results_writes_json_and_markdown_without_leftovers(tmp_path: Path
     assert json.loads(json_path.read_text())["model"]["version"] == "forest-abc"
     assert md_path.read_text().startswith("Benchmark (quick mode")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["latest.json", "latest.md"]
+
+
+def test_front_ratios_compare_the_front_with_the_floors_and_the_project_without_it() -> None:
+    http = {
+        "project": {"requests_per_s": 900.0, "p99_ms": 10.0, "server_cpu_us": 400.0},
+        "front": {"requests_per_s": 810.0, "p99_ms": 15.0, "server_cpu_us": 500.0},
+        "floor": {"requests_per_s": 1000.0, "p99_ms": 8.0},
+        "floor_sync": {"requests_per_s": 1000.0, "p99_ms": 12.0},
+    }
+    ratios = http_ratios(http)
+    assert ratios["rps_front_over_floor"] == 0.81 and ratios["p99_front_over_floor_sync"] == 1.25
+    assert ratios["rps_front_over_project"] == 0.9 and ratios["p99_front_over_project"] == 1.5
+    assert ratios["cpu_per_request_front_over_project"] == 1.25
+    statuses = {item["key"]: item["status"] for item in evaluate(ratios)}
+    assert statuses["rps_front_over_floor"] == "MISSED" and statuses["p99_front_over_floor_sync"] == "met"

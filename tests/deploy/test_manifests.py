@@ -18,6 +18,7 @@ import yaml
 from importlib_resources import files
 from referencing import Registry, Resource
 
+from service.front import config as front_config
 from tests.service.server import REPO
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
@@ -25,6 +26,7 @@ KSERVE = REPO / "deploy" / "kserve"
 LATEST = ".".join(kubernetes_validate.latest_version().split(".")[:2])
 VERSIONS = ("1.29", "1.33", LATEST)  # an old supported release to the newest schemas shipped
 RELOAD_SOURCE = (REPO / "service" / "reload.py").read_text()
+SOCKET = front_config.KUBERNETES_UPSTREAM.removeprefix("unix:")
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -43,6 +45,21 @@ def kustomized() -> dict[str, dict[str, Any]]:
 
 
 RESOURCES = kustomized()
+POD = RESOURCES["Deployment"]["spec"]["template"]["spec"]
+CONTAINERS = {c["name"]: c for c in POD["containers"]}
+APP, FRONT = CONTAINERS["purchase-predictor"], CONTAINERS["front"]
+
+
+def generated_config_maps() -> dict[str, dict[str, Any]]:
+    """The ConfigMaps the kustomization generates from files, by name (without kustomize's hash suffix)."""
+    kustomization = documents(KUBERNETES / "kustomization.yaml")[0]
+    found = {}
+    for generator in kustomization.get("configMapGenerator", []):
+        data = {Path(name).name: (KUBERNETES / name).read_text() for name in generator["files"]}
+        found[generator["name"]] = {
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data,
+        }  # fmt: skip
+    return found
 
 
 def env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -59,7 +76,7 @@ def test_the_kustomization_lists_every_manifest_and_sets_the_image() -> None:
     assert set(RESOURCES) == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
     kustomization = documents(KUBERNETES / "kustomization.yaml")[0]
     (image,) = kustomization["images"]
-    assert image["name"] == RESOURCES["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image["name"] == APP["image"] == FRONT["image"]  # the image carries nginx too
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -70,6 +87,12 @@ def test_manifests_validate_against_the_kubernetes_schemas(path: Path, version: 
     for doc in documents(path):
         if doc["kind"] == "Kustomization" or doc["apiVersion"].startswith("serving.kserve.io/"):
             continue  # not a Kubernetes API type (the InferenceService has its own test below)
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generated_config_maps_validate_against_the_kubernetes_schemas(version: str) -> None:
+    for doc in generated_config_maps().values():
         kubernetes_validate.validate(doc, version, strict=True)
 
 
@@ -113,34 +136,64 @@ def test_inference_service_schema_catches_mistakes(breakage: str) -> None:
 
 
 def test_deployment_is_non_root_read_only_with_a_writable_tmp() -> None:
-    pod = RESOURCES["Deployment"]["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+    pod = POD
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0
-    security = container["securityContext"]
-    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
-    assert security["capabilities"]["drop"] == ["ALL"]
+    for container in (APP, FRONT):
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"]
     assert "mkdtemp" in RELOAD_SOURCE  # the master writes its metrics directory and model store under TMPDIR
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    mounts = {m["mountPath"]: m["name"] for m in APP["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
-    tmpdir = env(container)["TMPDIR"]["value"]
+    tmpdir = env(APP)["TMPDIR"]["value"]
     assert "emptyDir" in volumes[mounts[tmpdir]]
+    front_mounts = {m["mountPath"]: m["name"] for m in FRONT["volumeMounts"]}
+    assert (
+        "emptyDir" in volumes[front_mounts[front_config.KUBERNETES_RUN_DIR]]
+    )  # nginx's pid and body buffers
 
 
 def test_deployment_probes_pause_and_worker_count() -> None:
-    pod = RESOURCES["Deployment"]["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
-    assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "python3"
-    assert int(env(container)["PREDICT_WORKERS"]["value"]) == cpus(container["resources"]["limits"]["cpu"])
-    graceful = int(env(container)["PREDICT_GRACEFUL_TIMEOUT"]["value"])
-    assert pod["terminationGracePeriodSeconds"] > graceful + 10  # the pause plus gunicorn's graceful stop
-    assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+    pod = POD
+    probe = ["python3", "-m", "service.front.probe", SOCKET, "/health"]
+    assert APP["livenessProbe"]["exec"]["command"] == APP["startupProbe"]["exec"]["command"] == probe
+    assert FRONT["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}  # the path traffic takes
+    assert APP["lifecycle"]["preStop"]["exec"]["command"][0] == "python3"
+    assert int(env(APP)["PREDICT_WORKERS"]["value"]) == cpus(APP["resources"]["limits"]["cpu"])
+    graceful = int(env(APP)["PREDICT_GRACEFUL_TIMEOUT"]["value"])
+    assert pod["terminationGracePeriodSeconds"] > graceful + 12  # the pause plus gunicorn's graceful stop
+    assert APP["resources"]["requests"]["memory"] and APP["resources"]["limits"]["memory"]
+
+
+def test_only_the_nginx_sidecar_is_reachable_and_gunicorn_listens_on_the_shared_socket() -> None:
+    assert "ports" not in APP and [p["containerPort"] for p in FRONT["ports"]] == [
+        front_config.KUBERNETES.port
+    ]
+    command = APP["command"]
+    assert command[:3] == ["python3", "-m", "gunicorn"] and command[-1] == "service.wsgi:app"
+    assert command[command.index("--bind") + 1] == f"unix:{SOCKET}" == front_config.KUBERNETES_UPSTREAM
+    socket_dir = str(Path(SOCKET).parent)
+    for container in (APP, FRONT):
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert mounts[socket_dir] == "app-socket"
+    assert "emptyDir" in {v["name"]: v for v in POD["volumes"]}["app-socket"]
+
+
+def test_the_sidecar_runs_the_generated_config_from_the_config_map() -> None:
+    (name, config_map), *_ = generated_config_maps().items()
+    assert config_map["data"]["nginx.conf"] == front_config.kubernetes_config(), (
+        "deploy/kubernetes/nginx.conf is stale: python -m service.front.config > deploy/kubernetes/nginx.conf"
+    )
+    volume = {v["name"]: v for v in POD["volumes"]}["front-config"]
+    assert volume["configMap"]["name"] == name
+    mount = {m["name"]: m["mountPath"] for m in FRONT["volumeMounts"]}["front-config"]
+    assert FRONT["command"][:3] == ["nginx", "-c", f"{mount}/nginx.conf"]
+    assert "-s quit" in " ".join(FRONT["lifecycle"]["preStop"]["exec"]["command"])  # graceful, not SIGTERM
 
 
 def test_replicas_share_the_monitoring_store_through_a_secret() -> None:
     for container in (
-        RESOURCES["Deployment"]["spec"]["template"]["spec"]["containers"][0],
+        APP,
         documents(KSERVE / "inferenceservice.yaml")[0]["spec"]["predictor"]["containers"][0],
     ):
         reference = env(container)["PREDICT_MONITOR_DB"]["valueFrom"]["secretKeyRef"]
@@ -153,7 +206,7 @@ def test_replicas_share_the_monitoring_store_through_a_secret() -> None:
 def test_service_hpa_and_pdb_point_at_the_deployment() -> None:
     deployment = RESOURCES["Deployment"]
     labels = deployment["spec"]["template"]["metadata"]["labels"]
-    port_names = {p["name"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    port_names = {p["name"] for p in FRONT["ports"]}
     service = RESOURCES["Service"]["spec"]
     assert service["selector"].items() <= labels.items() and service["ports"][0]["targetPort"] in port_names
     assert RESOURCES["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
@@ -171,6 +224,7 @@ def test_inference_service_speaks_v2_as_kserve_expects() -> None:
     assert variables["PROTOCOL"]["value"] == "v2"  # lower case: KServe accepts exactly v1 or v2
     assert variables["PREDICT_MODEL_NAME"]["value"] == isvc["metadata"]["name"]  # transformers call this name
     assert "PORT" not in variables  # reserved by Knative, which sets it to the declared port
+    assert "command" not in container and "PREDICT_FRONT" not in variables  # the image's CMD: nginx in front
     (port,) = container["ports"]
     assert port["containerPort"] == 8000 and port["name"] in {"http1", "h2c"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}

@@ -64,3 +64,8 @@ def test_sigterm_stops_cleanly(report: dict[str, Any]) -> None:
 
 def test_image_size_is_reported(report: dict[str, Any]) -> None:
     assert 10 < report["image_size_mb"] < 2000
+
+
+def test_nginx_runs_in_front_and_stalled_clients_do_not_block_good_ones(report: dict[str, Any]) -> None:
+    assert "nginx" in report["processes"]
+    assert report["answered_while_stalled"] == _load_smoke().GOOD

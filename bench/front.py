@@ -1,0 +1,82 @@
+"""`python -m bench.front`: the front's settings side by side, with the service alone and both floors.
+
+Variants: the service as `make serve` runs it (nginx, 1 worker, Unix socket upstream), nginx with 2 workers,
+a loopback TCP upstream instead of the Unix socket, the service without the front (gunicorn alone), and the
+two floors of `make bench`. Same wrk load as `make bench` (16 connections, interleaved rounds). Ratios are
+to the sync-worker floor (the p99 target's reference); `make bench` reports the throughput target against
+the gthread floor. Writes bench/results/front.{json,md} (front-quick with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import servers, variants
+from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS, resolve_models
+
+log = logging.getLogger(__name__)
+
+REFERENCE = "floor_sync"
+FRONTS = {  # name -> extra environment of the launcher, and what it is
+    "front": ({}, "as make serve: nginx 1 worker, Unix socket, keep-alive upstream"),
+    "front_2_workers": ({"PREDICT_FRONT_WORKERS": "2"}, "nginx worker_processes 2"),
+    "front_tcp": ({"PREDICT_FRONT_UPSTREAM": "tcp"}, "loopback TCP upstream instead of the Unix socket"),
+}
+
+
+def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
+    """Both floors, the service alone, then the service behind each front variant."""
+    env = {PROJECT_MODEL_ENV: str(onnx_path)}
+    out = [
+        servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
+        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec("no_front", "service.wsgi:app", GUNICORN_CONF, env),
+    ]
+    out += [servers.launcher_spec(name, {**env, **FRONTS[name][0]}) for name in fronts]
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Rounds, seconds per round, connections, front variants and output folder."""
+    parser = argparse.ArgumentParser(prog="python -m bench.front", description=__doc__)
+    variants.add_plan_arguments(parser)
+    parser.add_argument("--fronts", nargs="*", choices=list(FRONTS), default=list(FRONTS))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, write bench/results/front.{json,md} and print the table."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    plan = variants.plan_from(args)
+    with tempfile.TemporaryDirectory(prefix="bench-front-") as tmp:
+        _, onnx_path, source = resolve_models(Path(tmp))
+        rounds = variants.measure(specs(onnx_path, args.fronts), plan, Path(tmp))
+    summary = variants.summarize(rounds, REFERENCE)
+    notes = {name: text for name, (_, text) in FRONTS.items()}
+    notes.update({REFERENCE: "floor app, sync workers", "floor": "floor app, service config (gthread)",
+                  "no_front": "the service on gunicorn alone (PREDICT_FRONT=none)"})  # fmt: skip
+    gthread = variants.summarize(rounds, "floor")
+    against_floor = ", ".join(
+        f"{name} {row['requests_per_s_ratio']:.2f}" for name, row in gthread.items() if name in FRONTS
+    )
+    text = (
+        f"Front variants ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
+        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over "
+        "rounds.\n\n"
+        + variants.render(summary, REFERENCE, notes)
+        + f"\nThroughput ÷ gthread floor (median of per-round ratios): {against_floor}.\n"
+    )
+    stem = "front-quick" if args.quick else "front"
+    variants.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
