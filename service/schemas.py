@@ -133,6 +133,7 @@ class ReadySchema(Schema):
 class ModelInfoSchema(Schema):
     """What the loaded model is and what it accepts."""
 
+    package_version = fields.String(required=True, metadata={"description": "purchase-predictor --version"})
     model_version = fields.String(required=True)
     model_family = fields.String(required=True)
     calibration = fields.String(required=True)
