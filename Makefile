@@ -88,7 +88,7 @@ drift: $(VENV)/.runtime  ## Compare a customer file with the model's reference: 
 .PHONY: drift-calibration
 drift-calibration: $(VENV)/.dev  ## Print the drift alarm's false-alarm rates and power on the committed model (README figures).
 	$(PY) -m tests.monitoring.calibration
-# --- issue 10: performance devices and worker layouts, each side by side with the floors ---------------
+# --- performance devices and worker layouts, each side by side with the floors ---------------
 .PHONY: bench-devices bench-layouts
 bench-devices: $(VENV)/.dev  ## Each performance device off alone vs all on (+ in-process figures); QUICK=1.
 	$(PY) -m bench.device_micro
@@ -103,7 +103,7 @@ docker:  ## Build the runtime-only image (starts a local engine and base image w
 docker-smoke: $(VENV)/.dev  ## Build, run and probe the image; removes what it started.
 	RUN_DOCKER_TESTS=1 $(PY) -m pytest -m docker tests/docker -q -s
 
-# --- issue 13: the web page's browser (Debian chromium + chromium-driver) and its screenshot ---------------
+# --- the web page's browser (Debian chromium + chromium-driver) and its screenshot ---------------
 .PHONY: setup-browser screenshot
 BROWSER_PACKAGES := chromium chromium-driver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -115,7 +115,7 @@ setup-browser:  ## Install Debian's chromium and chromium-driver where missing (
 
 screenshot: $(VENV)/.dev setup-browser  ## Serve the committed model, open the page in headless Chromium, write docs/page.png.
 	$(PY) -m tests.page.screenshot --out docs/page.png
-# --- issue 14: safe model updates and the soak run -------------------------------------------------
+# --- safe model updates and the soak run -------------------------------------------------
 # The model store and pidfile shared by `make serve` and the commands that update its model.
 serve deploy-model rollback model-history: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
 DURATION ?= 300

@@ -41,7 +41,7 @@ class Command(click.Group):
             click.echo(f"{PROG}: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except CliError as exc:
-            click.echo(f"{PROG}: error: {_one_line(str(exc))}", err=True)
+            click.echo(f"{exc.where}: error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.code)
         except (KeyboardInterrupt, click.Abort):
             click.echo(f"{PROG}: interrupted", err=True)

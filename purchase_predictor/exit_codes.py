@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+import click
+
 
 class Exit(IntEnum):
     """What a `purchase-predictor` process's exit status means."""
@@ -24,6 +26,8 @@ class CliError(Exception):
     def __init__(self, code: Exit, message: str) -> None:
         super().__init__(message)
         self.code = code
+        ctx = click.get_current_context(silent=True)
+        self.where = ctx.command_path if ctx is not None else "purchase-predictor"  # e.g. "… score"
 
 
 def needs_extra(extra: str, exc: ImportError) -> CliError:

@@ -99,7 +99,7 @@ class BatchItemSchema(Schema):
     probability = fields.Float(required=True, validate=Range(0, 1), metadata=_PROBABILITY)
     prediction = fields.String(required=True, validate=OneOf([c.YES, c.NO]), metadata=_DECISION)
     warnings = fields.List(fields.String(), required=True, metadata=_WARNINGS)
-    feedback_token = fields.String(metadata=_FEEDBACK_TOKEN)  # drift monitoring (issue 12)
+    feedback_token = fields.String(metadata=_FEEDBACK_TOKEN)  # drift monitoring
 
 
 class PredictionSchema(BatchItemSchema):

@@ -32,7 +32,7 @@ class ServiceState:
     openapi_json: bytes
     model_json: bytes
     model_version: str
-    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs (issue 12)
+    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs
     on_rejected: Callable[[Sequence[str]], None] | None = None  # counts a refused request's field names
 
     def ready_predictor(self) -> Predictor:
