@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -64,3 +65,12 @@ def test_the_reference_page_documents_every_exit_code() -> None:
     page = (REPO / "docs" / "reference" / "cli.md").read_text()
     documented = {int(code) for code in re.findall(r"^\| (\d+) +\|", page, re.MULTILINE)}
     assert {int(code) for code in Exit} <= documented
+
+
+def test_make_help_prints_variables_as_a_shell_would() -> None:
+    result = subprocess.run(
+        ["make", "-s", "help"], capture_output=True, text=True, cwd=REPO, timeout=60, check=True
+    )
+    assert "$PORT" in result.stdout and "$$" not in result.stdout
+    for target in ("train", "export", "parity", "score", "drift", "deploy-model", "dist", "spark-wheel"):
+        assert f"  {target} " in result.stdout
