@@ -3,11 +3,23 @@
 # on machines without a registry; see docker/build.sh).
 ARG BASE_IMAGE=python:3.12-slim
 
+# deps: the pinned runtime dependencies (+ the optional PostgreSQL store), then the package's own wheel,
+# built here and installed without dependencies: the image runs the installed package, not a source tree.
 FROM ${BASE_IMAGE} AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-COPY requirements/runtime.txt /tmp/runtime.txt
+COPY requirements/runtime.txt requirements/postgres.txt /tmp/requirements/
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install -q -r /tmp/runtime.txt \
+ && /opt/venv/bin/pip install -q -r /tmp/requirements/runtime.txt -r /tmp/requirements/postgres.txt
+COPY pyproject.toml README.md /src/
+COPY purchase_predictor/ /src/purchase_predictor/
+COPY runtime/ /src/runtime/
+COPY service/ /src/service/
+COPY monitoring/ /src/monitoring/
+COPY scoring/ /src/scoring/
+COPY training/ /src/training/
+COPY export/ /src/export/
+RUN /opt/venv/bin/pip wheel -q --no-deps --wheel-dir /tmp/dist /src \
+ && /opt/venv/bin/pip install -q --no-deps /tmp/dist/purchase_predictor-*.whl \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} + \
  && rm -rf /opt/venv/lib/python3*/site-packages/pip /opt/venv/bin/pip*
 
@@ -21,7 +33,6 @@ RUN apt-get update -qq \
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PYTHONPATH=/app \
     PORT=8000 \
     PREDICT_MODEL_PATH=/app/models/purchase_model.onnx
 RUN (getent group app || groupadd --system app 2>/dev/null || addgroup --system app) >/dev/null \
@@ -29,9 +40,6 @@ RUN (getent group app || groupadd --system app 2>/dev/null || addgroup --system 
      || adduser --system --ingroup app --no-create-home app) >/dev/null
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
-COPY runtime/ /app/runtime/
-COPY service/ /app/service/
-COPY monitoring/ /app/monitoring/
 RUN mkdir -p /app/state && chown app:app /app/state  # drift monitoring's SQLite store (mount a volume to keep it)
 COPY models/purchase_model.onnx /app/models/purchase_model.onnx
 USER app
@@ -41,4 +49,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
 STOPSIGNAL SIGTERM
 # nginx on $PORT (PREDICT_HOST, default 0.0.0.0) before gunicorn on a private Unix socket; PREDICT_FRONT=none
 # runs gunicorn alone on $PORT (behind a buffering proxy of your own). SIGTERM stops both gracefully.
-CMD ["python3", "-m", "service.launch"]
+CMD ["purchase-predictor", "serve"]

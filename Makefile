@@ -15,23 +15,24 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock setup-monitoring drift \
         java setup-spark score score-spark bench-batch setup-system
-.PHONY: spark-zip score-spark-submit
+.PHONY: dist spark-wheel score-spark-submit
 .PHONY: setup-triton deploy-model rollback model-history soak
 
 help:  ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{gsub(/\$$\$$/, "$$", $$2); printf "  %-18s %s\n", $$1, $$2}'
 
 # --- environments: a stamp per requirement set, rebuilt when the pins change -------------------------
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements/runtime.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt
+# runtime (+ postgres: the service's optional PostgreSQL store) = pyproject.toml's dependencies (+ [postgres]).
+$(VENV)/.runtime: requirements/runtime.txt requirements/postgres.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt -r requirements/postgres.txt
 	touch $@
 
-$(VENV)/.dev: requirements/runtime.txt requirements/training.txt requirements/dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q \
-	  -r requirements/runtime.txt -r requirements/training.txt -r requirements/dev.txt
+$(VENV)/.dev: requirements/runtime.txt requirements/postgres.txt requirements/training.txt requirements/dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt \
+	  -r requirements/postgres.txt -r requirements/training.txt -r requirements/dev.txt
 	touch $(VENV)/.runtime $@
 
 # --- Open Inference Protocol (V2) client for tests/v2: tritonclient caps ml-dtypes below onnx's pin ------
@@ -51,23 +52,27 @@ setup-system:  ## Install the Debian packages the tests need where missing (tool
 setup-runtime: $(VENV)/.runtime  ## Create .venv with only what serving needs.
 setup-dev: $(VENV)/.dev  ## Create .venv with everything (training, tests, benchmarks).
 
-# --- the product -------------------------------------------------------------------------------------
-serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $$PORT (default 8000): nginx before gunicorn (PREDICT_FRONT=none: gunicorn alone).
+# --- the product: thin wrappers around the `purchase-predictor` command (docs/reference/cli.md) --------
+CLI := $(PY) -m purchase_predictor
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' purchase_predictor/__init__.py)
+WHEEL := dist/purchase_predictor-$(VERSION)-py3-none-any.whl
+
+serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8000): nginx before gunicorn (PREDICT_FRONT=none: gunicorn alone).
 	@[ "$${PREDICT_FRONT:-nginx}" = none ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
 	  bash tools/system-packages.sh nginx
-	PORT=$(PORT) $(PY) -m service.launch
+	$(CLI) serve --port '$(PORT)'
 
 data: $(VENV)/.dev  ## Regenerate data/customers.csv (seeded, 400 rows).
 	$(PY) -m training.generate --out data/customers.csv
 
-train: $(VENV)/.dev  ## Train on $$DATA (default data/customers.csv); MODEL=forest|logreg|knn|tree|xgboost|auto, THRESHOLD=0.6|max-f1|precision>=X|recall>=X|profit.
-	$(PY) -m training.train --data '$(DATA)' --model '$(MODEL)' $(if $(THRESHOLD),--threshold '$(THRESHOLD)') $(TRAIN_ARGS)
+train: $(VENV)/.dev  ## Train on $$DATA (default data/customers.csv); MODEL=forest|logreg|knn|tree|xgboost|auto, THRESHOLD=0.6|max-f1|precision>=X|recall>=X|profit, TRAIN_ARGS=--fast ….
+	$(CLI) train --data '$(DATA)' --family '$(MODEL)' $(if $(THRESHOLD),--threshold '$(THRESHOLD)') $(TRAIN_ARGS)
 
 export: $(VENV)/.dev  ## Convert models/purchase_pipeline.joblib to ONNX; replaces the model only if parity holds.
-	$(PY) -m export.export
+	$(CLI) export
 
 parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current model.
-	$(PY) -m export.parity
+	$(CLI) parity
 
 bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark); QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
@@ -80,8 +85,9 @@ setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitor
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 	@command -v prometheus >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus
 
-drift: $(VENV)/.dev  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet
-	$(PY) -m monitoring.drift --current '$(CURRENT)'
+drift: $(VENV)/.runtime  ## Compare a customer file with the model's reference: make drift CURRENT=file.csv|.parquet [FAIL_ON=warning|page]
+	@test -n '$(CURRENT)' || { echo "usage: make drift CURRENT=customers.csv [FAIL_ON=warning]" >&2; exit 2; }
+	$(CLI) drift --current '$(CURRENT)' $(if $(FAIL_ON),--fail-on '$(FAIL_ON)')
 .PHONY: drift-calibration
 drift-calibration: $(VENV)/.dev  ## Print the drift alarm's false-alarm rates and power on the committed model (docs/monitoring.md figures).
 	$(PY) -m tests.monitoring.calibration
@@ -122,13 +128,13 @@ SOAK_WORKERS ?= 2
 
 deploy-model: $(VENV)/.runtime  ## Check MODEL=path.onnx, copy it over the served model atomically, reload.
 	@case '$(MODEL)' in *.onnx) ;; *) echo "usage: make deploy-model MODEL=path.onnx" >&2; exit 2;; esac
-	$(PY) -m service.deploy deploy '$(MODEL)'
+	$(CLI) deploy '$(MODEL)'
 
 rollback: $(VENV)/.runtime  ## Go back to the previously deployed model the same safe way.
-	$(PY) -m service.deploy rollback
+	$(CLI) rollback
 
 model-history: $(VENV)/.runtime  ## The last deployed models with versions, newest first (* = served).
-	$(PY) -m service.deploy history
+	$(CLI) history
 
 soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 errors, worker RSS growth <= 5 %.
 	$(PY) -m bench.soak --duration '$(DURATION)' --warmup '$(WARMUP)' --rate '$(RATE)' --workers '$(SOAK_WORKERS)'
@@ -148,23 +154,29 @@ java:  ## Install Java for Spark (Debian default-jre-headless) when none is on P
 
 setup-spark: $(VENV)/.spark java  ## Add the pyspark layer (requirements/spark.txt) and Java to .venv.
 
-score: $(VENV)/.dev  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); SCORE_ARGS=--threshold 0.5 …
+score: $(VENV)/.runtime  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); SCORE_ARGS=--threshold 0.5 …
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score INPUT=customers.csv OUTPUT=scored.parquet" >&2; exit 2; }
-	$(PY) -m scoring.batch --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
+	$(CLI) score --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
 
 score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
-	$(PY) -m scoring.spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
+	$(CLI) spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
 
-SPARK_ZIP ?= build/spark/purchase_predictor.zip
+# spark-submit ships the wheel itself under a .zip name: Spark puts only .zip/.egg/.jar --py-files on the
+# executors' Python path, and a pure-Python wheel is a zip with the packages at its root.
+SPARK_PY_FILES ?= build/spark/purchase_predictor-$(VERSION)-py3-none-any.zip
 SPARK_MASTER ?= local[*]
 
-spark-zip: $(VENV)/.dev  ## Zip runtime/, scoring/, monitoring/ for spark-submit --py-files (SPARK_ZIP=build/spark/…zip).
-	$(PY) -m scoring.spark_bundle '$(SPARK_ZIP)'
+dist: $(VENV)/.dev  ## Build the wheel and the sdist into dist/ (python -m build; the model is not inside).
+	rm -f dist/purchase_predictor-$(VERSION)-py3-none-any.whl dist/purchase_predictor-$(VERSION).tar.gz
+	$(PY) -m build --no-isolation --outdir dist .
 
-score-spark-submit: setup-spark spark-zip  ## score-spark through spark-submit, the code shipped as on a cluster; SPARK_MASTER=local[*].
+spark-wheel: dist  ## Copy the wheel to $$SPARK_PY_FILES (build/spark/…zip) for spark-submit --py-files.
+	mkdir -p '$(dir $(SPARK_PY_FILES))' && cp '$(WHEEL)' '$(SPARK_PY_FILES)'
+
+score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit, the wheel shipped as on a cluster; SPARK_MASTER=local[*].
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark-submit INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
-	PYSPARK_PYTHON='$(abspath $(PY))' $(VENV)/bin/spark-submit --master '$(SPARK_MASTER)' --py-files '$(SPARK_ZIP)' \
+	PYSPARK_PYTHON='$(abspath $(PY))' $(VENV)/bin/spark-submit --master '$(SPARK_MASTER)' --py-files '$(SPARK_PY_FILES)' \
 	  scoring/spark.py --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
@@ -211,8 +223,8 @@ format: $(VENV)/.dev  ## Apply ruff's formatter and fixes.
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-lock: $(VENV)/.dev  ## Recompile the pinned requirements from requirements/*.in.
-	cd requirements && for f in runtime training dev spark; do \
+lock: $(VENV)/.dev  ## Recompile the pinned requirements/*.txt from requirements/*.in (= pyproject.toml's lists).
+	cd requirements && for f in runtime postgres training dev spark; do \
 	  ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url \
 	  --no-emit-find-links $$f.in -o $$f.txt; done
 

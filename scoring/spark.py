@@ -1,9 +1,9 @@
 """Spark scoring: `score(df, model_path)` for a user's own job or notebook, and `python -m scoring.spark`.
 
-As a job it also runs under spark-submit: `spark-submit --py-files build/spark/purchase_predictor.zip
-scoring/spark.py --input … --output …` (the zip from `scoring.spark_bundle`, `make spark-zip`, carries the
-project's packages to the driver and executors). Bad models and local inputs are refused before Spark
-starts any work, in one line, with the CLI's exit codes.
+As a job it also runs under spark-submit: `spark-submit --py-files purchase_predictor-VERSION-py3-none-any.zip
+scoring/spark.py --input … --output …` (the package's wheel under a .zip name, `make spark-wheel`, carries the
+project's packages to the driver and executors; docs/reference/cli.md). Bad models and local inputs are
+refused before Spark starts any work, in one line, with the CLI's exit codes.
 
 Design (../shared/research/batch-and-spark.md §7.4): the driver reads the model's bytes and self-tests
 them once; `mapInArrow` ships the bytes in the closure (PySpark broadcasts a large closure by itself),

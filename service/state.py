@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from purchase_predictor import __version__
 from runtime.predictor import Predictor
 from service.errors import ModelNotReady
 from service.logs import AccessLog
@@ -31,7 +32,7 @@ class ServiceState:
     openapi_json: bytes
     model_json: bytes
     model_version: str
-    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs (docs/monitoring.md)
+    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs
     on_rejected: Callable[[Sequence[str]], None] | None = None  # counts a refused request's field names
 
     def ready_predictor(self) -> Predictor:
@@ -49,6 +50,7 @@ def model_document(predictor: Predictor | None, settings: Settings) -> bytes:
     meta = predictor.metadata
     return json.dumps(
         {
+            "package_version": __version__,  # the purchase-predictor package serving it
             "model_version": meta.model_version,
             "model_family": meta.model_family,
             "calibration": meta.calibration,

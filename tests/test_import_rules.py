@@ -12,17 +12,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "runtime": {"flask", "werkzeug", "marshmallow", "sklearn", "pandas", "xgboost", "training", "export",
-                "service", "scoring", "monitoring"},
+                "service", "scoring", "monitoring", "purchase_predictor"},
     "service": {"training", "export", "sklearn", "pandas", "xgboost"},
     "export": {"service"},
     "training": {"export", "service"},
     "monitoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
                    "xgboost", "pyarrow"},
-    # scoring/ (docs/batch.md): batch CLI and Spark; Arrow, never pandas or the service
+    # scoring/: batch CLI and Spark; Arrow, never pandas or the service
     "scoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
-                "xgboost"},
+                "xgboost", "purchase_predictor"},
+    # purchase_predictor/: the command; it reaches libraries only through the product's modules, lazily
+    "purchase_predictor": {"flask", "werkzeug", "marshmallow", "sklearn", "pandas", "xgboost", "pyspark",
+                           "pyarrow", "numpy", "onnxruntime", "onnx", "gunicorn", "bench", "tests"},
 }  # fmt: skip
-ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader (docs/monitoring.md)
+ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader
 HEAVY = ("flask", "sklearn", "pandas", "xgboost")
 
 
@@ -64,8 +67,11 @@ def modules_of(package: str, leave_out: frozenset[str] = frozenset()) -> list[st
     return sorted(f"{package}.{name}" for name in names)
 
 
-# runtime/ and scoring/ (docs/architecture.md) but the Spark module (pyspark itself loads pandas)
-LIGHT_MODULES = [*modules_of("runtime"), *modules_of("scoring", frozenset({"spark"}))]
+# runtime/ and scoring/ but the Spark module (pyspark itself loads pandas), and the command
+LIGHT_MODULES = [
+    *modules_of("runtime"), *modules_of("scoring", frozenset({"spark"})),
+    *modules_of("purchase_predictor", frozenset({"__main__"})),  # the command (__main__ runs it)
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", LIGHT_MODULES)
@@ -75,3 +81,34 @@ def test_importing_a_runtime_or_scoring_module_loads_no_heavy_library(module: st
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_command_package_imports_nothing_until_a_subcommand_runs() -> None:
+    assert imported_roots(REPO / "purchase_predictor" / "__init__.py") == set()  # the version: no imports
+    code = (
+        "import sys, purchase_predictor.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'sklearn', 'pandas', 'numpy', "
+        "'onnxruntime', 'pyarrow', 'runtime', 'service', 'scoring', 'monitoring', 'training', 'export'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_score_through_the_command_loads_no_training_library(tmp_path: Path) -> None:
+    # (pandas is left out here: pyarrow loads it when installed; the installed wheel's runtime has none)
+    source = tmp_path / "in.csv"
+    source.write_text("User ID,Age,EstimatedSalary,Gender\n1,30,40000,Male\n2,50,90000,Female\n")
+    args = ["score", "--input", str(source), "--output", str(tmp_path / "out.csv"),
+            "--model", str(REPO / "models" / "purchase_model.onnx")]  # fmt: skip
+    code = (
+        "import sys\nfrom purchase_predictor.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'xgboost', "
+        "'training', 'export', 'matplotlib', 'pyspark'})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "" and (tmp_path / "out.csv").is_file()

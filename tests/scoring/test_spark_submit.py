@@ -1,7 +1,8 @@
-"""The Spark job under spark-submit on local[2], the project shipped as a --py-files zip, and bad inputs.
+"""The Spark job under spark-submit on local[2], the package's wheel shipped with --py-files, and bad inputs.
 
 spark-submit runs from a scratch folder without PYTHONPATH, so the driver and the executors find the
-project's packages only in the zip, as on a cluster. Runs for real; never skips in CI.
+project's packages only in the wheel (under a .zip name, as `make spark-wheel` ships it), as on a cluster.
+Runs for real; never skips in CI.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from runtime.predictor import Predictor
-from scoring.spark_bundle import PACKAGES, build, package_files
+from tests.packaging.dist import build_dist, spark_py_file
 from tests.scoring.conftest import BAD_ROWS, MODEL, REPO, random_rows, require_spark, write_csv_text
 
 JOB = REPO / "scoring" / "spark.py"
@@ -39,9 +40,10 @@ def spark_submit_command() -> Path:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The --py-files zip, built as `make spark-zip` builds it."""
+    """The --py-files file: the wheel `make dist` builds, under a .zip name as `make spark-wheel` ships it."""
     require_spark()
-    return build(tmp_path_factory.mktemp("bundle") / "purchase_predictor.zip")
+    wheel, _ = build_dist(tmp_path_factory.mktemp("dist"))
+    return spark_py_file(wheel, tmp_path_factory.mktemp("spark"))
 
 
 def job_env() -> dict[str, str]:
@@ -164,8 +166,7 @@ def test_an_existing_output_is_refused_before_spark_starts(tmp_path: Path) -> No
     assert "already exists" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_the_zip_holds_every_project_package_the_job_imports(tmp_path: Path) -> None:
-    require_spark()
+def test_the_wheel_holds_every_project_package_the_job_imports(bundle: Path) -> None:
     probe = (
         "import sys, pathlib; import scoring.spark; repo = pathlib.Path(sys.argv[1]); "
         "print(' '.join(sorted({n.split('.')[0] for n, m in list(sys.modules.items()) "
@@ -176,15 +177,10 @@ def test_the_zip_holds_every_project_package_the_job_imports(tmp_path: Path) -> 
         [sys.executable, "-c", probe, str(REPO)], capture_output=True, text=True, timeout=120, cwd=REPO,
         env={**job_env(), "PYTHONPATH": str(REPO)}, check=True,
     ).stdout.split()  # fmt: skip
-    assert "scoring" in imported and set(imported) <= set(PACKAGES)
-
-    first, second = build(tmp_path / "a.zip"), build(tmp_path / "b.zip")
-    assert first.read_bytes() == second.read_bytes()  # reproducible
-    names = zipfile.ZipFile(first).namelist()
-    assert names == [p.as_posix() for p in package_files()]
-    assert "scoring/spark.py" in names and not [
-        n for n in names if "__pycache__" in n or not n.endswith(".py")
-    ]
+    names = zipfile.ZipFile(bundle).namelist()
+    shipped = {name.split("/")[0] for name in names if name.endswith(".py")}
+    assert "scoring" in imported and set(imported) <= shipped
+    assert "scoring/spark.py" in names and not [n for n in names if "__pycache__" in n]
 
 
 def test_local_and_remote_paths_and_spark_errors_in_one_line() -> None:
