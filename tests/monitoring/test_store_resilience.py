@@ -40,7 +40,7 @@ class Clock:
 
 # --- backoff ---------------------------------------------------------------------------------------------
 def test_backoff_doubles_up_to_its_ceiling_and_only_background_calls_retry() -> None:
-    clock, changes = Clock(), []
+    clock, changes = Clock(), list[bool]()
     health = Health("postgresql", changes.append, clock=clock, jitter=lambda: 1.0)
     waits = []
     for _ in range(7):
@@ -144,7 +144,7 @@ def test_failed_flushes_are_merged_back_and_written_when_the_store_returns(
     expected = np.bincount(
         profile.numeric["age"].indices(data.age), minlength=len(profile.numeric["age"].counts)
     )
-    stored = sum(w.vector("age", len(expected)) for w in windows)
+    stored = np.sum([w.vector("age", len(expected)) for w in windows], axis=0)
     assert stored.tolist() == expected.tolist()
     assert sum(w.sums[SUM_VAR] for w in windows) == pytest.approx(float((p * (1 - p)).sum()), rel=1e-12)
     assert statuses[0][1] > 0 and statuses[-1][1] == 0  # the gauges follow
