@@ -201,7 +201,11 @@ class Monitor:
             self.on_status(*status)
 
     def at_exit(self) -> None:
-        """After the last flush at exit: log and count what the store could not take (it is lost)."""
+        """At exit: one more try whatever the backoff, then log and count what the store could not take
+        (it is lost)."""
+        if self.pending.entries and not self.store.up:
+            self.store.health.retry_now()
+            self.flush()
         rows, entries = self.pending.rows, self.pending.entries
         if entries:
             logger.warning(

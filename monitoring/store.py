@@ -102,6 +102,9 @@ class Store:
             import psycopg  # only deployments with a PostgreSQL store need it
 
             self._errors += (psycopg.Error,)
+            # psycopg warns again about a connection this store already reports lost ("error ignored
+            # terminating <psycopg.Pipeline [BAD]>"): one line per outage is the store's own
+            logging.getLogger("psycopg").setLevel(logging.ERROR)
 
     @property
     def up(self) -> bool:
@@ -173,6 +176,8 @@ class Store:
     def _tx(self, background: bool = True) -> Iterator[Any]:
         """One transaction under the process lock, within the deadline; StoreUnavailable on any store
         error (the connection is dropped), the caller's own exceptions after a rollback."""
+        if not background and not self.health.up:  # refused at once: no wait behind a reconnect attempt
+            raise self.health.refused()
         if not self._lock.acquire(timeout=self.timeout_s):  # another thread's call is stuck
             raise StoreUnavailable("the monitoring store is busy", math.ceil(self.timeout_s))
         try:

@@ -70,6 +70,10 @@ class Health:
         backoff has elapsed, a request thread never (it answers 503 at once)."""
         return self.down_since is None or (background and self._clock() >= self.retry_at)
 
+    def retry_now(self) -> None:
+        """Let the next background call try the store at once (the last flush before exit)."""
+        self.retry_at = 0.0
+
     def retry_after(self) -> int:
         """Whole seconds until the store is tried again (at least 1): the Retry-After of a 503."""
         if self.down_since is None:

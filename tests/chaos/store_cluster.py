@@ -226,3 +226,11 @@ def wait_for_rows(store_url: str, rows: int, timeout: float = 30) -> int:
         if counted >= rows or time.monotonic() > deadline:
             return counted
         time.sleep(0.25)
+
+
+def gauge(url: str, name: str) -> float | None:
+    """A gauge's value on a replica's /metrics (None when absent)."""
+    for line in requests.get(f"{url}/metrics", timeout=15).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None

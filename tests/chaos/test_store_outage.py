@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from tests.chaos.store_cluster import (
     Load,
     Probe,
     Replica,
+    gauge,
     predict_token,
     probe,
     replicas,
@@ -46,6 +47,7 @@ class Cluster:
     pg: PostgresServer
     replicas: list[Replica]
     load: Load
+    store_up: list[float | None] = field(default_factory=list)  # the gauge, read late in the outage
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +71,12 @@ def run_outage(cluster: Cluster, begin: Callable[[], None], end: Callable[[], No
         time.sleep(1.0)  # steady load first
         begin()
         began, probes = time.monotonic(), []
+        cluster.store_up = []
         while time.monotonic() - began < OUTAGE_S:
             for replica in cluster.replicas:
                 probes += probe(replica.url, load)
+            if not cluster.store_up and time.monotonic() - began > OUTAGE_S - SETTLE_S - 1:
+                cluster.store_up = [gauge(r.url, "predict_monitoring_store_up") for r in cluster.replicas]
             time.sleep(0.2)
         ended = time.monotonic()
         end()
@@ -90,6 +95,7 @@ def check_outage(cluster: Cluster, probes: list[Probe], offsets: list[int]) -> N
     assert wrong == [], wrong[:5]
     assert all(p.retry_after is not None and int(p.retry_after) >= 1 for p in probes)
     assert max(p.seconds for p in probes) < SLOWEST_ANSWER_S, max(probes, key=lambda p: p.seconds)
+    assert cluster.store_up == [0.0] * len(cluster.replicas)  # MonitoringStoreDown fires on this
     # healed: every row answered is counted (those queued during the outage included), feedback works again
     counted = wait_for_rows(cluster.pg.url, load.answered)
     assert counted == load.answered
@@ -106,6 +112,9 @@ def check_outage(cluster: Cluster, probes: list[Probe], offsets: list[int]) -> N
             statuses.add(answer.status_code)
         assert statuses == {200}, (replica.url, statuses)
     assert wait_for_rows(cluster.pg.url, load.answered) == load.answered  # the tokens' rows too
+    for replica in cluster.replicas:
+        assert gauge(replica.url, "predict_monitoring_store_up") == 1.0
+        assert gauge(replica.url, "predict_monitoring_pending_rows") == 0.0
     for replica, offset in zip(cluster.replicas, offsets, strict=True):
         lines = replica.lines(offset)
         text = replica.log.read_text(errors="replace")

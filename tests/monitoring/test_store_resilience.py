@@ -150,6 +150,21 @@ def test_failed_flushes_are_merged_back_and_written_when_the_store_returns(
     assert statuses[0][1] > 0 and statuses[-1][1] == 0  # the gauges follow
 
 
+def test_exit_tries_the_store_once_more_whatever_the_backoff(
+    committed: Predictor, profile: ReferenceProfile, tmp_path: Path
+) -> None:
+    store = Store(str(tmp_path / "m.sqlite3"))
+    monitor = monitor_on(store, committed, profile, Clock(5.0))
+    store.health.failed(OSError("gone"))  # down, next try in 0.5 s or more
+    monitor.observe_one(40.0, 50_000.0, "Male", 0.4, False)
+    monitor.flush()
+    assert monitor.pending.rows == 1  # the backoff has not elapsed: not tried
+    lost: list[int] = []
+    monitor.on_lost = lost.append
+    monitor.at_exit()
+    assert lost == [] and monitor.pending.rows == 0 and sum(w.rows for w in store.windows(5)) == 1
+
+
 def test_what_is_still_held_at_exit_is_logged_once_and_counted(
     committed: Predictor, profile: ReferenceProfile, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
