@@ -157,6 +157,7 @@ class Load:
 
     def start(self) -> None:
         """Start the client threads."""
+        self._stop.clear()
         self._workers = [
             threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(self.threads)
         ]

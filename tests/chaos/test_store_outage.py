@@ -37,6 +37,7 @@ OUTAGE_S = 10.0
 WORKERS = 2
 LINES_PER_PROCESS = 3  # "down" and "back" are two; one spare
 SLOWEST_ANSWER_S = 2 * STORE_TIMEOUT_S + 2.5  # connect_timeout (2 s at least) + a deadline, and slack
+MIN_ROWS_DURING = 500  # /predict answered during the outage, at the least (about 3000 are)
 SETTLE_S = 2 * STORE_TIMEOUT_S + 1  # near a recovery, a call stuck before it may still finish with 200
 
 
@@ -48,6 +49,7 @@ class Cluster:
     replicas: list[Replica]
     load: Load
     store_up: list[float | None] = field(default_factory=list)  # the gauge, read late in the outage
+    during: int = 0  # /predict answered while the store was unavailable
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def run_outage(cluster: Cluster, begin: Callable[[], None], end: Callable[[], No
     try:
         time.sleep(1.0)  # steady load first
         begin()
-        began, probes = time.monotonic(), []
+        began, probes, answered = time.monotonic(), [], load.answered
         cluster.store_up = []
         while time.monotonic() - began < OUTAGE_S:
             for replica in cluster.replicas:
@@ -78,7 +80,7 @@ def run_outage(cluster: Cluster, begin: Callable[[], None], end: Callable[[], No
             if not cluster.store_up and time.monotonic() - began > OUTAGE_S - SETTLE_S - 1:
                 cluster.store_up = [gauge(r.url, "predict_monitoring_store_up") for r in cluster.replicas]
             time.sleep(0.2)
-        ended = time.monotonic()
+        ended, cluster.during = time.monotonic(), load.answered - answered
         end()
         time.sleep(1.0)  # load goes on while the store comes back
     finally:
@@ -90,6 +92,7 @@ def check_outage(cluster: Cluster, probes: list[Probe], offsets: list[int]) -> N
     """The assertions common to both kinds of outage."""
     load = cluster.load
     assert load.failed == [], f"{len(load.failed)} /predict failed, e.g. {load.failed[:5]}"
+    assert cluster.during >= MIN_ROWS_DURING, cluster.during  # the load did go on during the outage
     assert {p.path for p in probes} == {"/feedback", "/monitoring/drift"} and len(probes) >= 8
     wrong = [p for p in probes if p.status != 503 or p.error != "monitoring_store_unavailable"]
     assert wrong == [], wrong[:5]

@@ -85,4 +85,6 @@ def test_replicas_started_together_share_one_store(pair: tuple[str, list[Replica
             assert replay.json()["error"] == "feedback_rejected"
     for replica in (one, two):
         text = replica.log.read_text(errors="replace")
-        assert "Traceback" not in text and "unavailable" not in text and "memory only" not in text
+        assert "Traceback" not in text and "memory only" not in text
+        # a worker that gave up on the frozen server before it resumed says so once, and that it is back
+        assert text.count("is unavailable") == text.count("is back") <= WORKERS
