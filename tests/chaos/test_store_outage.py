@@ -2,10 +2,10 @@
 (`pg_ctl stop -m immediate`) for OUTAGE_S and started again on the same port, and separately frozen with
 SIGSTOP (postmaster and every process it started) for OUTAGE_S and resumed.
 
-Proves: no /predict fails; /feedback (valid token) and /monitoring/drift answer 503 with Retry-After in the
-error shape meanwhile, never 500, and within a few seconds; afterwards the store counts every row that was
-answered (nothing of the outage lost) and /feedback works again on every replica; each process writes a
-handful of log lines per outage and no traceback.
+Proves: no /predict fails and /ready stays 200; /feedback (valid token) and /monitoring/drift answer 503
+with Retry-After in the error shape meanwhile, never 500, and within a few seconds; the store gauge reads 0;
+afterwards the store counts every row that was answered (nothing of the outage lost) and /feedback works
+again on every replica; each process writes a handful of log lines per outage and no traceback.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Cluster:
     load: Load
     store_up: list[float | None] = field(default_factory=list)  # the gauge, read late in the outage
     during: int = 0  # /predict answered while the store was unavailable
+    ready: set[int] = field(default_factory=set)  # /ready statuses during the outage
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +74,11 @@ def run_outage(cluster: Cluster, begin: Callable[[], None], end: Callable[[], No
         time.sleep(1.0)  # steady load first
         begin()
         began, probes, answered = time.monotonic(), [], load.answered
-        cluster.store_up = []
+        cluster.store_up, cluster.ready = [], set()
         while time.monotonic() - began < OUTAGE_S:
             for replica in cluster.replicas:
                 probes += probe(replica.url, load)
+                cluster.ready.add(requests.get(f"{replica.url}/ready", timeout=15).status_code)
             if not cluster.store_up and time.monotonic() - began > OUTAGE_S - SETTLE_S - 1:
                 cluster.store_up = [gauge(r.url, "predict_monitoring_store_up") for r in cluster.replicas]
             time.sleep(0.2)
@@ -99,6 +101,7 @@ def check_outage(cluster: Cluster, probes: list[Probe], offsets: list[int]) -> N
     assert all(p.retry_after is not None and int(p.retry_after) >= 1 for p in probes)
     assert max(p.seconds for p in probes) < SLOWEST_ANSWER_S, max(probes, key=lambda p: p.seconds)
     assert cluster.store_up == [0.0] * len(cluster.replicas)  # MonitoringStoreDown fires on this
+    assert cluster.ready == {200}  # predictions do not need the store: the replicas stay ready
     # healed: every row answered is counted (those queued during the outage included), feedback works again
     counted = wait_for_rows(cluster.pg.url, load.answered)
     assert counted == load.answered
