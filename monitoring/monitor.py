@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -86,6 +87,7 @@ class Monitor:
         self._queue: deque[Queued] = deque()
         self._age_range, self._salary_range = training_ranges[c.AGE], training_ranges[c.SALARY]
         self.pending = Pending()  # what failed flushes could not write, retried by the next ones
+        self._flushing = threading.Lock()  # one flush at a time: the last one at exit waits for the flusher's
         self.on_status: Callable[[bool, int], None] = lambda up, pending_rows: None  # gauges
         self.on_lost: Callable[[int], None] = lambda rows: None  # rows unwritten at exit
         self._reported: tuple[bool, int] | None = None
@@ -134,18 +136,23 @@ class Monitor:
         """Aggregate the queue and add it, with anything a failed flush left, to the store in one
         transaction; on failure keep it all for the next flush (never raises StoreUnavailable).
         `background` (the flusher) may reconnect to a store that is down and sweeps expired receipts."""
-        self.pending.add(*self._drain())
-        counts, sums = self.pending.take()
+        if not self._flushing.acquire(timeout=-1 if background else self.store.timeout_s):
+            return  # a request does not wait long for the flusher's write (it is what it would do)
         try:
-            if counts or sums:
-                self.store.add(counts, sums, background)
-            elif background and not self.store.up:
-                self.store.probe()  # nothing to write, but see whether the store is back
-        except StoreUnavailable:
-            self.pending.add(counts, sums)
-        if background:
-            self._sweep()
-            self.report()
+            self.pending.add(*self._drain())
+            counts, sums = self.pending.take()
+            try:
+                if counts or sums:
+                    self.store.add(counts, sums, background)
+                elif background and not self.store.up:
+                    self.store.probe()  # nothing to write, but see whether the store is back
+            except StoreUnavailable:
+                self.pending.add(counts, sums)
+            if background:
+                self._sweep()
+                self.report()
+        finally:
+            self._flushing.release()
 
     def _drain(self) -> tuple[CountBatch, SumBatch]:
         """The queued rows as counts and sums per window."""
@@ -218,6 +225,7 @@ class Monitor:
         """Drop queued and held rows (a forked child's copy of its parent's)."""
         self._queue.clear()
         self.pending.clear()
+        self._flushing = threading.Lock()
 
     # --- feedback -----------------------------------------------------------------------------------
     def feedback(self, items: list[tuple[object, object]]) -> int:

@@ -130,10 +130,13 @@ class Watchdog:
         """Start guarding a call that must end within `seconds` (the store's lock allows one at a time)."""
         with self._cond:
             if not self._started:
+                try:
+                    threading.Thread(
+                        target=self._run, args=(self._cond,), name="monitoring-store-watchdog", daemon=True
+                    ).start()
+                except RuntimeError:  # no new threads at interpreter shutdown: the libpq timeouts remain
+                    return
                 self._started = True
-                threading.Thread(
-                    target=self._run, args=(self._cond,), name="monitoring-store-watchdog", daemon=True
-                ).start()
             self._deadline = time.monotonic() + seconds
             self._cond.notify()
 
