@@ -84,7 +84,10 @@ class Flusher:
                 logger.exception("flushing %s at exit failed", type(target).__name__)
             report = getattr(target, "at_exit", None)
             if report is not None:
-                report()
+                try:
+                    report()
+                except Exception:
+                    logger.exception("reporting what %s could not write failed", type(target).__name__)
 
     def _forked(self) -> None:
         """In a new child: no thread yet, and the parent's queued data is the parent's to write."""
