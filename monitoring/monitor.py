@@ -3,12 +3,16 @@ them to the store, feedback tokens credit labels to the prediction's own window.
 
 The request path does a few bisects and one deque append (atomic, no lock, no system call); the owner's
 flusher calls `flush` every few hundred milliseconds. Raw inputs never leave the request: only bin
-indices, the model's probability and decision are queued.
+indices, the model's probability and decision are queued. While the store is down a flush keeps what it
+could not write (monitoring.pending) and the next one retries; the flush also sweeps expired feedback
+receipts now and then, off the request path.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from monitoring.evaluate import evaluate_series
+from monitoring.pending import Pending
 from monitoring.profile import ReferenceProfile
-from monitoring.store import CountBatch, Replayed, Store, SumBatch
+from monitoring.store import CountBatch, Replayed, Store, StoreUnavailable, SumBatch
 from monitoring.tokens import Receipt, TokenError, TokenSigner
 from monitoring.window import (
     DECISION,
@@ -47,6 +52,9 @@ from runtime import contract as c
 logger = logging.getLogger(__name__)
 
 Queued = tuple[Any, ...]
+SWEEP_INTERVAL_S = 60.0  # how often each process deletes expired feedback receipts
+SWEEP_BATCH = 1000  # receipts per delete (one short transaction each)
+SWEEP_BATCHES = 10  # deletes per sweep at most
 
 
 class FeedbackError(Exception):
@@ -78,6 +86,12 @@ class Monitor:
         self._wake, self.clock = wake, clock
         self._queue: deque[Queued] = deque()
         self._age_range, self._salary_range = training_ranges[c.AGE], training_ranges[c.SALARY]
+        self.pending = Pending()  # what failed flushes could not write, retried by the next ones
+        self._flushing = threading.Lock()  # one flush at a time: the last one at exit waits for the flusher's
+        self.on_status: Callable[[bool, int], None] = lambda up, pending_rows: None  # gauges
+        self.on_lost: Callable[[int], None] = lambda rows: None  # rows unwritten at exit
+        self._reported: tuple[bool, int] | None = None
+        self._next_sweep = time.monotonic() + random.uniform(0, SWEEP_INTERVAL_S)
 
     # --- request path -------------------------------------------------------------------------------
     def observe_one(self, age: float, salary: float, gender: str, probability: float, buy: bool) -> str:
@@ -118,8 +132,30 @@ class Monitor:
         self._wake()
 
     # --- background ---------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Aggregate the queue and add it to the store in one transaction."""
+    def flush(self, background: bool = True) -> None:
+        """Aggregate the queue and add it, with anything a failed flush left, to the store in one
+        transaction; on failure keep it all for the next flush (never raises StoreUnavailable).
+        `background` (the flusher) may reconnect to a store that is down and sweeps expired receipts."""
+        if not self._flushing.acquire(timeout=-1 if background else self.store.timeout_s):
+            return  # a request does not wait long for the flusher's write (it is what it would do)
+        try:
+            self.pending.add(*self._drain())
+            counts, sums = self.pending.take()
+            try:
+                if counts or sums:
+                    self.store.add(counts, sums, background)
+                elif background and not self.store.up:
+                    self.store.probe()  # nothing to write, but see whether the store is back
+            except StoreUnavailable:
+                self.pending.add(counts, sums)
+            if background:
+                self._sweep()
+                self.report()
+        finally:
+            self._flushing.release()
+
+    def _drain(self) -> tuple[CountBatch, SumBatch]:
+        """The queued rows as counts and sums per window."""
         counts: CountBatch = {}
         sums: SumBatch = {}
         queue = self._queue
@@ -149,15 +185,52 @@ class Monitor:
             name = SUM_P_YES if buy else SUM_P_NO
             totals[name] = totals.get(name, 0.0) + p
             totals[SUM_VAR] = totals.get(SUM_VAR, 0.0) + p * (1 - p)
-        self.store.add(counts, sums)
+        return counts, sums
+
+    def _sweep(self) -> None:
+        """Every SWEEP_INTERVAL_S, delete expired receipts in small batches (they only guarded replays of
+        tokens that verification now refuses as expired)."""
+        if time.monotonic() < self._next_sweep or not self.store.up:
+            return
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        try:
+            for _ in range(SWEEP_BATCHES):
+                if self.store.sweep_receipts(int(self.clock()), SWEEP_BATCH) < SWEEP_BATCH:
+                    break
+        except StoreUnavailable:
+            pass  # the next flush retries the writes; the next sweep the receipts
+
+    def report(self) -> None:
+        """Pass the store's state and the rows held in memory to `on_status` when they changed."""
+        status = (self.store.up, self.pending.rows)
+        if status != self._reported:
+            self._reported = status
+            self.on_status(*status)
+
+    def at_exit(self) -> None:
+        """At exit: one more try whatever the backoff, then log and count what the store could not take
+        (it is lost)."""
+        if self.pending.entries and not self.store.up:
+            self.store.health.retry_now()
+            self.flush()
+        rows, entries = self.pending.rows, self.pending.entries
+        if entries:
+            logger.warning(
+                "monitoring store (%s) unavailable at exit: %d scored rows (%d counts) of this process "
+                "were not written", self.store.kind, rows, entries,
+            )  # fmt: skip
+            self.on_lost(rows)
 
     def discard(self) -> None:
-        """Drop queued rows (a forked child's copy of its parent's)."""
+        """Drop queued and held rows (a forked child's copy of its parent's)."""
         self._queue.clear()
+        self.pending.clear()
+        self._flushing = threading.Lock()
 
     # --- feedback -----------------------------------------------------------------------------------
     def feedback(self, items: list[tuple[object, object]]) -> int:
-        """Credit (token, purchased) pairs to their windows, all or nothing; FeedbackError otherwise."""
+        """Credit (token, purchased) pairs to their windows, all or nothing; FeedbackError otherwise,
+        StoreUnavailable while the store is down (nothing kept: the client retries)."""
         now = self.clock()
         receipts: list[tuple[Receipt, int]] = []
         for index, (token, purchased) in enumerate(items):
@@ -185,7 +258,10 @@ class Monitor:
         if len({n for n, _ in nonces}) != len(nonces):
             raise FeedbackError(409, "the same feedback_token appears twice in this request")
         try:
-            self.store.add_feedback(nonces, counts, sums, int(now))
+            self.store.add_feedback(nonces, counts, sums)
+        except StoreUnavailable:
+            self._wake()  # make sure the flusher runs here: it is what retries a store that is down
+            raise
         except Replayed as exc:
             index = next(i for i, (n, _) in enumerate(nonces) if n == exc.args[0])
             raise FeedbackError(409, "this feedback_token was already used", index) from None
@@ -193,9 +269,14 @@ class Monitor:
 
     # --- reading ------------------------------------------------------------------------------------
     def windows(self, limit: int = 30) -> list[WindowData]:
-        """The latest windows of every model version, this process's queue flushed first."""
-        self.flush()
-        return self.store.windows(limit)
+        """The latest windows of every model version, this process's queue flushed first;
+        StoreUnavailable while the store is down."""
+        self.flush(background=False)
+        try:
+            return self.store.windows(limit)
+        except StoreUnavailable:
+            self._wake()
+            raise
 
     def drift(self, limit: int = 30) -> dict[str, Any]:
         """The /monitoring/drift document: evaluated windows, newest last, and whether each is closed."""

@@ -1,4 +1,5 @@
-"""Prometheus gauges of the last closed window (and the open window's row count), computed at scrape time."""
+"""Prometheus gauges of the last closed window (and the open window's row count), computed at scrape time,
+and of the monitoring store itself (up or down, rows waiting in memory, rows lost at exit)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from monitoring.store_guard import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,9 @@ class DriftCollector(Collector):
         """Gauges for the newest closed window of the serving model version."""
         try:
             doc = self._drift()
-        except Exception:  # a scrape must not fail because the store is briefly unavailable
+        except StoreUnavailable:  # reported by predict_monitoring_store_up; the scrape goes on
+            return
+        except Exception:  # a scrape must not fail because of monitoring
             logger.exception("monitoring gauges could not be computed")
             return
         version = v = doc["model_version"]
@@ -123,3 +129,34 @@ class DriftCollector(Collector):
             rejected.add_metric([name, v], float(n))
         yield outside
         yield rejected
+
+
+class StoreMetrics:
+    """The store's gauges and counter, written by each process (prometheus_client's multiprocess files under
+    gunicorn): up is the minimum over live workers, pending rows their sum, lost rows a total."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.up = Gauge(
+            "predict_monitoring_store_up",
+            "1 when the monitoring store answers, 0 while it is down (minimum over the workers).",
+            multiprocess_mode="livemin", registry=registry,
+        )  # fmt: skip
+        self.pending = Gauge(
+            "predict_monitoring_pending_rows",
+            "Scored rows held in memory until the monitoring store takes them (sum over the workers).",
+            multiprocess_mode="livesum", registry=registry,
+        )  # fmt: skip
+        self.lost = Counter(
+            "predict_monitoring_rows_lost",
+            "Scored rows a worker held when it exited with the monitoring store down (not counted).",
+            registry=registry,
+        )
+
+    def status(self, up: bool, pending_rows: int) -> None:
+        """Set the gauges (called by the monitor when either changes)."""
+        self.up.set(1.0 if up else 0.0)
+        self.pending.set(float(pending_rows))
+
+    def rows_lost(self, rows: int) -> None:
+        """Count rows a process could not write before it exited."""
+        self.lost.inc(rows)

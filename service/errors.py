@@ -85,6 +85,17 @@ class ModelNotReady(HTTPError):
     code = "model_not_ready"
 
 
+class StoreUnavailable(HTTPError):
+    """The monitoring store is down or not answering in time; the client retries after `retry_after` s."""
+
+    status = 503
+    code = "monitoring_store_unavailable"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 _WERKZEUG: dict[int, type[HTTPError]] = {
     400: MalformedJSON,
     404: NotFound,
@@ -109,7 +120,10 @@ def error_response(error: HTTPError) -> Response:
         "details": error.details,
         "request_id": request.environ.get("predict.request_id", ""),
     }
-    return Response(json.dumps(body), status=error.status, mimetype="application/json")
+    response = Response(json.dumps(body), status=error.status, mimetype="application/json")
+    if isinstance(error, StoreUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _handle_http_error(error: HTTPError) -> Response:

@@ -10,11 +10,12 @@ import logging
 from flask import Flask, Response, request
 
 from monitoring.monitor import FeedbackError, Monitor
-from monitoring.prometheus import DriftCollector
+from monitoring.prometheus import DriftCollector, StoreMetrics
 from monitoring.report import clean, render
 from monitoring.setup import build_monitor
+from monitoring.store_guard import StoreUnavailable as StoreDown
 from service.api import operation
-from service.errors import HTTPError, InvalidInput, error_response
+from service.errors import HTTPError, InvalidInput, StoreUnavailable, error_response
 from service.feedback_input import BODY_SCHEMA as FEEDBACK_BODY
 from service.feedback_input import items
 from service.flusher import FLUSHER
@@ -54,18 +55,28 @@ def _marking_rejected_fields(error: InvalidInput) -> Response:
     return error_response(error)
 
 
+def _store_down(error: StoreDown) -> Response:
+    """503 with Retry-After while the monitoring store is down (what needs it waits; predictions do not)."""
+    message = f"{error}; retry after {error.retry_after} s (predictions are not affected)."
+    return error_response(StoreUnavailable(message, error.retry_after))
+
+
 def register(app: Flask, state: ServiceState) -> None:
     """Create the monitor (when the model carries a reference profile) and add the monitoring routes."""
     settings, predictor = state.settings, state.predictor
     if settings.monitor and predictor is not None:
         state.monitor = build_monitor(
             predictor, settings.monitor_db, settings.monitor_key, settings.monitor_window,
-            settings.monitor_feedback_ttl, FLUSHER.ensure_running,
+            settings.monitor_feedback_ttl, FLUSHER.ensure_running, settings.monitor_store_timeout,
         )  # fmt: skip
     monitor: Monitor | None = state.monitor
     if monitor is not None:
         FLUSHER.register(monitor)
         state.metrics.add_collector(DriftCollector(lambda: monitor.drift(2)))
+        store_metrics = StoreMetrics(state.metrics.registry)
+        monitor.on_status, monitor.on_lost = store_metrics.status, store_metrics.rows_lost
+        monitor.report()
+        app.register_error_handler(StoreDown, _store_down)
 
     def ready_monitor() -> Monitor:
         if monitor is None:

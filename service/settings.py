@@ -42,6 +42,7 @@ class Settings:
     monitor_window: int = 86_400  # PREDICT_MONITOR_WINDOW: window length in seconds
     monitor_key: str | None = field(default=None, repr=False)  # PREDICT_MONITOR_KEY: feedback-token key
     monitor_feedback_ttl: int = 30 * 86_400  # PREDICT_MONITOR_FEEDBACK_TTL: seconds a token is accepted
+    monitor_store_timeout: float = 3.0  # PREDICT_MONITOR_STORE_TIMEOUT: seconds a store call may take
     # --- model store and API keys (docs/operations/; keys never in repr, logs or responses) ---
     state_dir: Path | None = None  # None: the gunicorn master makes a private temporary one
     api_keys: frozenset[str] = field(default=frozenset(), repr=False)
@@ -169,6 +170,8 @@ def monitor_values(env: Mapping[str, str]) -> dict[str, object]:
         values["monitor_key"] = raw
     if (raw := env.get(PREFIX + "MONITOR_FEEDBACK_TTL")) is not None:
         values["monitor_feedback_ttl"] = _integer(PREFIX + "MONITOR_FEEDBACK_TTL", raw)
+    if (raw := env.get(PREFIX + "MONITOR_STORE_TIMEOUT")) is not None:
+        values["monitor_store_timeout"] = _number(PREFIX + "MONITOR_STORE_TIMEOUT", raw)
     return values
 
 
@@ -185,6 +188,8 @@ def check_monitor_settings(settings: Settings) -> None:
         raise StartupError(
             f"{PREFIX}MONITOR_FEEDBACK_TTL must be a whole number of seconds from 1 to 94867200"
         )
+    if not 0.5 <= settings.monitor_store_timeout <= 60:
+        raise StartupError(f"{PREFIX}MONITOR_STORE_TIMEOUT must be a number of seconds from 0.5 to 60")
     if settings.monitor_key is not None and len(settings.monitor_key.encode()) < 16:
         raise StartupError(f"{PREFIX}MONITOR_KEY must be at least 16 bytes long")
     if settings.monitor_db.startswith(("postgresql://", "postgres://")) and settings.monitor_key is None:

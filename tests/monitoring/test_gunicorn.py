@@ -168,4 +168,5 @@ def test_prometheus_scrapes_the_drift_gauges_from_gunicorn(tmp_path: Path) -> No
             assert {r["name"] for g in rules for r in g["rules"]} >= {
                 "PurchaseModelDriftWarning",
                 "PurchaseModelDriftPage",
+                "MonitoringStoreDown",
             }
