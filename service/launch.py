@@ -24,7 +24,7 @@ from service.front.processes import Pair
 
 logger = logging.getLogger(__name__)
 
-GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"  # beside this file: repo or site-packages
+GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"  # beside this file, as installed
 APP = "service.wsgi:app"
 EXIT_STARTUP = 3  # as service.check: a setting or the environment stops the start
 NGINX_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")  # not on a non-root user's PATH on Debian

@@ -8,6 +8,9 @@ Rules for a customer (`POST /predict` body, or each item of `customers` in `POST
   so are `NaN`, `Infinity` and values too large for a float64 (e.g. `1e999`).
 - Unknown fields are rejected with 422 and named in the error (names are truncated to 64 characters).
 - A batch holds 1 to 10,000 customers; the answer keeps their order. Errors name the batch index.
+- A 422 explains at most 10 problems in `details` (checked in this order: the body is an object, unknown
+  keys, then each field; customer by customer in a batch); its `message` names the first three and
+  counts all the others ("and K more"). docs/api-limits.md has the rules.
 Values outside the ranges seen in training are still predicted and come back with `warnings`.
 """
 
@@ -180,7 +183,7 @@ def flatten_errors(messages: Any, prefix: str = "", index: int | None = None) ->
                 details += flatten_errors(value, f"{prefix}[{key}]", key)
             elif key == "_schema":
                 what = prefix or "The body"
-                details += [_detail(prefix or "(body)", index, f"{what} must be a JSON object.")]
+                details += [detail(prefix or "(body)", index, f"{what} must be a JSON object.")]
             else:
                 name = str(key)[:64]
                 details += flatten_errors(value, f"{prefix}.{name}" if prefix else name, index)
@@ -189,27 +192,25 @@ def flatten_errors(messages: Any, prefix: str = "", index: int | None = None) ->
             details += (
                 flatten_errors(message, prefix, index)
                 if isinstance(message, dict | list)
-                else [_detail(prefix or "(body)", index, str(message))]
+                else [detail(prefix or "(body)", index, str(message))]
             )
     else:
-        details.append(_detail(prefix or "(body)", index, str(messages)))
+        details.append(detail(prefix or "(body)", index, str(messages)))
     return details
 
 
-def _detail(field: str, index: int | None, message: str) -> dict[str, Any]:
+def detail(field: str, index: int | None, message: str) -> dict[str, Any]:
     """Build one error detail."""
     return {"field": field, "message": message} if index is None else {
         "field": field, "index": index, "message": message,
     }  # fmt: skip
 
 
-MAX_DETAILS = 100
-
-
-def summarize(details: list[dict[str, Any]]) -> str:
-    """One readable sentence for the error's `message`, naming the first few problems."""
+def summarize(details: list[dict[str, Any]], total: int | None = None) -> str:
+    """One readable sentence for the error's `message`: the first few problems, and how many more."""
+    total = len(details) if total is None else total
     parts = [f"{d['field']}: {d['message']}" for d in details[:3]]
-    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+    more = f" (and {total - len(parts)} more)" if total > len(parts) else ""
     return "Invalid input. " + "; ".join(parts) + more
 
 
