@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base_cv = chosen.cv if gender else cross_validate(
         calibrated_pipeline(estimator, "none", gender), x_train, y_train, business, args.cv_repeats, args.seed
     )  # fmt: skip
-    progress.step("calibration: comparing %s for %s", args.calibration, family)
+    progress.step("calibration: comparing %s calibration for %s", args.calibration, family)
     calibration, calibrations = _calibrate(args, estimator, x_train, y_train, base_cv, business)
     if calibration == "none":
         final_cv = base_cv
@@ -201,7 +201,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
     info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
     info["fairness"] = model_card_fairness(metrics["fairness"])
-    progress.step("writing %s and %s", args.out_dir, args.report_dir)
+    written = {str(args.out_dir), str(args.report_dir)}
+    progress.step("writing %s", " and ".join(sorted(written)))
     model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {
