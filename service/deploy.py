@@ -148,8 +148,9 @@ def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: floa
     version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
     card = matching_card(card_path(candidate), sha256, version)
     if card is None:
-        logger.warning("no %s for this model beside %s; it is deployed without a card",
-                       CARD_NAME, printable(str(candidate)))  # fmt: skip
+        problem = "describes another model" if card_path(candidate).exists() else "is missing"
+        logger.warning("%s %s; the model is deployed without a card",
+                       printable(str(card_path(candidate))), problem)  # fmt: skip
     logger.info("%s passed its checks; deploying", shown(version))
     keep_served_card(settings, store)
     if card is not None:

@@ -180,7 +180,9 @@ def test_rollback_to_the_first_model_restores_its_card_and_a_cardless_model_leav
     monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
     assert check.main(["--install"]) == 0
     assert deploy.main(["deploy", str(bare)]) == 0 and check.main(["--install"]) == 0
-    assert "deployed without a card" in caplog.text
+    assert (
+        f"{bare.with_name('model_card.json')} is missing; the model is deployed without a card" in caplog.text
+    )
     assert not (served.parent / "model_card.json").exists(), "no card describing another model"
     assert deploy.main(["rollback"]) == 0 and check.main(["--install"]) == 0
     assert (served.parent / "model_card.json").read_bytes() == committed_card
@@ -197,7 +199,11 @@ def test_history_says_when_the_file_at_the_model_path_is_not_served_yet(
     monkeypatch.setenv("PREDICT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
     assert check.main(["--install"]) == 0
-    assert deploy.main(["deploy", str(_with_card(tmp_path / "b", "logreg-b"))]) == 0  # no service running
+    other = _with_card(tmp_path / "c", "logreg-c")
+    (other.parent / "model_card.json").write_text(json.dumps({"sha256": "0" * 64}))  # another model's card
+    assert deploy.main(["deploy", str(other)]) == 0  # no service running: the file waits for the next start
+    assert "model_card.json describes another model; the model is deployed without a card" in caplog.text
+    assert deploy.main(["deploy", str(_with_card(tmp_path / "b", "logreg-b"))]) == 0
     caplog.clear()
     assert deploy.main(["history"]) == 0
     assert "is not the served model; it is checked and served at the next reload or start" in caplog.text
