@@ -8,6 +8,9 @@ DATA ?= data/customers.csv
 MODEL ?= forest
 THRESHOLD ?=
 TRAIN_ARGS ?=
+OUT ?=
+RUN ?=
+COMMITTED ?=
 QUICK ?=
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -65,14 +68,16 @@ serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8
 data: $(VENV)/.dev  ## Regenerate data/customers.csv (seeded, 400 rows).
 	$(PY) -m training.generate --out data/customers.csv
 
-train: $(VENV)/.dev  ## Train on $$DATA (default data/customers.csv); MODEL=forest|logreg|knn|tree|xgboost|auto, THRESHOLD=0.6|max-f1|precision>=X|recall>=X|profit, TRAIN_ARGS=--fast ….
-	$(CLI) train --data '$(DATA)' --family '$(MODEL)' $(if $(THRESHOLD),--threshold '$(THRESHOLD)') $(TRAIN_ARGS)
+# make train -> runs/<time>-<model>/ ; make export RUN=runs/… -> runs/…/purchase_model.onnx ; make deploy-model MODEL=…
+train: $(VENV)/.dev  ## Train on DATA= into a new runs/<UTC time>-<model>/ (OUT=folder; COMMITTED=1: models/ + reports/); MODEL=, THRESHOLD=, TRAIN_ARGS=--fast ….
+	$(CLI) train --data '$(DATA)' --family '$(MODEL)' $(if $(THRESHOLD),--threshold '$(THRESHOLD)') \
+	  $(if $(COMMITTED),--out-dir models --report-dir reports,$(if $(OUT),--out '$(OUT)')) $(TRAIN_ARGS)
 
-export: $(VENV)/.dev  ## Convert models/purchase_pipeline.joblib to ONNX; replaces the model only if parity holds.
-	$(CLI) export
+export: $(VENV)/.dev  ## RUN=runs/… : write RUN/purchase_model.onnx + card (OUT=file.onnx elsewhere); no RUN: models/ (the committed model).
+	$(CLI) export $(if $(RUN),--run '$(RUN)') $(if $(OUT),--out '$(OUT)')
 
-parity: $(VENV)/.dev  ## Check scikit-learn vs onnxruntime parity of the current model.
-	$(CLI) parity
+parity: $(VENV)/.dev  ## Check parity of models/purchase_model.onnx against the run its card names (RUN=runs/… for a run's model).
+	$(CLI) parity $(if $(RUN),--run '$(RUN)')
 
 bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark); QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)

@@ -1,7 +1,15 @@
-"""`make export`: bundle -> models/purchase_model.onnx + model card, replaced only if parity holds."""
+"""`make export`: a run's bundle -> an ONNX file + its card beside it, written only if parity holds.
+
+`python -m export.export --run RUN [--out CANDIDATE.onnx]` writes a candidate (default
+RUN/purchase_model.onnx) and never touches the served model; without --run it converts
+models/purchase_pipeline.joblib into models/purchase_model.onnx and models/model_card.json (the committed
+model). The card records the model file's SHA-256 and the bundle it came from: `make deploy-model`
+carries the card with the model and `make parity` checks a model against that bundle.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,7 +21,7 @@ from typing import Any
 import onnx
 
 from export.bundle import load_bundle
-from export.cli import configure_logging, parser
+from export.cli import DEFAULT_MODEL, configure_logging, export_paths, parser
 from export.convert import pipeline_to_onnx
 from export.converters import describe
 from export.errors import ExportError
@@ -37,9 +45,23 @@ def build_model(bundle: dict[str, Any]) -> tuple[onnx.ModelProto, dict[str, str]
     return proto, attach_metadata(proto, props)
 
 
-def model_card(props: dict[str, str], results: list[dict[str, Any]], model_path: Path) -> str:
-    """The human-readable card: the metadata decoded, plus the parity results."""
-    card = {"model_file": model_path.name, "metadata": parse_metadata(props), "parity": results}
+def model_card(
+    props: dict[str, str],
+    results: list[dict[str, Any]],
+    model_path: Path,
+    sha256: str | None = None,
+    bundle: Path | None = None,
+) -> str:
+    """The human-readable card: the metadata decoded, the parity results, the file's hash and its bundle."""
+    card: dict[str, Any] = {
+        "model_file": model_path.name,
+        "metadata": parse_metadata(props),
+        "parity": results,
+    }
+    if sha256 is not None:
+        card["sha256"] = sha256
+    if bundle is not None:
+        card["bundle"] = bundle.as_posix()
     card["drift_detection"] = detectable_shifts(  # docs/monitoring.md: the smallest detectable shifts
         parse_profile(props["reference_profile"]),
         {k: (float(v[0]), float(v[1])) for k, v in json.loads(props["training_ranges"]).items()},
@@ -62,12 +84,15 @@ def export(bundle_path: Path, model_path: Path, card_path: Path, small: bool = F
     card_path.parent.mkdir(parents=True, exist_ok=True)
     temp_model, temp_card = _temp_path(model_path, ".onnx.tmp"), _temp_path(card_path, ".json.tmp")
     try:
-        temp_model.write_bytes(proto.SerializeToString())
+        data = proto.SerializeToString()
+        temp_model.write_bytes(data)
         results = check_parity(bundle, temp_model, small=small)
         summarise(results)
         require_parity(results)
         serialised = as_dict(results)
-        temp_card.write_text(model_card(props, serialised, model_path), encoding="utf-8")
+        sha256 = hashlib.sha256(data).hexdigest()
+        card = model_card(props, serialised, model_path, sha256, bundle_path)
+        temp_card.write_text(card, encoding="utf-8")
         for temp in (temp_model, temp_card):
             temp.chmod(FILE_MODE)
         os.replace(temp_model, model_path)
@@ -81,13 +106,20 @@ def export(bundle_path: Path, model_path: Path, card_path: Path, small: bool = F
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point for `make export`."""
-    args = parser("Export the fitted pipeline to ONNX after a parity check.", card=True).parse_args(argv)
+    cli = parser("Export a run's fitted pipeline to ONNX after a parity check.", card=True)
+    args = cli.parse_args(argv)
+    bundle, model, card = export_paths(cli, args)
     configure_logging()
     try:
-        export(args.bundle, args.model, args.card, small=args.small)
+        export(bundle, model, card, small=args.small)
     except ExportError as exc:
         logger.error("export: %s", exc)
         return 1
+    if model.resolve() == DEFAULT_MODEL.resolve():
+        logger.info("export: %s is the file `make serve` serves; a running service switches only at its next "
+                    "reload or start (make deploy-model checks and reloads)", model)  # fmt: skip
+    else:
+        logger.info("next: make deploy-model MODEL=%s", model)
     return 0
 
 

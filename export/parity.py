@@ -119,7 +119,8 @@ def check_parity(bundle: dict[str, Any], model_path: Path, small: bool = False) 
     if meta["created_at"] != str(info.get("trained_at")):
         raise ParityError(
             f"{model_path} was exported from the run of {meta['created_at']}, "
-            f"the bundle is from {info.get('trained_at')}: run `make export`"
+            f"the bundle is from {info.get('trained_at')}: compare it with its own run "
+            f"(--run RUN or --bundle RUN/purchase_pipeline.joblib) or export it again"
         )
     pipeline = single_threaded(bundle["pipeline"])
     thresholds = sorted({float(meta["threshold"]), 0.5})
@@ -159,15 +160,20 @@ def as_dict(results: list[SetResult]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: check parity of models/purchase_model.onnx against the bundle's pipeline."""
-    from export.cli import configure_logging, parser
+    """CLI: check parity of a model (default models/purchase_model.onnx) against its own run's pipeline.
 
-    args = parser("Check scikit-learn vs onnxruntime parity of the exported model.", model=True).parse_args(
-        argv
-    )
+    The bundle is --bundle, else RUN/purchase_pipeline.joblib with --run, else the one the card beside the
+    model names (deploy and rollback carry the card), else models/purchase_pipeline.joblib.
+    """
+    from export.cli import configure_logging, parity_paths, parser
+
+    cli = parser("Check scikit-learn vs onnxruntime parity of a model against its own run.", model=True)
+    args = cli.parse_args(argv)
+    bundle, model = parity_paths(cli, args)
     configure_logging()
+    logger.info("parity: %s against %s", model, bundle)
     try:
-        results = check_parity(load_bundle(args.bundle), args.model, small=args.small)
+        results = check_parity(load_bundle(bundle), model, small=args.small)
         summarise(results)
         require_parity(results)
     except ExportError as exc:

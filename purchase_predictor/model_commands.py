@@ -12,14 +12,14 @@ from purchase_predictor.options import argparse_errors_as_usage, example, model_
 
 FAMILIES = ("forest", "logreg", "knn", "tree", "xgboost", "auto")
 DEFAULT_BUNDLE = Path("models/purchase_pipeline.joblib")
-DEFAULT_CARD = Path("models/model_card.json")
 PATH = click.Path(path_type=Path)
 
 
 @click.command(
     epilog=example(
-        "purchase-predictor train --data data/customers.csv --out-dir runs/today --report-dir runs/today",
-        "purchase-predictor train --family auto --threshold max-f1",
+        "purchase-predictor train --data data/customers.csv            # into a new runs/<UTC time>-forest/",
+        "purchase-predictor train --family auto --threshold max-f1 --out runs/try-auto",
+        "purchase-predictor train --out-dir models --report-dir reports  # rebuild the committed model",
     )
 )
 @click.option("--data", type=PATH, default=Path("data/customers.csv"), show_default=True, help="customer CSV")
@@ -36,12 +36,11 @@ PATH = click.Path(path_type=Path)
 @click.option("--fast", is_flag=True, help="tiny grids and 2 CV repeats: a quick, rougher model")
 @click.option("--drop-invalid", is_flag=True, help="skip bad rows instead of refusing the file")
 @click.option("--without-gender", is_flag=True, help="train the final pipeline without the gender input")
-@click.option("--out-dir", type=PATH, default=Path("models"), show_default=True,
-              help="where the pipeline bundle and training.json go")  # fmt: skip
-@click.option("--report-dir", type=PATH, default=Path("reports"), show_default=True,
-              help="where metrics.json and report.html go")  # fmt: skip
+@click.option("--out", type=PATH, help="run folder for all outputs (default: new runs/<UTC time>-<family>/)")
+@click.option("--out-dir", type=PATH, help="only the pipeline bundle and training.json (e.g. models)")
+@click.option("--report-dir", type=PATH, help="only metrics.json and report.html (e.g. reports)")
 def train(**options: Any) -> int:
-    """Train, compare and calibrate a pipeline on a customer CSV; writes the bundle and the report."""
+    """Train, compare and calibrate a pipeline on a customer CSV into a run folder, showing progress."""
     try:
         from training.errors import ConfigError, DataError
         from training.train import parse_args, run
@@ -50,9 +49,8 @@ def train(**options: Any) -> int:
     argv = [
         "--data", str(options["data"]), "--model", options["family"], "--threshold", options["threshold"],
         "--calibration", options["calibration"], "--seed", str(options["seed"]),
-        "--out-dir", str(options["out_dir"]), "--report-dir", str(options["report_dir"]),
     ]  # fmt: skip
-    for flag in ("gain_tp", "cost_fp", "cv_repeats"):
+    for flag in ("gain_tp", "cost_fp", "cv_repeats", "out", "out_dir", "report_dir"):
         if options[flag] is not None:
             argv += ["--" + flag.replace("_", "-"), str(options[flag])]
     argv += [
@@ -84,57 +82,92 @@ def _export_errors(exc: Exception) -> CliError:
     return CliError(Exit.INTERNAL, str(exc))
 
 
+def _module_argv(**flags: Path | None) -> list[str]:
+    """--name value pairs for the flags that were given (the export and parity modules' own parsers)."""
+    argv: list[str] = []
+    for name, value in flags.items():
+        if value is not None:
+            argv += [f"--{name}", str(value)]
+    return argv
+
+
+def _given(ctx: click.Context, name: str, value: Path) -> Path | None:
+    """The option's value when the user gave it (flag or environment), None when it is the default."""
+    source = ctx.get_parameter_source(name)
+    return None if source in (None, click.core.ParameterSource.DEFAULT) else value
+
+
 @click.command(
     epilog=example(
-        "purchase-predictor export --bundle runs/today/purchase_pipeline.joblib --model runs/today/model.onnx"
-        " --card runs/today/model_card.json",
+        "purchase-predictor export --run runs/2026-12-01T2015-forest   # -> that run's purchase_model.onnx",
+        "purchase-predictor export --run runs/try-auto --out candidate.onnx",
+        "purchase-predictor export                                     # models/: the committed model",
     )
 )
-@click.option("--bundle", type=PATH, default=DEFAULT_BUNDLE, show_default=True,
-              help="the fitted pipeline bundle `train` wrote")  # fmt: skip
-@model_option("where to write the ONNX model (replaced only when parity holds)")
-@click.option(
-    "--card", type=PATH, default=DEFAULT_CARD, show_default=True, help="where to write the model card"
-)
+@click.option("--run", type=PATH, help="a run folder of `train`: reads RUN/purchase_pipeline.joblib")
+@click.option("--out", type=PATH, help="the candidate ONNX file (with --run: RUN/purchase_model.onnx)")
+@click.option("--bundle", type=PATH, help=f"a pipeline bundle instead of --run (default {DEFAULT_BUNDLE})")
+@model_option("the ONNX file to write without --run/--out (replaced only when parity holds)")
+@click.option("--card", type=PATH, help="the model card to write (default: model_card.json beside the model)")
 @click.option("--small", is_flag=True, help="a smaller parity grid (quick checks)")
-def export(bundle: Path, model: Path, card: Path, small: bool) -> int:
+@click.pass_context
+def export(ctx: click.Context, run: Path | None, out: Path | None, bundle: Path | None, model: Path,
+           card: Path | None, small: bool) -> int:  # fmt: skip
     """Convert a trained bundle to one ONNX file with its model card, after a parity check."""
     try:
+        from export.cli import export_paths, parser
         from export.errors import ExportError
         from export.export import export as run_export
     except ImportError as exc:
         raise needs_extra("training", exc) from None
+    argv = _module_argv(run=run, out=out, bundle=bundle, model=_given(ctx, "model", model), card=card)
+    cli = parser("export", model=True, card=True)
+    with argparse_errors_as_usage():
+        bundle_path, model_path, card_path = export_paths(cli, cli.parse_args(argv))
     try:
-        run_export(bundle, model, card, small=small)
+        run_export(bundle_path, model_path, card_path, small=small)
     except ExportError as exc:
         raise _export_errors(exc) from None
     except OSError as exc:
         raise CliError(Exit.INTERNAL, f"cannot write output: {exc}") from None
+    click.echo(f"export: wrote {model_path} and {card_path}; deploy it with: purchase-predictor deploy "
+               f"{model_path}", err=True)  # fmt: skip
     return Exit.OK
 
 
-@click.command(epilog=example("purchase-predictor parity --bundle models/purchase_pipeline.joblib"))
-@click.option("--bundle", type=PATH, default=DEFAULT_BUNDLE, show_default=True,
-              help="the fitted pipeline bundle")  # fmt: skip
+@click.command(
+    epilog=example(
+        "purchase-predictor parity                      # the served model against its card's run",
+        "purchase-predictor parity --run runs/try-auto      # a run's own model",
+    )
+)
+@click.option("--run", type=PATH, help="a run folder: RUN/purchase_model.onnx against RUN's pipeline")
+@click.option("--bundle", type=PATH, help="the pipeline bundle (default: the one the model's card names)")
 @model_option("the ONNX model to compare with the bundle")
 @click.option("--small", is_flag=True, help="a smaller parity grid (quick checks)")
-def parity(bundle: Path, model: Path, small: bool) -> int:
+@click.pass_context
+def parity(ctx: click.Context, run: Path | None, bundle: Path | None, model: Path, small: bool) -> int:
     """Check that onnxruntime answers as scikit-learn does (held-out rows, a dense grid, edge points)."""
     try:
         from export.bundle import load_bundle
+        from export.cli import parity_paths, parser
         from export.errors import ExportError
         from export.parity import check_parity, require_parity, summarise
     except ImportError as exc:
         raise needs_extra("training", exc) from None
-    if not model.is_file():
-        raise CliError(Exit.CONFIG, f"model {model} does not exist")
+    cli = parser("parity", model=True)
+    with argparse_errors_as_usage():
+        argv = _module_argv(run=run, bundle=bundle, model=_given(ctx, "model", model))
+        bundle_path, model_path = parity_paths(cli, cli.parse_args(argv))
+    if not model_path.is_file():
+        raise CliError(Exit.CONFIG, f"model {model_path} does not exist")
     try:
-        results = check_parity(load_bundle(bundle), model, small=small)
+        results = check_parity(load_bundle(bundle_path), model_path, small=small)
         summarise(results)
         require_parity(results)
     except ExportError as exc:
         raise _export_errors(exc) from None
-    click.echo("parity: ok", err=True)
+    click.echo(f"parity: ok ({model_path} against {bundle_path})", err=True)
     return Exit.OK
 
 

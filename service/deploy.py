@@ -6,6 +6,12 @@ for the master's own check to finish. rollback: the same with the newest earlier
 history (a second rollback goes forward again). Exit status 0 when the service serves what was asked
 (or no service is running and the file is in place for its next start), 1 otherwise.
 
+The model card travels with the model: `model_card.json` beside the candidate (what `make export` writes),
+if it names the candidate's SHA-256, is kept in the store under that hash and written beside the served
+path once the service serves the model; a rollback restores the card of the model it goes back to. A model
+that comes without its card leaves no card beside the served path, rather than one describing another
+model. The history marks exactly one entry as served: the deployment the store's current.json names.
+
 What it prints never holds a raw string from a model file or the store: versions go through
 runtime.contract.shown and reasons through runtime.contract.printable (a newline in a version cannot
 forge a log line).
@@ -14,6 +20,8 @@ forge a log line).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import os
 import signal
@@ -33,6 +41,8 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 WAIT_S = 180
+CARD_NAME = "model_card.json"  # beside every model file (export/cli.py writes it under the same name)
+MAX_CARD_BYTES = 1 << 20
 
 
 class DeployError(Exception):
@@ -86,20 +96,71 @@ def children(parent: int) -> set[int]:
     return found
 
 
+def card_path(model: Path) -> Path:
+    """Where a model file's card is: model_card.json in the same folder."""
+    return model.with_name(CARD_NAME)
+
+
+def matching_card(path: Path, sha256: str, version: str) -> bytes | None:
+    """The card at `path` if it describes the model with these bytes (its `sha256`; a card exported before
+    cards carried the hash: its model_version), else None."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CARD_BYTES + 1)
+        card = json.loads(data) if len(data) <= MAX_CARD_BYTES else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(card, dict):
+        return None
+    if "sha256" in card:
+        return data if card["sha256"] == sha256 else None
+    metadata = card.get("metadata")
+    return data if isinstance(metadata, dict) and metadata.get("model_version") == version else None
+
+
+def keep_served_card(settings: Settings, store: ModelStore) -> None:
+    """Before a switch: keep the served model's card in the store, so a rollback can bring it back."""
+    current = store.current()
+    if current is not None and store.card(current.sha256) is None:
+        card = matching_card(card_path(settings.model_path), current.sha256, current.version)
+        if card is not None:
+            store.put_card(current.sha256, card)
+
+
+def place_card(settings: Settings, card: bytes | None) -> None:
+    """After a switch: the served model's card beside the served path, or no card at all."""
+    target = card_path(settings.model_path)
+    if card is not None:
+        write_atomically(target, card, 0o644)
+        logger.info("its model card is at %s", target)
+    elif target.exists():
+        target.unlink()
+        logger.info("removed %s: it described another model and this one came without a card", target)
+
+
 def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
-    """Check a model file and switch the service to it."""
+    """Check a model file and switch the service to it, with the card beside it."""
     try:
         data = read_model_bytes(candidate, settings.max_model_bytes)
         predictor = Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
     except ModelError as exc:
         raise DeployError(f"not deployed: {exc}") from None
-    version = predictor.model_version
+    version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
+    card = matching_card(card_path(candidate), sha256, version)
+    if card is None:
+        problem = "describes another model" if card_path(candidate).exists() else "is missing"
+        logger.warning("%s %s; the model is deployed without a card",
+                       printable(str(card_path(candidate))), problem)  # fmt: skip
     logger.info("%s passed its checks; deploying", shown(version))
+    keep_served_card(settings, store)
+    if card is not None:
+        store.put_card(sha256, card)
     switch(settings, store, data, version, timeout)
+    place_card(settings, card)
 
 
 def rollback(settings: Settings, store: ModelStore, timeout: float) -> None:
-    """Switch the service back to the newest earlier model of the history."""
+    """Switch the service back to the newest earlier model of the history, and its card."""
     entry = store.previous()
     if entry is None:
         raise DeployError("no earlier model in the history to roll back to")
@@ -109,16 +170,34 @@ def rollback(settings: Settings, store: ModelStore, timeout: float) -> None:
     except ModelError as exc:
         raise DeployError(f"not rolled back: {exc}") from None
     logger.info("rolling back to %s", shown(entry.version))
+    keep_served_card(settings, store)
     switch(settings, store, data, entry.version, timeout)
+    place_card(settings, store.card(entry.sha256))
 
 
-def show_history(store: ModelStore) -> None:
-    """Log the deployed models, newest first; `*` marks the one served."""
-    current = store.current()
-    for entry in reversed(store.history()):
-        mark = "*" if current is not None and entry.sha256 == current.sha256 else " "
+def show_history(store: ModelStore, settings: Settings | None = None) -> None:
+    """Log the deployed models, newest first; `*` marks the one served (exactly one entry); with settings,
+    also say when the file at the model path or its card is not the served model."""
+    history, served = store.history(), store.served_index()
+    for index in reversed(range(len(history))):
+        entry = history[index]
         when = datetime.fromtimestamp(entry.deployed_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        logger.info("%s %s  %s  sha256:%s", mark, when, shown(entry.version), shown(entry.sha256[:16]))
+        card = "card" if store.card(entry.sha256) is not None else "no card"
+        logger.info("%s %s  %s  sha256:%s  %s", "*" if index == served else " ", when, shown(entry.version),
+                    shown(entry.sha256[:16]), card)  # fmt: skip
+    current = store.current()
+    if settings is None or current is None:
+        return
+    try:
+        on_disk = hashlib.sha256(settings.model_path.read_bytes()).hexdigest()
+    except OSError:
+        on_disk = None
+    if on_disk != current.sha256:
+        logger.info("note: %s is not the served model; it is checked and served at the next reload or start",
+                    printable(str(settings.model_path)))  # fmt: skip
+    served_card = card_path(settings.model_path)
+    if served_card.exists() and matching_card(served_card, current.sha256, current.version) is None:
+        logger.info("note: %s describes another model than the served one", printable(str(served_card)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "rollback":
             rollback(settings, store, args.timeout)
         else:
-            show_history(store)
+            show_history(store, settings)
     except (DeployError, StartupError, StoreError) as exc:
         logger.error("%s", printable(str(exc)))
         return 1

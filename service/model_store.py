@@ -1,8 +1,10 @@
 """The private model store in PREDICT_STATE_DIR: validated model bytes by version, the current one, history.
 
-Layout: `models/<version>-<sha256[:16]>.onnx` (content-addressed, written once), `current.json` (the model
-workers load), `history.json` (the last HISTORY_SIZE deployments, newest last), `reload.json` (the outcome
-of the last reload, for `service.deploy`), `master.pid` (gunicorn's pidfile). Only the master's check
+Layout: `models/<version>-<sha256[:16]>.onnx` (content-addressed, written once), `cards/<sha256>.json` (the
+model card that came with those bytes, kept by `service.deploy` so a rollback restores it), `current.json`
+(the model workers load), `history.json` (the last HISTORY_SIZE deployments, newest last; a model deployed
+again appears again), `reload.json` (the outcome of the last reload, for `service.deploy`), `master.pid`
+(gunicorn's pidfile). Only the master's check
 process and the master write here; workers only read. Every write is a temporary file + os.replace.
 Standard library only (and runtime.contract, which is): the gunicorn master imports it. Versions come
 from validated models, and install() refuses one that breaks the contract's rule all the same; versions
@@ -67,6 +69,7 @@ class ModelStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.models = root / "models"
+        self.cards = root / "cards"
 
     @property
     def pidfile(self) -> Path:
@@ -95,6 +98,33 @@ class ModelStore:
         """The last deployments, oldest first (the last one is the current model)."""
         return [Entry(**raw) for raw in self._read_json("history.json", [])]
 
+    def served_index(self) -> int | None:
+        """Which one history entry is the current model: the deployment current.json names (after a
+        rollback the same bytes appear twice and only the newer one is served), else the newest such bytes."""
+        current, history = self.current(), self.history()
+        if current is None:
+            return None
+        for match in (lambda e: e == current, lambda e: e.sha256 == current.sha256):
+            found = [index for index, entry in enumerate(history) if match(entry)]
+            if found:
+                return found[-1]
+        return None
+
+    def put_card(self, sha256: str, card: bytes) -> None:
+        """Keep the model card that belongs to the model with these bytes."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise StoreError("a model card is stored under its model's SHA-256")
+        write_atomically(self.cards / f"{sha256}.json", card, 0o644)
+
+    def card(self, sha256: str) -> bytes | None:
+        """The stored card of the model with these bytes, or None when it came without one."""
+        try:
+            return (self.cards / f"{sha256}.json").read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"stored model card {sha256[:16]} cannot be read: {exc.strerror}") from None
+
     def read(self, entry: Entry) -> tuple[Path, bytes]:
         """The stored file's path and bytes, checked against the entry's hash."""
         path = self.models / entry.file
@@ -122,7 +152,7 @@ class ModelStore:
         history = [*self.history(), entry][-HISTORY_SIZE:]
         self._write_json("history.json", [asdict(e) for e in history])
         self._write_json("current.json", asdict(entry))
-        self._prune({e.file for e in history})
+        self._prune({e.file for e in history}, {e.sha256 for e in history})
         return entry, True
 
     def restore(self, entry: Entry) -> None:
@@ -133,10 +163,13 @@ class ModelStore:
         """Remove the current pointer: no stored model may be served."""
         (self.root / "current.json").unlink(missing_ok=True)
 
-    def _prune(self, keep: set[str]) -> None:
-        """Delete stored files no longer in the history."""
+    def _prune(self, keep: set[str], keep_cards: set[str]) -> None:
+        """Delete stored files (and cards) no longer in the history."""
         for path in self.models.glob("*.onnx"):
             if path.name not in keep:
+                path.unlink(missing_ok=True)
+        for path in self.cards.glob("*.json"):
+            if path.stem not in keep_cards:
                 path.unlink(missing_ok=True)
 
     def previous(self) -> Entry | None:

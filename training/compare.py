@@ -13,9 +13,10 @@ from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from training.candidates import FAMILIES, make_estimator, search_grid
-from training.crossval import CVResult, cross_validate
+from training.crossval import N_SPLITS, CVResult, cross_validate
 from training.metrics import rounded, score
 from training.pipeline import build_pipeline
+from training.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +36,23 @@ class Candidate:
     test_proba: np.ndarray
 
 
+SEARCH_FOLDS = 5
+
+
+def search_size(family: str, fast: bool) -> int:
+    """How many hyperparameter points the search tries for a family."""
+    size = int(np.prod([len(values) for values in search_grid(family, fast).values()]))
+    return min(FAMILY_CANDIDATES.get(family, MAX_CANDIDATES), size)
+
+
 def tune(family: str, x: pd.DataFrame, y: np.ndarray, seed: int, fast: bool) -> dict[str, Any]:
     """Search a family's grid (up to MAX_CANDIDATES points) by Brier score; 5-fold CV, training split."""
-    grid = search_grid(family, fast)
-    size = int(np.prod([len(values) for values in grid.values()]))
     search = RandomizedSearchCV(
         build_pipeline(make_estimator(family, seed)),
-        grid,
-        n_iter=min(FAMILY_CANDIDATES.get(family, MAX_CANDIDATES), size),
+        search_grid(family, fast),
+        n_iter=search_size(family, fast),
         scoring="neg_brier_score",
-        cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=seed),
+        cv=StratifiedKFold(n_splits=SEARCH_FOLDS, shuffle=True, random_state=seed),
         n_jobs=2,
         random_state=seed,
     )
@@ -63,14 +71,25 @@ def compare_models(
     repeats: int,
     seed: int,
     fast: bool,
+    progress: Progress | None = None,
 ) -> dict[str, Candidate]:
     """Tune, cross-validate and test each family; returns the candidates by family name."""
     x_train, x_test, y_train, y_test = split
+    progress = progress or Progress()
     candidates: dict[str, Candidate] = {}
-    for family in FAMILIES:
+    for number, family in enumerate(FAMILIES, start=1):
         started = time.perf_counter()
+        points = search_size(family, fast)
+        progress.step(
+            "[%d/%d] %s: searching %d candidates x %d folds (%d fits)",
+            number, len(FAMILIES), family, points, SEARCH_FOLDS, points * SEARCH_FOLDS,
+        )  # fmt: skip
         params = tune(family, x_train, y_train, seed, fast)
         pipeline = tuned_pipeline(family, params, seed)
+        progress.step(
+            "[%d/%d] %s: cross-validating %s (%dx%d = %d fits)",
+            number, len(FAMILIES), family, params, repeats, N_SPLITS, repeats * N_SPLITS,
+        )  # fmt: skip
         cv = cross_validate(pipeline, x_train, y_train, threshold, repeats, seed)
         test_proba = pipeline.fit(x_train, y_train).predict_proba(x_test)[:, 1]
         test = rounded(score(y_test, test_proba, threshold))

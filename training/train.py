@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from training.fairness import model_card_fairness
 from training.gender_variants import assess
 from training.load import FEATURES, LABEL, load_customers
 from training.metrics import rounded, score
+from training.progress import Progress
 from training.reference_profile import reference_profile
 from training.report import comparison_text, write_metrics, write_report
 from training.run_info import build_info, build_metrics
@@ -31,6 +33,7 @@ from training.threshold import DEFAULT_THRESHOLD, Policy, choose_threshold, pars
 
 logger = logging.getLogger(__name__)
 
+RUNS = Path("runs")  # where a run goes when no output is named (git-ignored)
 TEST_SIZE = 0.2
 CALIBRATION_REPEATS = 2  # calibration is compared on the first 2 repeats of the same CV splits
 
@@ -79,15 +82,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--without-gender", action="store_true", help="train the final pipeline without the gender input"
     )
     parser.add_argument("--fast", action="store_true", help="tiny grids and 2 CV repeats (tests)")
-    parser.add_argument("--out-dir", type=Path, default=Path("models"))
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="run folder for every output (default: a new runs/<UTC time>-<model>/)",
+    )
+    parser.add_argument("--out-dir", type=Path, help="pipeline and training.json only (default models/)")
+    parser.add_argument(
+        "--report-dir", type=Path, help="metrics.json and report.html only (default reports/)"
+    )
     parser.add_argument("--cv-repeats", type=_number(1, integer=True), help="CV repeats (default 5, fast 2)")
     args = parser.parse_args(argv)
     if args.threshold.kind == "profit" and (args.gain_tp is None or args.cost_fp is None):
         parser.error("--threshold profit needs both --gain-tp and --cost-fp")
     if args.cv_repeats is None:
         args.cv_repeats = 2 if args.fast else 5
+    if args.out is not None and (args.out_dir is not None or args.report_dir is not None):
+        parser.error("--out names the whole run folder; give it alone, or --out-dir and --report-dir")
+    if args.out is not None:
+        args.out_dir = args.report_dir = args.out
+    elif args.out_dir is None and args.report_dir is None:
+        args.out = args.out_dir = args.report_dir = new_run_folder(args.model)
+    else:  # the older flags: each one alone keeps its old default (the committed model's folders)
+        args.out_dir = args.out_dir or Path("models")
+        args.report_dir = args.report_dir or Path("reports")
     return args
+
+
+def new_run_folder(model: str, root: Path = RUNS) -> Path:
+    """A run folder name not taken yet: runs/2026-12-01T2015-forest, then …-forest-2, …"""
+    stem = f"{datetime.now(UTC):%Y-%m-%dT%H%M}-{model}"
+    folder, number = root / stem, 1
+    while folder.exists():
+        number += 1
+        folder = root / f"{stem}-{number}"
+    return folder
 
 
 def _calibrate(
@@ -114,6 +143,7 @@ def _calibrate(
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train, evaluate, explain and save; returns the training info written to training.json."""
     started = time.perf_counter()
+    progress = Progress()
     loaded = load_customers(args.data, drop_invalid=args.drop_invalid)
     frame = loaded.frame
     x_train, x_test, y_train, y_test = train_test_split(
@@ -130,7 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     policy: Policy = args.threshold
     business = policy.value if policy.kind == "fixed" and policy.value is not None else DEFAULT_THRESHOLD
     split = (x_train, x_test, y_train, y_test)
-    candidates = compare_models(split, business, args.cv_repeats, args.seed, args.fast)
+    candidates = compare_models(split, business, args.cv_repeats, args.seed, args.fast, progress)
     family = pick_best(candidates) if args.model == "auto" else args.model
     chosen = candidates[family]
     estimator = make_estimator(family, args.seed, **chosen.params)
@@ -138,6 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base_cv = chosen.cv if gender else cross_validate(
         calibrated_pipeline(estimator, "none", gender), x_train, y_train, business, args.cv_repeats, args.seed
     )  # fmt: skip
+    progress.step("calibration: comparing %s calibration for %s", args.calibration, family)
     calibration, calibrations = _calibrate(args, estimator, x_train, y_train, base_cv, business)
     if calibration == "none":
         final_cv = base_cv
@@ -146,6 +177,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         final_cv = cross_validate(
             pipeline, x_train, y_train, business, args.cv_repeats, args.seed, reuse=calibrations[calibration]
         )
+    progress.step("final: %s (calibration %s), refit on %d rows", family, calibration, len(x_train))
     pooled_y, pooled_p = np.tile(y_train, args.cv_repeats), final_cv.oof.ravel()
     threshold = choose_threshold(policy, pooled_y, pooled_p, args.gain_tp, args.cost_fp)
     pipeline = calibrated_pipeline(estimator, calibration, gender).fit(x_train, y_train)
@@ -162,12 +194,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "test": rounded(score(y_test, test_proba, threshold)),
     }
     metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
+    progress.step("fairness: gender variants of %s", family)
     metrics["fairness"] = assess(
         estimator, calibration, gender, pipeline, final_cv, split, threshold, args.seed
     )
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
     info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
     info["fairness"] = model_card_fairness(metrics["fairness"])
+    written = {str(args.out_dir), str(args.report_dir)}
+    progress.step("writing %s", " and ".join(sorted(written)))
     model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {
@@ -189,6 +224,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )  # fmt: skip
     logger.info("wrote %s, %s, %s, %s in %.0fs", model_path, info_path, metrics_path, report_path,
                 time.perf_counter() - started)  # fmt: skip
+    if args.out is not None:
+        logger.info("next: make export RUN=%s   (writes %s)", args.out, args.out / "purchase_model.onnx")
     return info
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import stat
 from pathlib import Path
@@ -88,3 +90,121 @@ def test_deploy_without_a_running_service_puts_the_file_in_place(
     assert "no earlier model in the history" in caplog.text
     assert deploy.main(["deploy", str(tmp_path / "missing.onnx")]) == 1
     assert "not deployed: model file not found" in caplog.text
+
+
+def _served_marks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The history lines `make model-history` marks as served."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "service.deploy"]
+    return [line for line in lines if line.startswith("*")]
+
+
+def test_history_marks_one_served_entry_after_a_model_comes_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    store = ModelStore(tmp_path)
+    first, _ = store.install(b"model-a", "va")
+    store.install(b"model-b", "vb")
+    back, changed = store.install(b"model-a", "va")  # what a rollback to the first model installs
+    assert changed and back.sha256 == first.sha256 and back != first
+    deploy.show_history(store)
+    marks = _served_marks(caplog)
+    assert len(marks) == 1 and "va" in marks[0], marks
+    assert next(r.getMessage() for r in caplog.records).startswith("*"), "the served entry is the newest"
+
+
+def _with_card(folder: Path, version: str, card_has_hash: bool = True) -> Path:
+    """A model and the card `make export` writes beside it (older cards name only the version)."""
+    model = write_model(folder / "purchase_model.onnx", {"model_version": version})
+    card: dict[str, object] = {"metadata": {"model_version": version}, "model_file": model.name}
+    if card_has_hash:
+        card["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
+    (folder / "model_card.json").write_text(json.dumps(card))
+    return model
+
+
+def test_deploy_deploy_rollback_rollback_marks_one_served_entry_and_carries_its_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    served = tmp_path / "models" / "purchase_model.onnx"
+    served.parent.mkdir()
+    committed = _with_card(served.parent, "logreg-a", card_has_hash=False)  # the committed card's format
+    b = _with_card(tmp_path / "run-b", "logreg-b")
+    c = _with_card(tmp_path / "run-c", "logreg-c")
+    store = ModelStore(tmp_path / "state")
+    monkeypatch.setenv("PREDICT_STATE_DIR", str(store.root))
+    monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
+    cards = {v: (f.parent / "model_card.json").read_bytes() for v, f in
+             (("logreg-a", committed), ("logreg-b", b), ("logreg-c", c))}  # fmt: skip
+    assert check.main(["--install"]) == 0  # `make serve` starts on the committed model
+
+    def step(*command: str) -> str:
+        """One deploy/rollback, then the master's reload (what SIGHUP runs); the served version."""
+        assert deploy.main(list(command)) == 0, caplog.text
+        assert check.main(["--install"]) == 0
+        caplog.clear()
+        assert deploy.main(["history"]) == 0
+        marks = _served_marks(caplog)
+        assert len(marks) == 1, marks
+        current = store.current()
+        assert current is not None and current.version in marks[0]
+        assert current.sha256 == hashlib.sha256(served.read_bytes()).hexdigest()
+        assert (served.parent / "model_card.json").read_bytes() == cards[current.version]
+        assert "note:" not in caplog.text, caplog.text
+        return current.version
+
+    assert step("deploy", str(b)) == "logreg-b"
+    assert step("deploy", str(c)) == "logreg-c"
+    assert step("rollback") == "logreg-b"
+    assert step("rollback") == "logreg-c"
+    assert [e.version for e in store.history()] == [
+        "logreg-a",
+        "logreg-b",
+        "logreg-c",
+        "logreg-b",
+        "logreg-c",
+    ]
+
+
+def test_rollback_to_the_first_model_restores_its_card_and_a_cardless_model_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    served = tmp_path / "models" / "purchase_model.onnx"
+    served.parent.mkdir()
+    _with_card(served.parent, "logreg-a", card_has_hash=False)
+    committed_card = (served.parent / "model_card.json").read_bytes()
+    bare = write_model(tmp_path / "bare" / "m.onnx", {"model_version": "logreg-bare"})
+    monkeypatch.setenv("PREDICT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
+    assert check.main(["--install"]) == 0
+    assert deploy.main(["deploy", str(bare)]) == 0 and check.main(["--install"]) == 0
+    assert (
+        f"{bare.with_name('model_card.json')} is missing; the model is deployed without a card" in caplog.text
+    )
+    assert not (served.parent / "model_card.json").exists(), "no card describing another model"
+    assert deploy.main(["rollback"]) == 0 and check.main(["--install"]) == 0
+    assert (served.parent / "model_card.json").read_bytes() == committed_card
+    caplog.clear()
+    assert deploy.main(["history"]) == 0
+    assert [m.split()[4] for m in _served_marks(caplog)] == ["logreg-a"]
+
+
+def test_history_says_when_the_file_at_the_model_path_is_not_served_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    served = _with_card(tmp_path / "models", "logreg-a")
+    monkeypatch.setenv("PREDICT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
+    assert check.main(["--install"]) == 0
+    other = _with_card(tmp_path / "c", "logreg-c")
+    (other.parent / "model_card.json").write_text(json.dumps({"sha256": "0" * 64}))  # another model's card
+    assert deploy.main(["deploy", str(other)]) == 0  # no service running: the file waits for the next start
+    assert "model_card.json describes another model; the model is deployed without a card" in caplog.text
+    assert deploy.main(["deploy", str(_with_card(tmp_path / "b", "logreg-b"))]) == 0
+    caplog.clear()
+    assert deploy.main(["history"]) == 0
+    assert "is not the served model; it is checked and served at the next reload or start" in caplog.text
+    assert "describes another model than the served one" in caplog.text
