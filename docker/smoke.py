@@ -159,6 +159,37 @@ def stop_gracefully(container: str) -> tuple[int, float]:
     return code, seconds
 
 
+def kubernetes_app_command() -> list[str]:
+    """The app container's command in deploy/kubernetes/deployment.yaml (gunicorn alone on a socket)."""
+    import yaml  # the dev layer's (kubernetes-validate brings it); only this check needs it
+
+    path = Path(__file__).resolve().parents[1] / "deploy" / "kubernetes" / "deployment.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))["spec"]["template"]["spec"]
+    app = next(c for c in spec["containers"] if c["name"] == "purchase-predictor")
+    return [str(part) for part in app["command"]]
+
+
+def socket_probe_status(image: str, timeout: float = 90.0) -> int:
+    """Run the image with the Kubernetes app container's command; the exit status of the liveness probe
+    (service.front.probe on its socket) once gunicorn answers, or the last one seen at the deadline."""
+    command = kubernetes_app_command()
+    socket_path = command[command.index("--socket") + 1]
+    name = f"pp-smoke-socket-{os.getpid()}"
+    docker("run", "-d", "--name", name, "--network", "host", "--tmpfs", str(Path(socket_path).parent),
+           image, *command)  # fmt: skip
+    try:
+        deadline, status = time.monotonic() + timeout, 1
+        while time.monotonic() < deadline:
+            probe = ["python3", "-m", "service.front.probe", socket_path, "/health"]
+            status = docker("exec", name, *probe, check=False).returncode
+            if status == 0:
+                break
+            time.sleep(1)
+        return status
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
 def image_size_mb(image: str) -> float:
     """Image size in MB as Docker reports it."""
     return int(docker("image", "inspect", "-f", "{{.Size}}", image).stdout.strip()) / 1e6
@@ -181,6 +212,7 @@ def run_smoke() -> dict[str, Any]:
         wait_for(f"http://127.0.0.1:{local_port}/ready", timeout=180)
         report["make_serve_answer"] = post_json(f"http://127.0.0.1:{local_port}/predict", SEED_EXAMPLE)
     report["absent_modules"] = [m for m in TRAINING_ONLY_MODULES if import_fails_in_image(image, m)]
+    report["kubernetes_app_probe"] = socket_probe_status(image)
     return report
 
 

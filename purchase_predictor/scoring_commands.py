@@ -51,6 +51,8 @@ def _threshold_option(function: Any) -> Any:
 @click.option("--format", "format_", type=click.Choice(["parquet", "csv"]), help="default: by extension")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=65_536, show_default=True)
 @click.option("--drift", is_flag=True, help="also write OUTPUT.drift.json and .drift.html")
+@click.option("--max-model-bytes", type=click.IntRange(1024, 2**31), envvar="PREDICT_MAX_MODEL_BYTES",
+              show_envvar=True, help="refuse a larger model file (default 64 MiB)")  # fmt: skip
 def score(**options: Any) -> int:
     """Score a whole customer file in bounded memory; writes the output and a manifest beside it."""
     from scoring.batch import main as batch_main
@@ -66,6 +68,7 @@ def score(**options: Any) -> int:
         "format",
         "batch_rows",
         "drift",
+        "max_model_bytes",
     )
     with argparse_errors_as_usage():
         return batch_main(_flags(options, names))

@@ -39,13 +39,19 @@ def gunicorn_config() -> Path:
     return Path(str(resources.files("service").joinpath("gunicorn.conf.py")))
 
 
-def start_server(host: str, port: int) -> int:
+def start_server(host: str, port: int, socket: Path | None = None) -> int:
     """Replace this process with the service's launcher (as `make serve`): nginx on host:port before
-    gunicorn, or gunicorn alone with PREDICT_FRONT=none (docs/operations/slow-clients.md); returns only
-    on failure. PREDICT_MODEL_PATH is already in the environment."""
+    gunicorn, or gunicorn alone with PREDICT_FRONT=none (docs/operations/slow-clients.md); with `socket`,
+    gunicorn alone on that Unix socket, for a front that runs beside it (the Kubernetes sidecar). Returns
+    only on failure. PREDICT_MODEL_PATH is already in the environment."""
     os.environ["PREDICT_HOST"] = host
     os.environ["PORT"] = str(port)
-    argv = [sys.executable, "-m", "service.launch"]
+    if socket is not None:
+        from service.launch import gunicorn_argv
+
+        argv = gunicorn_argv(f"unix:{socket}")
+    else:
+        argv = [sys.executable, "-m", "service.launch"]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)
@@ -55,6 +61,7 @@ def start_server(host: str, port: int) -> int:
 @click.command(
     epilog=example(
         "purchase-predictor serve --model models/purchase_model.onnx --port 8000",
+        "purchase-predictor serve --socket /run/app/gunicorn.sock   # gunicorn alone, for a sidecar front",
         "curl -s localhost:8000/predict -H 'Content-Type: application/json' \\",
         '     -d \'{"age": 45, "salary": 90000, "gender": "Male"}\'',
     )
@@ -64,15 +71,17 @@ def start_server(host: str, port: int) -> int:
               help="the address to listen on (127.0.0.1: this machine only)")  # fmt: skip
 @click.option("--port", envvar="PORT", show_envvar=True, default=str(DEFAULT_PORT), show_default=True,
               help="the port to listen on")  # fmt: skip
+@click.option("--socket", type=click.Path(dir_okay=False, path_type=Path),
+              help="gunicorn alone on this Unix socket (for a front of your own beside it)")  # fmt: skip
 @click.pass_context
-def serve(ctx: click.Context, model: Path, host: str, port: str) -> int:
+def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | None) -> int:
     """Serve the model over HTTP with gunicorn: /predict, the page at /, /model, /metrics, /docs."""
     number = _port(ctx, port)
     if not host.strip():
         raise click.BadParameter("the host must not be empty", ctx, param_hint="'--host'")
     os.environ["PORT"] = str(number)
     os.environ[MODEL_ENV] = str(model.resolve())
-    return start_server(host, number)
+    return start_server(host, number, socket)
 
 
 def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore]:

@@ -170,8 +170,9 @@ def test_only_the_nginx_sidecar_is_reachable_and_gunicorn_listens_on_the_shared_
         front_config.KUBERNETES.port
     ]
     command = APP["command"]
-    assert command[:3] == ["python3", "-m", "gunicorn"] and command[-1] == "service.wsgi:app"
-    assert command[command.index("--bind") + 1] == f"unix:{SOCKET}" == front_config.KUBERNETES_UPSTREAM
+    assert command[:2] == ["purchase-predictor", "serve"]  # the installed command: the image has no sources
+    socket = command[command.index("--socket") + 1]
+    assert f"unix:{socket}" == f"unix:{SOCKET}" == front_config.KUBERNETES_UPSTREAM
     socket_dir = str(Path(SOCKET).parent)
     for container in (APP, FRONT):
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}

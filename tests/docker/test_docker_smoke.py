@@ -69,3 +69,9 @@ def test_image_size_is_reported(report: dict[str, Any]) -> None:
 def test_nginx_runs_in_front_and_stalled_clients_do_not_block_good_ones(report: dict[str, Any]) -> None:
     assert "nginx" in report["processes"]
     assert report["answered_while_stalled"] == _load_smoke().GOOD
+
+
+def test_the_kubernetes_app_command_serves_on_its_socket(report: dict[str, Any]) -> None:
+    # deploy/kubernetes/deployment.yaml's app container runs the installed command (the image has no
+    # sources); its liveness probe must answer 0 on the socket the nginx sidecar forwards to
+    assert report["kubernetes_app_probe"] == 0
