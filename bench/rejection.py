@@ -8,7 +8,7 @@ the least disturbed run on a shared machine), valid and invalid bodies interleav
 - /predict/batch, 10,000 customers: valid vs out-of-range, wrong-type and unknown-key customers;
 - /predict with unknown keys, the body as large as the valid 10,000-customer batch, vs that batch;
 - V2 infer, 10,000 rows: valid vs out-of-range and wrong-type rows;
-- /predict with 150,000 unknown keys (the hostile case in docs/api-limits.md), absolute, vs a valid /predict padded with
+- /predict with 150,000 unknown keys (a hostile body), absolute, vs a valid /predict padded with
   whitespace to the same size (that body is read by the JSON parser only: a floor, not a target).
 
 Target (docs/api-limits.md): an invalid body costs at most 2 × a valid body of the same size.
