@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from runtime.predictor import Prediction, Predictor
 from service.app import create_app
 from service.routes import answer_one, answer_tail
+from service.schemas import GENDER_PATTERN
 from service.settings import Settings
 from tests.onnx_factory import TRAINING_RANGES, expected_probability
 
@@ -173,9 +174,12 @@ def test_openapi_documents_every_route_and_error(client: FlaskClient) -> None:
     assert customer["additionalProperties"] is False
     assert customer["properties"]["age"]["exclusiveMinimum"] is True
     assert customer["properties"]["age"]["maximum"] == 120
-    assert customer["properties"]["gender"]["enum"] == ["Female", "Male"]
+    gender = customer["properties"]["gender"]
+    assert gender["type"] == "string" and "enum" not in gender  # "male" is accepted: no enum would say so
+    assert "case and surrounding spaces are ignored" in gender["description"]
+    assert gender["pattern"] == GENDER_PATTERN
     assert spec["components"]["schemas"]["BatchRequest"]["properties"]["customers"]["maxItems"] == 10_000
-    assert "case-sensitive" in spec["info"]["description"]
+    assert "case and surrounding whitespace are ignored" in spec["info"]["description"]
 
 
 def test_docs_page_renders_the_spec_without_a_cdn(client: FlaskClient) -> None:
