@@ -150,7 +150,9 @@ def test_model_describes_version_threshold_inputs_ranges_metrics(client: FlaskCl
     assert body["model_version"] == VERSION
     assert body["threshold"] == 0.6 and body["threshold_source"] == "metadata"
     assert body["inputs"]["age"] == {"type": "number", "min": 0, "max": 120, "min_exclusive": True}
-    assert body["inputs"]["gender"]["enum"] == ["Female", "Male"]
+    assert body["inputs"]["gender"] == {
+        "type": "string", "enum": ["Female", "Male"], "case_sensitive": False, "strip": True,
+    }  # fmt: skip
     assert body["training_ranges"] == TRAINING_RANGES
     assert body["metrics"]["roc_auc"] == 0.93
     assert body["max_batch"] == 10_000
