@@ -2,8 +2,8 @@
 with the model's reference profile and writes the same JSON and HTML as /monitoring/drift and /report.
 
 The file is one window. Columns: age, salary, gender (or the training file's Age, EstimatedSalary,
-Gender). Invalid rows are counted as rejected per field and never scored. Nothing from the file is written
-except counts.
+Gender; gender in any case, surrounding spaces ignored). Invalid rows are counted as rejected per field
+and never scored. Nothing from the file is written except counts.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from runtime import contract as c
 from runtime.columns import HEADER_ALIASES, map_header
 from runtime.errors import ModelError
 from runtime.predictor import Predictor
-from runtime.validation import gender_problems, number_problems
+from runtime.validation import normalise_genders, number_problems
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,12 @@ def check_file(model_path: Path, current: Path) -> dict[str, Any]:
     window = OfflineWindow(predictor)
     cols = read_columns(current)
     age, salary = _floats(cols[c.AGE]), _floats(cols[c.SALARY])
-    gender = np.array([str(g) if g is not None else "" for g in cols[c.GENDER]], dtype=object)
+    # The contract's gender rule, as everywhere: "  mALe " counts as Male, "M" or an empty cell is rejected.
+    gender, bad_gender = normalise_genders(cols[c.GENDER])
     bad = {
         c.AGE: number_problems(c.AGE, age),
         c.SALARY: number_problems(c.SALARY, salary),
-        c.GENDER: gender_problems(gender),
+        c.GENDER: bad_gender,
     }
     window.add_rejected(bad)
     valid = ~(bad[c.AGE] | bad[c.SALARY] | bad[c.GENDER])

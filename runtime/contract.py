@@ -21,7 +21,8 @@ NUMERIC_INPUTS: Final = (AGE, SALARY)
 GENDERS: Final = ("Female", "Male")
 ONNX_INPUT_TYPES: Final = {AGE: "tensor(double)", SALARY: "tensor(double)", GENDER: "tensor(string)"}
 
-# The valid input domain: 0 < age <= 120, 0 <= salary <= 1,000,000, gender exactly Female or Male.
+# The valid input domain: 0 < age <= 120, 0 <= salary <= 1,000,000, gender Female or Male (any case,
+# surrounding whitespace ignored: `normalise_gender`). The model itself only ever sees GENDERS.
 AGE_MIN: Final = 0.0  # exclusive
 AGE_MAX: Final = 120.0
 SALARY_MIN: Final = 0.0
@@ -31,7 +32,10 @@ EXCLUSIVE_MIN: Final = frozenset({AGE})
 
 # How the rules read in error messages and documents (the API, batch files and V2 all use these words).
 RANGE_RULES: Final = {AGE: "greater than 0 and at most 120", SALARY: "from 0 to 1000000"}
-GENDER_RULE: Final = "'Female' or 'Male' (case-sensitive)"
+GENDER_RULE: Final = "'Female' or 'Male' (case and surrounding spaces are ignored)"
+# Accepted gender spellings after `str.strip().lower()` -> the contract's spelling; the exact spellings are
+# keys too, so the common case is one dictionary lookup.
+_GENDER_SPELLINGS: Final = {**{g: g for g in GENDERS}, **{g.lower(): g for g in GENDERS}}
 # The input schema a model declares in its metadata (`input_schema`); it must cover this domain.
 INPUT_SCHEMA: Final = {
     AGE: {"type": "float64", "min": 0, "max": 120, "min_exclusive": True},
@@ -174,6 +178,19 @@ def label(buy: bool) -> str:
 def valid_threshold(value: float) -> bool:
     """Whether a threshold can be used: a finite number strictly between 0 and 1."""
     return math.isfinite(value) and 0.0 < value < 1.0
+
+
+def normalise_gender(value: object) -> str | None:
+    """The contract's spelling of a gender ('Female' or 'Male'), or None when `value` is not one.
+
+    The one rule for every entry point (API, V2, batch files, Spark, training, drift files): case and
+    surrounding whitespace (`str.strip`) are ignored, so "  mALe " is "Male"; anything else ("M",
+    "femme", "", "Fe male", a non-string) is refused.
+    """
+    if not isinstance(value, str):
+        return None
+    found = _GENDER_SPELLINGS.get(value)
+    return found if found is not None else _GENDER_SPELLINGS.get(value.strip().lower())
 
 
 def in_domain(name: str, value: float) -> bool:

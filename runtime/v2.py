@@ -2,10 +2,11 @@
 
 Inputs `age` and `salary` are FP64 and `gender` BYTES (a JSON string per element), shape [N, 1] or [N],
 data flat or nested as the shape says. Elements are checked for their JSON type here (a number, not a
-boolean or string; a string for gender), then every row goes through `runtime.validation.row_errors`, the
-contract's rules that every front end shares. Errors name the input and the row, never the submitted
-values. Outputs are `probability` FP64 [N] (unrounded) and `prediction` BYTES [N] at the threshold; the
-ONNX `label` (argmax at 0.5) is not exposed because it contradicts the business threshold.
+boolean or string; a string for gender, normalised by `contract.normalise_gender`), then every row goes
+through `runtime.validation.row_errors`, the contract's rules that every front end shares. Errors name
+the input and the row, never the submitted values. Outputs are `probability` FP64 [N] (unrounded) and
+`prediction` BYTES [N] at the threshold; the ONNX `label` (argmax at 0.5) is not exposed because it
+contradicts the business threshold.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from runtime.validation import (
     ObjectArray,
     first_row_error,
     gender_problems,
+    normalise_genders,
     number_problems,
 )
 
@@ -267,13 +269,14 @@ def _numbers(name: str, values: list[Any]) -> FloatArray:
 
 
 def _strings(name: str, values: list[Any]) -> ObjectArray:
-    """BYTES elements as an object column of str (membership is checked by the row rules)."""
+    """BYTES elements as an object column of str, each gender in the contract's spelling ("  mALe " is
+    "Male"); a value that is not a gender stays as sent, for the row rules to refuse."""
     for row, value in enumerate(values):
         if type(value) is not str:
             raise TensorError(f"row {row}: {name}: Must be a string, {c.GENDER_RULE}.", (name,))
     column = np.empty(len(values), dtype=object)
     column[:] = values
-    return column
+    return normalise_genders(column)[0]
 
 
 def _requested_outputs(outputs: Any) -> tuple[str, ...]:

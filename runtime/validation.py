@@ -1,11 +1,14 @@
 """Row validation by the contract's rules, for columns of any length (batch files, Spark, V2).
 
 `POST /predict` validates the same rules from JSON (service/fastpath.py and service/schemas.py, bounds
-from runtime.contract); this module does it for columns already parsed into NumPy arrays, where a
-missing or unparsable number is NaN and a missing gender is None.
+and `normalise_gender` from runtime.contract); this module does it for columns already parsed into NumPy
+arrays, where a missing or unparsable number is NaN and a missing gender is None. A gender column goes
+through `normalise_genders` first: the predictor only ever sees 'Female' and 'Male'.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +17,7 @@ from runtime import contract as c
 
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
+BoolArray = npt.NDArray[np.bool_]
 
 MESSAGES = {
     "missing": "{name}: missing value.",
@@ -32,10 +36,27 @@ def number_problems(name: str, values: FloatArray) -> npt.NDArray[np.bool_]:
     return ~inside
 
 
-def gender_problems(values: ObjectArray) -> npt.NDArray[np.bool_]:
-    """Which values are not exactly one of the contract's genders."""
-    genders = set(c.GENDERS)
-    return np.fromiter((type(v) is not str or v not in genders for v in values), bool, len(values))
+def normalise_genders(values: ObjectArray | Sequence[object]) -> tuple[ObjectArray, BoolArray]:
+    """`contract.normalise_gender` over a column: every accepted spelling replaced by 'Female' or 'Male',
+    and a mask of the values that are not a gender (those stay as they were, so messages can tell a
+    missing value, None, from a wrong one).
+
+    The rule runs once per distinct value (a file or request holds a handful), then maps the column.
+    """
+    cells = values.reshape(-1).tolist() if isinstance(values, np.ndarray) else list(values)
+    try:
+        spelled = {cell: c.normalise_gender(cell) for cell in set(cells)}
+        found = [spelled[cell] for cell in cells]
+    except TypeError:  # an unhashable cell (a list from a decoder): one call per cell
+        found = [c.normalise_gender(cell) for cell in cells]
+    bad = np.fromiter((g is None for g in found), bool, len(found))
+    spelt = (cell if g is None else g for cell, g in zip(cells, found, strict=True))
+    return np.fromiter(spelt, dtype=object, count=len(found)), bad
+
+
+def gender_problems(values: ObjectArray) -> BoolArray:
+    """Which values are not a gender by `contract.normalise_gender`."""
+    return normalise_genders(values)[1]
 
 
 def range_message(name: str, value: float) -> str:

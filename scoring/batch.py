@@ -177,19 +177,32 @@ def score_files(
                 age, salary, gender = batch.columns[start : start + 3]
                 out, tally = scorer.score(age, salary, gender, ids, field, drift.observe if drift else None)
                 writer.write(out)
-                counts.add(tally.rows, tally.scored, tally.invalid, tally.yes, tally.warned)
+                counts.add(
+                    tally.rows, tally.scored, tally.invalid, tally.yes, tally.warned, tally.invalid_by_field
+                )
                 progress.advance(tally.rows)
         progress.finish()
         if counts.invalid_fraction() > args.max_invalid:
             raise Stop(
                 EXIT_INVALID,
-                f"{counts.rows_invalid:,} of {counts.rows_read:,} rows are invalid "
-                f"({counts.invalid_fraction():.2%} > --max-invalid {args.max_invalid:.2%}); nothing written "
-                "(rerun with a higher --max-invalid to see each row's reason in the `error` column)",
+                f"{counts.invalid_summary()}; {counts.invalid_fraction():.2%} > --max-invalid "
+                f"{args.max_invalid:.2%}; nothing written (rerun with a higher --max-invalid to see each "
+                "row's reason in the `error` column)",
             )
         writer.commit()
     finally:
         writer.abort()
+
+
+def summary(manifest: dict[str, Any]) -> str:
+    """The run's one-line summary; invalid rows are counted per input, as the manifest records them."""
+    counts = Counts(rows_read=manifest["rows_read"], rows_invalid=manifest["rows_invalid"])
+    counts.invalid_by_field.update(manifest.get("rows_invalid_by_field", {}))
+    invalid = f"; {counts.invalid_summary()}" if counts.rows_invalid else " (0 invalid)"
+    return (
+        f"scored {manifest['rows_read']:,} rows ({manifest['yes_count']:,} Yes) into {manifest['output']} "
+        f"in {manifest['duration_seconds']:.1f} s{invalid}"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -258,11 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    logger.info(
-        "scored %s rows (%s invalid, %s Yes) into %s in %.1f s",
-        f"{manifest['rows_read']:,}", f"{manifest['rows_invalid']:,}", f"{manifest['yes_count']:,}",
-        args.output, manifest["duration_seconds"],
-    )  # fmt: skip
+    logger.info("%s", summary(manifest))
     return 0
 
 

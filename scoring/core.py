@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,7 @@ class Tally:
     invalid: int
     yes: int
     warned: int
+    invalid_by_field: dict[str, int] = field(default_factory=dict)  # input -> rows it made invalid
 
 
 class Scorer:
@@ -132,4 +133,5 @@ class Scorer:
             columns.insert(0, ids)
         batch = pa.RecordBatch.from_arrays(columns, schema=output_schema(id_field))
         scored = int(valid.sum())
-        return batch, Tally(n, scored, n - scored, int(yes.sum()), int(outside.sum()))
+        tally = Tally(n, scored, n - scored, int(yes.sum()), int(outside.sum()), rows.invalid_by_field)
+        return batch, tally

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import resource
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from runtime import contract as c
 
 FINGERPRINT_CHUNK = 1 << 20
 
@@ -69,14 +72,37 @@ class Counts:
     yes: int = 0
     rows_with_warnings: int = 0
     files: list[str] = field(default_factory=list)
+    # Rows refused for each input (age, salary, gender); a row with two bad inputs counts under both.
+    invalid_by_field: dict[str, int] = field(default_factory=lambda: dict.fromkeys(c.INPUT_NAMES, 0))
 
-    def add(self, rows: int, scored: int, invalid: int, yes: int, warned: int) -> None:
+    def add(
+        self, rows: int, scored: int, invalid: int, yes: int, warned: int,
+        invalid_by_field: Mapping[str, int] | None = None,
+    ) -> None:  # fmt: skip
         """Add one batch's figures."""
         self.rows_read += rows
         self.rows_scored += scored
         self.rows_invalid += invalid
         self.yes += yes
         self.rows_with_warnings += warned
+        for name, count in (invalid_by_field or {}).items():
+            self.invalid_by_field[name] = self.invalid_by_field.get(name, 0) + count
+
+    def reasons(self) -> str:
+        """The invalid rows per input, most first: "gender: 2, age: 1" ("" when every row is valid)."""
+        order = {name: i for i, name in enumerate(self.invalid_by_field)}
+        counted = sorted(
+            ((name, n) for name, n in self.invalid_by_field.items() if n),
+            key=lambda item: (-item[1], order[item[0]]),
+        )
+        return ", ".join(f"{name}: {n:,}" for name, n in counted)
+
+    def invalid_summary(self) -> str:
+        """The invalid rows in one line, e.g. "3 of 3 rows are invalid (gender: 2, age: 1)"."""
+        reasons = self.reasons()
+        return f"{self.rows_invalid:,} of {self.rows_read:,} rows are invalid" + (
+            f" ({reasons})" if reasons else ""
+        )
 
     def invalid_fraction(self) -> float:
         """Invalid rows over rows read (0 for an empty input)."""
@@ -90,4 +116,5 @@ class Counts:
             "rows_invalid": self.rows_invalid,
             "yes_count": self.yes,
             "rows_with_warnings": self.rows_with_warnings,
+            "rows_invalid_by_field": dict(self.invalid_by_field),
         }

@@ -40,6 +40,7 @@ class Rows:
     gender: npt.NDArray[np.object_]
     valid: BoolArray
     errors: list[str | None]
+    invalid_by_field: dict[str, int]  # rows refused for each input (a row can count under several)
 
 
 def _plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -94,21 +95,32 @@ def parse_number(array: pa.Array | pa.ChunkedArray) -> Number:
 
 
 def gender_codes(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int32]:
-    """Per row the index of the gender in the contract's list, -1 when it is not exactly one of them."""
+    """Per row the index of the gender in the contract's list, -1 when it is not one of them.
+
+    `contract.normalise_gender` decides ("  mALe " is Male), once per distinct value of the batch: the
+    column is dictionary-encoded and only its dictionary goes through Python.
+    """
     array = _plain(array)
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return np.full(len(array), -1, dtype=np.int32)
-    codes = pc.index_in(array, value_set=pa.array(list(c.GENDERS), type=array.type))
-    if codes.null_count:
-        codes = pc.fill_null(codes, pa.scalar(-1, codes.type))
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)
+    encoded = pc.dictionary_encode(array)
+    spelled = (c.normalise_gender(value) for value in encoded.dictionary.to_pylist())
+    lookup = np.array([-1 if g is None else c.GENDERS.index(g) for g in spelled] + [-1], dtype=np.int32)
+    indices = encoded.indices  # null where the cell is null: the extra -1 at the end of `lookup`
+    if indices.null_count:
+        indices = pc.fill_null(indices, pa.scalar(len(lookup) - 1, indices.type))
+    return lookup[np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)]
 
 
 def prepare(age: pa.Array, salary: pa.Array, gender: pa.Array) -> Rows:
     """Parse and validate one batch by the API's rules; messages name the field, never the value."""
     ages, salaries = parse_number(age), parse_number(salary)
     codes = gender_codes(gender)
-    valid = ~number_problems(c.AGE, ages.values) & ~number_problems(c.SALARY, salaries.values) & (codes >= 0)
+    bad_age, bad_salary = number_problems(c.AGE, ages.values), number_problems(c.SALARY, salaries.values)
+    bad_gender = codes < 0
+    valid = ~(bad_age | bad_salary | bad_gender)
+    masks = ((c.AGE, bad_age), (c.SALARY, bad_salary), (c.GENDER, bad_gender))
+    by_field = {name: int(np.count_nonzero(mask)) for name, mask in masks}
     genders = _GENDER_OBJECTS[np.maximum(codes, 0)]
     errors: list[str | None] = [None] * len(codes)
     bad = np.flatnonzero(~valid)
@@ -116,7 +128,7 @@ def prepare(age: pa.Array, salary: pa.Array, gender: pa.Array) -> Rows:
         errors_at = _messages(bad, ages, salaries, _plain(gender))
         for i, message in zip(bad.tolist(), errors_at, strict=True):
             errors[i] = message
-    return Rows(ages.values, salaries.values, genders, valid, errors)
+    return Rows(ages.values, salaries.values, genders, valid, errors, by_field)
 
 
 def _messages(bad: npt.NDArray[np.intp], ages: Number, salaries: Number, gender: pa.Array) -> list[str]:

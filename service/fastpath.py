@@ -1,8 +1,9 @@
 """Plain-Python checks for the common, valid request bodies; the marshmallow schemas stay the rules.
 
 `customer` and `batch` accept exactly the bodies that `CustomerSchema` and `BatchRequestSchema` accept
-(as parsed by `json.loads`) and return the same values: ints become floats, NaN, infinities, booleans
-and ints too large for a float64 are refused. They return None instead of raising: the caller then runs
+(as parsed by `json.loads`) and return the same values: ints become floats, genders take the contract's
+spelling (`runtime.contract.normalise_gender`), NaN, infinities, booleans and ints too large for a
+float64 are refused. They return None instead of raising: the caller then runs
 the schema, which produces the detailed 422. tests/service/test_fastpath.py checks the equivalence.
 """
 
@@ -17,7 +18,8 @@ from service.schemas import MAX_BATCH
 logger = logging.getLogger(__name__)
 
 Customer = tuple[float, float, str]
-_GENDERS = frozenset(c.GENDERS)
+_gender = c.normalise_gender  # "  mALe " -> "Male"; None when not a gender
+_CANONICAL = {g: g for g in c.GENDERS}  # the common spelling skips the call (the rule maps it to itself)
 # The contract's domain as plain floats. Python compares an int with a float exactly, so one comparison
 # serves both; an int inside the bounds then converts to float exactly (the bounds are far below 2**53).
 _AGE_MIN, _AGE_MAX = c.DOMAIN[c.AGE]
@@ -54,8 +56,14 @@ def customer(body: Any) -> Customer | None:
         salary = float(salary)
     else:
         return None
-    if type(gender) is not str or gender not in _GENDERS:
+    if type(gender) is not str:
         return None
+    spelled = _CANONICAL.get(gender)
+    if spelled is None:
+        spelled = _gender(gender)
+        if spelled is None:
+            return None
+    gender = spelled
     return age, salary, gender
 
 

@@ -25,7 +25,6 @@ MAX_ERRORS = 10  # problems explained per 422; the message counts all of them
 Details = list[dict[str, Any]]
 _CUSTOMER, _BATCH = CustomerSchema(), BatchRequestSchema()
 _NAMES = c.INPUT_NAMES  # the schema's fields, in its order
-_GENDERS = frozenset(c.GENDERS)
 _CUSTOMERS = "customers"
 UNKNOWN_FIELD = "Unknown field."
 
@@ -33,7 +32,7 @@ UNKNOWN_FIELD = "Unknown field."
 def field_ok(name: str, value: Any) -> bool:
     """Whether the schema accepts this value for a customer field (the fast path's rule, one field)."""
     if name == c.GENDER:
-        return type(value) is str and value in _GENDERS
+        return type(value) is str and c.normalise_gender(value) is not None
     kind = type(value)
     if kind is not float and kind is not int:  # bool, str, None, containers
         return False

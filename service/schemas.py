@@ -3,7 +3,8 @@
 Rules for a customer (`POST /predict` body, or each item of `customers` in `POST /predict/batch`):
 - `age`: a JSON number with 0 < age <= 120 (integers and decimals both accepted).
 - `salary`: a JSON number with 0 <= salary <= 1,000,000.
-- `gender`: the string "Female" or "Male", exactly (case-sensitive, no surrounding spaces).
+- `gender`: the string "Female" or "Male"; case and surrounding whitespace are ignored ("  mALe " is
+  "Male", `runtime.contract.normalise_gender`), and the model always receives "Female" or "Male".
 - All three are required. Numbers must be JSON numbers: strings ("45"), booleans and null are rejected;
   so are `NaN`, `Infinity` and values too large for a float64 (e.g. `1e999`).
 - Unknown fields are rejected with 422 and named in the error (names are truncated to 64 characters).
@@ -28,6 +29,9 @@ GENDERS = list(c.GENDERS)
 AGE_RULE = f"a JSON number {c.RANGE_RULES[c.AGE]}"
 SALARY_RULE = f"a JSON number {c.RANGE_RULES[c.SALARY]}"
 GENDER_RULE = c.GENDER_RULE
+# contract.normalise_gender as a JSON Schema pattern, for clients and property tests: in Python's `re`,
+# `\s` is exactly the whitespace `str.strip` removes (JavaScript's `\s` differs only in rare code points).
+GENDER_PATTERN = r"^\s*([Ff][Ee][Mm][Aa][Ll][Ee]|[Mm][Aa][Ll][Ee])\s*$"
 
 
 class JSONNumber(fields.Float):
@@ -46,6 +50,19 @@ class JSONNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Gender(fields.String):
+    """A gender by the contract's rule, loaded as 'Female' or 'Male'; anything else is refused."""
+
+    default_error_messages = {"gender": f"Must be {GENDER_RULE}."}  # noqa: RUF012 - merged by marshmallow
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        """A string (as fields.String checks it) in the contract's spelling."""
+        gender = c.normalise_gender(super()._deserialize(value, attr, data, **kwargs))
+        if gender is None:
+            raise self.make_error("gender")
+        return gender
+
+
 class CustomerSchema(Schema):
     """One customer to score."""
 
@@ -62,10 +79,13 @@ class CustomerSchema(Schema):
         validate=Range(min=c.SALARY_MIN, max=c.SALARY_MAX, error=f"Must be {SALARY_RULE}."),
         metadata={"description": f"Estimated yearly salary: {SALARY_RULE}.", "example": 90000},
     )
-    gender = fields.String(
+    gender = Gender(
         required=True,
-        validate=OneOf(GENDERS, error=f"Must be {GENDER_RULE}."),
-        metadata={"description": f"Gender: {GENDER_RULE}.", "example": "Male"},
+        metadata={
+            "description": f"Gender: {GENDER_RULE}; the model receives 'Female' or 'Male'.",
+            "example": "Male",
+            "pattern": GENDER_PATTERN,
+        },
     )
 
 
@@ -170,7 +190,7 @@ class ErrorSchema(Schema):
 INPUT_RULES: dict[str, Any] = {
     c.AGE: {"type": "number", "min": 0, "max": 120, "min_exclusive": True},
     c.SALARY: {"type": "number", "min": 0, "max": 1_000_000},
-    c.GENDER: {"type": "string", "enum": GENDERS, "case_sensitive": True},
+    c.GENDER: {"type": "string", "enum": GENDERS, "case_sensitive": False, "strip": True},
 }
 
 

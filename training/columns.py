@@ -17,9 +17,8 @@ LABELS = {
     "false": 0, "true": 1,
     "not purchased": 0, "purchased": 1,
 }  # fmt: skip
-GENDERS = {g.lower(): g for g in contract.GENDERS}
 __all__ = [
-    "GENDERS", "HEADER_ALIASES", "LABELS", "REQUIRED", "SOURCE_NAMES",
+    "HEADER_ALIASES", "LABELS", "REQUIRED", "SOURCE_NAMES",
     "header_key", "map_header", "parse_genders", "parse_labels", "parse_numbers",
 ]  # fmt: skip
 
@@ -34,8 +33,10 @@ def parse_labels(values: pd.Series) -> pd.Series:
 
 
 def parse_genders(values: pd.Series) -> pd.Series:
-    """Map gender spellings in any case to "Female"/"Male"; NaN if unknown."""
-    return _squash(values).map(GENDERS)
+    """Genders by the contract's one rule (`normalise_gender`: case and surrounding whitespace ignored)
+    as "Female"/"Male"; missing (None) where a cell is not a gender. The rule runs once per distinct cell."""
+    spelled = {value: contract.normalise_gender(value) for value in values.unique()}
+    return values.map(spelled)
 
 
 def parse_numbers(values: pd.Series) -> pd.Series:

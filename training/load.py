@@ -107,7 +107,7 @@ def _validate(raw: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, list[
         flag(values > high, column, f"must be <= {high:,.0f}")
         parsed[column] = values
     genders = parse_genders(raw["gender"])
-    flag(genders.isna(), "gender", "unknown gender (expected Female or Male)")
+    flag(genders.isna(), "gender", f"unknown gender (expected {contract.GENDER_RULE})")
     parsed["gender"] = genders
     labels = parse_labels(raw["purchased"])
     flag(labels.isna(), "purchased", "unknown label (expected 0/1, yes/no, true/false, Purchased)")

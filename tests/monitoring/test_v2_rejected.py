@@ -48,8 +48,8 @@ CASES_BY_FIELD: dict[str, tuple[str, ...]] = {
         "salary negative", "salary over a million", "shared memory input",
     ),
     GENDER: (
-        "missing gender", "gender FP64", "unknown gender", "gender lower case", "gender with a NUL",
-        "gender lone surrogate", "gender number",
+        "missing gender", "gender FP64", "unknown gender", "gender initial", "gender inner space",
+        "gender empty", "gender with a NUL", "gender lone surrogate", "gender number",
     ),
 }
 # fmt: on
@@ -137,7 +137,7 @@ def test_versioned_route_counts_too_and_good_requests_count_nothing(
     client: FlaskClient, committed: Predictor
 ) -> None:
     versioned = VERSIONED_INFER.format(version=committed.model_version)
-    bad = tensors([45, 30], [90_000, 20_000], ["Male", "male"])
+    bad = tensors([45, 30], [90_000, 20_000], ["Male", "M"])
     assert delta(client, versioned, json.dumps(bad)) == (400, only(GENDER))
     assert client.post(INFER, json=good()).status_code == 200
     rejected, rows = counts(client)

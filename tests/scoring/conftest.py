@@ -26,7 +26,13 @@ BAD_ROWS = [
     ("900001", "", "50000", "Male", "age: missing value."),
     ("900002", "-4", "50000", "Male", "age: Must be a number greater than 0 and at most 120."),
     ("900003", "forty", "50000", "Male", "age: Must be a number, not text."),
-    ("900004", "40", "50000", "male", "gender: Must be 'Female' or 'Male' (case-sensitive)."),
+    (
+        "900004",
+        "40",
+        "50000",
+        "M",
+        "gender: Must be 'Female' or 'Male' (case and surrounding spaces are ignored).",
+    ),
     ("900005", "NaN", "50000", "Female", "age: Must be a finite number (NaN and Infinity are not accepted)."),
     ("900006", "40", "2000000", "", "salary: Must be a number from 0 to 1000000. gender: missing value."),
 ]

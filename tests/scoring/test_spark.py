@@ -62,9 +62,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small Parquet file of valid rows and a CSV with one row of every invalid kind."""
     folder = tmp_path_factory.mktemp("spark")
     pq.write_table(customers_table(501, seed=5), folder / "good.parquet")
-    good = [
-        (str(i), str(18 + i), str(20_000 + 3_000 * i), "Female" if i % 3 else "Male", "0") for i in range(30)
-    ]
+    spellings = ("Male", "female", " MALE ", "fEmAlE", "Female")  # a CRM's: any case, spaces around
+    good = [(str(i), str(18 + i), str(20_000 + 3_000 * i), spellings[i % 5], "0") for i in range(30)]
     write_csv_text(folder / "mixed.csv", good + [(*r[:4], "1") for r in BAD_ROWS])
     return folder
 

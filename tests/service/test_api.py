@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from runtime.predictor import Prediction, Predictor
 from service.app import create_app
 from service.routes import answer_one, answer_tail
+from service.schemas import GENDER_PATTERN
 from service.settings import Settings
 from tests.onnx_factory import TRAINING_RANGES, expected_probability
 
@@ -149,7 +150,9 @@ def test_model_describes_version_threshold_inputs_ranges_metrics(client: FlaskCl
     assert body["model_version"] == VERSION
     assert body["threshold"] == 0.6 and body["threshold_source"] == "metadata"
     assert body["inputs"]["age"] == {"type": "number", "min": 0, "max": 120, "min_exclusive": True}
-    assert body["inputs"]["gender"]["enum"] == ["Female", "Male"]
+    assert body["inputs"]["gender"] == {
+        "type": "string", "enum": ["Female", "Male"], "case_sensitive": False, "strip": True,
+    }  # fmt: skip
     assert body["training_ranges"] == TRAINING_RANGES
     assert body["metrics"]["roc_auc"] == 0.93
     assert body["max_batch"] == 10_000
@@ -173,9 +176,12 @@ def test_openapi_documents_every_route_and_error(client: FlaskClient) -> None:
     assert customer["additionalProperties"] is False
     assert customer["properties"]["age"]["exclusiveMinimum"] is True
     assert customer["properties"]["age"]["maximum"] == 120
-    assert customer["properties"]["gender"]["enum"] == ["Female", "Male"]
+    gender = customer["properties"]["gender"]
+    assert gender["type"] == "string" and "enum" not in gender  # "male" is accepted: no enum would say so
+    assert "case and surrounding spaces are ignored" in gender["description"]
+    assert gender["pattern"] == GENDER_PATTERN
     assert spec["components"]["schemas"]["BatchRequest"]["properties"]["customers"]["maxItems"] == 10_000
-    assert "case-sensitive" in spec["info"]["description"]
+    assert "case and surrounding whitespace are ignored" in spec["info"]["description"]
 
 
 def test_docs_page_renders_the_spec_without_a_cdn(client: FlaskClient) -> None:

@@ -51,9 +51,15 @@ INVALID_CUSTOMERS = [
     pytest.param(with_(salary={"v": 1}), "salary", "JSON number", id="salary-object"),
     pytest.param(with_(salary=False), "salary", "JSON number", id="salary-boolean"),
     pytest.param(
-        with_(gender="male"), "gender", "'Female' or 'Male' (case-sensitive)", id="gender-lowercase"
+        with_(gender="M"),
+        "gender",
+        "Must be 'Female' or 'Male' (case and surrounding spaces are ignored).",
+        id="gender-initial",
     ),
-    pytest.param(with_(gender=" Male"), "gender", "'Female' or 'Male'", id="gender-space"),
+    pytest.param(with_(gender="femme"), "gender", "'Female' or 'Male'", id="gender-other-language"),
+    pytest.param(with_(gender=""), "gender", "'Female' or 'Male'", id="gender-empty"),
+    pytest.param(with_(gender="  "), "gender", "'Female' or 'Male'", id="gender-blank"),
+    pytest.param(with_(gender="Fe male"), "gender", "'Female' or 'Male'", id="gender-inner-space"),
     pytest.param(with_(gender="Other-xyz"), "gender", "'Female' or 'Male'", id="gender-other"),
     pytest.param(with_(gender=1), "gender", "Not a valid string", id="gender-number"),
     pytest.param(with_(gender=...), "gender", "Missing data", id="gender-missing"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from service import fastpath
-from service.schemas import MAX_BATCH, BatchRequestSchema, CustomerSchema
+from service.schemas import GENDER_PATTERN, MAX_BATCH, BatchRequestSchema, CustomerSchema
 
 CUSTOMER_SCHEMA, BATCH_SCHEMA = CustomerSchema(), BatchRequestSchema()
 EDGE_NUMBERS = [
@@ -21,7 +22,31 @@ EDGE_NUMBERS = [
     1e308, 1.7976931348623157e308, math.nan, math.inf, -math.inf, True, False,
 ]  # fmt: skip
 ODD_VALUES: list[Any] = [None, "45", "Male", "", [], [45], {}, {"age": 45}, "nan"]
-GENDERS: list[Any] = ["Female", "Male", "male", "MALE", " Male", "Male ", "F", "", "Femal", "Male\x00"]
+GENDERS: list[Any] = [
+    "Female", "Male", "male", "MALE", " Male", "Male ", "  mALe ", "FEMALE\t", "\u00a0female\n", "F", "M", "",
+    "  ", "Femal", "Fe male", "femme", "Male\x00", "Male.", "\u200bMale",
+]  # fmt: skip
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0\u2003\u3000"
+
+
+@st.composite
+def gender_spellings(draw: st.DrawFn) -> str:
+    """'Female' or 'Male' in random case with random whitespace around; now and then a letter too many,
+    too few or inside the whitespace."""
+    word = draw(st.sampled_from(["female", "male"]))
+    cased = "".join(ch.upper() if draw(st.booleans()) else ch for ch in word)
+    pad = st.text(alphabet=WHITESPACE, max_size=3)
+    spelled = draw(pad) + cased + draw(pad)
+    if draw(st.integers(0, 4)) == 0:  # break it: drop, add or replace one character
+        at = draw(st.integers(0, len(spelled)))
+        extra = draw(st.sampled_from(["", "x", "e", "\x00", "-", " "]))
+        spelled = spelled[:at] + extra + spelled[at + draw(st.integers(0, 1)) :]
+    return spelled
+
+
+genders = st.one_of(
+    gender_spellings(), st.sampled_from(GENDERS), st.text(alphabet=WHITESPACE + "FfEeMmAaLl", max_size=9)
+)
 
 numbers = st.one_of(
     st.sampled_from(EDGE_NUMBERS),
@@ -30,7 +55,7 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=-1.0, max_value=1_000_001.0),
 )
-scalars = st.one_of(numbers, st.sampled_from(ODD_VALUES + GENDERS), st.text(max_size=8))
+scalars = st.one_of(numbers, st.sampled_from(ODD_VALUES), genders, st.text(max_size=8))
 values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -44,12 +69,12 @@ def customers(draw: st.DrawFn) -> Any:
     """Mostly near-valid customers: each field valid, edgy, odd, nested, missing; sometimes extra keys."""
     body: dict[str, Any] = {}
     for name, good in (("age", st.floats(0.5, 120)), ("salary", st.integers(0, 10**6)),
-                       ("gender", st.sampled_from(["Female", "Male"]))):  # fmt: skip
+                       ("gender", gender_spellings())):  # fmt: skip
         choice = draw(st.integers(0, 9))
         if choice <= 4:
             body[name] = draw(good)
         elif choice <= 6:
-            body[name] = draw(st.sampled_from(GENDERS) if name == "gender" else numbers)
+            body[name] = draw(genders if name == "gender" else numbers)
         elif choice == 7:
             body[name] = draw(values)
         # 8, 9: the key is missing
@@ -111,10 +136,29 @@ def test_every_gender_is_judged_like_the_schema(gender: Any) -> None:
     assert_same_customer(fastpath.customer(body), schema_result(CUSTOMER_SCHEMA, body))
 
 
+@settings(max_examples=1000, deadline=None)
+@given(genders)
+def test_every_spelling_loads_as_the_contract_spells_it(gender: str) -> None:
+    """Both paths agree on every spelling, and what they load is exactly 'Female' or 'Male'."""
+    body = {"age": 45, "salary": 1000, "gender": gender}
+    fast, loaded = fastpath.customer(body), schema_result(CUSTOMER_SCHEMA, body)
+    assert_same_customer(fast, loaded)
+    accepted = gender.strip().lower() in ("female", "male")  # the rule, stated independently
+    assert (fast is not None) == accepted
+    assert (re.search(GENDER_PATTERN, gender) is not None) == accepted  # the OpenAPI pattern says the same
+    if fast is not None:
+        assert fast[2] == gender.strip().capitalize() and fast[2] in ("Female", "Male")
+
+
 def test_json_parsed_bodies_take_the_fast_path() -> None:
     body = json.loads('{"age": 45, "salary": 90000.5, "gender": "Male"}')
     assert fastpath.customer(body) == (45.0, 90000.5, "Male")
     assert fastpath.customer(json.loads('{"age": 1e999, "salary": 1, "gender": "Male"}')) is None
+    assert fastpath.customer(json.loads('{"age": 45, "salary": 1, "gender": " \\tmALe "}')) == (
+        45.0,
+        1.0,
+        "Male",
+    )
 
 
 @st.composite

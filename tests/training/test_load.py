@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.runtime.test_gender_rule import SPELLINGS
+from training.columns import parse_genders
 from training.dataset_info import data_fingerprint
 from training.errors import DataError
 from training.load import load_customers
@@ -63,6 +65,8 @@ def variant(kind: str) -> str:
         frame["Purchased"] = np.where(frame["Purchased"] == 1, label_words[kind][1], label_words[kind][0])
     elif kind == "gender_any_case":
         frame["Gender"] = np.where(frame["Gender"] == "Male", "mALE", " female ")
+    elif kind == "gender_tabs_and_spaces":
+        frame["Gender"] = np.where(frame["Gender"] == "Male", "\tMale  ", "  FEMALE\t")
     return to_csv(frame)
 
 
@@ -76,6 +80,7 @@ VARIANTS = [
     "true_false",
     "purchased_words",
     "gender_any_case",
+    "gender_tabs_and_spaces",
 ]
 
 
@@ -122,6 +127,14 @@ BAD_FILES: dict[str, tuple[str | bytes, int | None, str | None, str]] = {
     "negative_age": (_with_cell(2, "Age", "-3"), 4, "Age", "negative"),
     "negative_salary": (_with_cell(7, "EstimatedSalary", "-100"), 9, "EstimatedSalary", "negative"),
     "unknown_gender": (_with_cell(0, "Gender", "Robot"), 2, "Gender", "unknown gender"),
+    "gender_initial": (
+        _with_cell(1, "Gender", "M"),
+        3,
+        "Gender",
+        "unknown gender (expected 'Female' or 'Male' (case and surrounding spaces are ignored))",
+    ),
+    "gender_inner_space": (_with_cell(5, "Gender", "Fe male"), 7, "Gender", "unknown gender"),
+    "gender_other_language": (_with_cell(6, "Gender", "femme"), 8, "Gender", "unknown gender"),
     "unknown_label": (_with_cell(3, "Purchased", "maybe"), 5, "Purchased", "unknown label"),
     "wrong_field_count": (
         to_csv(sample_rows()).replace("\n15000005,", "\n15000005,1,", 1),
@@ -151,6 +164,15 @@ def test_bad_file_is_refused_naming_file_line_and_column(case: str, write_csv: W
     assert error.value.column == column
     assert message.lower() in str(error.value).lower()
     assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(v, e) for v, e in SPELLINGS if isinstance(v, str)], ids=repr
+)
+def test_training_reads_a_gender_cell_by_the_contract_rule(value: str, expected: str | None) -> None:
+    """The same table as the API's rule (tests/runtime/test_gender_rule.py): one rule everywhere."""
+    (parsed,) = parse_genders(pd.Series([value], dtype=str)).tolist()
+    assert parsed == expected if expected is not None else pd.isna(parsed)
 
 
 def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
