@@ -6,9 +6,16 @@ PREDICT_MODEL_PATH is checked (contract, signature, golden self-test) and only t
 workers gunicorn starts after SIGHUP, and any worker respawned later, load the model that was validated
 before. The failure is logged as one line and counted in `predict_model_reload_failures_total`.
 
+The master also parses the PREDICT_* settings itself (service.settings: pure Python, Flask's modules but
+never onnxruntime) and keeps the last ones that passed (`validated_settings`). Workers are forked from the
+master and take those, so a key file edited into a bad one and a SIGHUP change nothing: the reload is
+refused in one line naming the variable, and every worker, including one respawned later, keeps the last
+validated keys until the file is fixed and SIGHUP is sent again.
+
 This module keeps its state at module level on purpose: gunicorn re-executes its config file on SIGHUP,
-but imported modules survive, so the temporary directories are made once per master.
-Standard library only (plus prometheus_client when counting): the master never loads onnxruntime.
+but imported modules survive, so the temporary directories are made once per master and the validated
+settings outlive a reload. The master never loads onnxruntime: a runtime initialised before fork() makes
+the workers abort when they exit.
 """
 
 from __future__ import annotations
@@ -19,15 +26,19 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from runtime.contract import printable, valid_token
 from service.model_store import ModelStore, StoreError
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 CHECK_TIMEOUT_S = 120
 EXIT_SETTINGS = 4  # service.check's status for a bad PREDICT_* setting (not importable here: onnxruntime)
 _DIRS: dict[str, str] = {}  # what this master made: removed on exit
 _COUNTER: list[Any] = []
+_SETTINGS: list[Settings] = []  # the master's last validated settings; workers inherit them through fork
 
 
 def metrics_dir() -> str:
@@ -75,7 +86,29 @@ def failures_counter() -> Any:
 
 
 class SettingsError(Exception):
-    """The check refused a PREDICT_* setting: the message is its one line, naming the variable."""
+    """A PREDICT_* setting is bad (found by the master or the check): the message is one line naming the
+    variable, never a key."""
+
+
+def validated_settings() -> Settings | None:
+    """The settings the gunicorn master last validated (None outside such a master or its workers)."""
+    return _SETTINGS[0] if _SETTINGS else None
+
+
+def read_settings() -> Settings:
+    """The PREDICT_* settings as they are now; raises SettingsError naming the variable (never a key)."""
+    from service.errors import StartupError  # imported here: Flask's modules load only when a master runs
+    from service.settings import Settings
+
+    try:
+        return Settings.from_env()
+    except StartupError as exc:
+        raise SettingsError(printable(str(exc))) from None
+
+
+def keep_settings(settings: Settings) -> None:
+    """Make `settings` the ones new workers start with."""
+    _SETTINGS[:] = [settings]
 
 
 def run_check(repo: str) -> str | None:
@@ -116,9 +149,11 @@ def start(server: Any, repo: str) -> None:
     store = ModelStore(state_dir())
     failures_counter()  # exported as 0 from the start
     try:
+        settings = read_settings()
         reason = run_check(repo)
     except SettingsError as exc:  # a setting no model can fix: workers would fail to boot with it
         _refuse(str(exc))
+    keep_settings(settings)
     if reason is None:
         return
     version = served_version(store)
@@ -129,21 +164,34 @@ def start(server: Any, repo: str) -> None:
 
 
 def reload(server: Any, repo: str) -> None:
-    """On SIGHUP, before new workers start: install the new model only if it passes every check."""
+    """On SIGHUP, before new workers start: install the new model only if it passes every check, and take
+    the settings as they are now only if they are valid (else keep the last validated ones, one line)."""
     store = ModelStore(state_dir())
     before = served_version(store)
     try:
+        settings = read_settings()
         reason = run_check(repo)
-    except SettingsError as exc:
-        reason = str(exc)
+    except SettingsError as exc:  # nothing installed: the workers keep what they had
+        version = before or "none"
+        failures_counter().inc()
+        server.log.error("reload refused, a setting is bad; workers keep the last validated settings and "
+                         "model %s: %s", version, exc)  # fmt: skip
+        _record(server, store, False, version, str(exc))
+        return
+    keep_settings(settings)  # valid: a model that failed its checks does not make them wrong
     version = served_version(store) or "none"
     if reason is None:
         server.log.info("model reload: serving %s (was %s)", version, before)
     else:
         failures_counter().inc()
         server.log.error("model reload refused, still serving %s: %s", version, reason)
+    _record(server, store, reason is None, version, reason or "")
+
+
+def _record(server: Any, store: ModelStore, ok: bool, version: str, reason: str) -> None:
+    """Write the reload's outcome to the store (for `make deploy-model` and the tests)."""
     try:
-        store.record_reload(reason is None, version, reason or "")
+        store.record_reload(ok, version, reason)
     except OSError as exc:
         server.log.error("model reload outcome not recorded: %s", exc.strerror)
 

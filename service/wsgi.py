@@ -2,7 +2,10 @@
 
 Under gunicorn (service/gunicorn.conf.py) the master has validated the model and copied it into the model
 store (PREDICT_STATE_DIR); workers load that copy, never the file at PREDICT_MODEL_PATH, so a worker that
-restarts for any reason serves the validated model even if a bad file sits at the model path.
+restarts for any reason serves the validated model even if a bad file sits at the model path. Likewise the
+settings: workers take the ones the master last validated (service.reload.validated_settings, inherited
+through fork), so a key file edited into a bad one never stops a worker from booting; without such a
+master (`flask run`, tests) they are read from the environment.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from service.check import EXIT_STARTUP
 from service.errors import StartupError
 from service.logs import configure_logging
 from service.model_store import ModelStore, StoreError
+from service.reload import validated_settings
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ def load_predictor(settings: Settings) -> Predictor:
 def build() -> Flask:
     """Read settings, configure logging, load and self-test the model, build the app; exit on failure."""
     try:
-        settings = Settings.from_env()
+        settings = validated_settings() or Settings.from_env()
         configure_logging(settings.log_level, settings.secret_values())
         predictor = load_predictor(settings)
     except (StartupError, ModelError, StoreError) as exc:

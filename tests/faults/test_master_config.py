@@ -1,11 +1,15 @@
-"""The master's set-up survives gunicorn re-executing its config on SIGHUP; a bad state dir stops it."""
+"""The master's set-up survives gunicorn re-executing its config on SIGHUP; a bad state dir stops it; the
+master reads the settings itself without loading onnxruntime."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bench.gunicorn_process import REPO, server_env
 from tests.service.server import run_gunicorn_config, run_to_exit
 
 pytestmark = pytest.mark.integration
@@ -35,3 +39,20 @@ def test_a_state_dir_that_cannot_be_created_stops_the_start_with_one_line(
     assert result.returncode != 0 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
     assert len(lines) == 1 and "PREDICT_STATE_DIR" in lines[0], result.stderr
+
+
+def test_the_master_reads_settings_without_onnxruntime_and_never_quotes_a_key(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("short-secret\n")
+    script = (
+        "import sys\nfrom service import reload\ntry:\n    reload.read_settings()\n"
+        "except reload.SettingsError as exc:\n    print(exc)\nprint('onnxruntime' in sys.modules)"
+    )
+    env = server_env(tmp_path / "model.onnx", tmp_path / "state", PREDICT_API_KEYS_FILE=str(keys))
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "PREDICT_API_KEYS_FILE: key 1 must be at least 16 printable characters without spaces or commas",
+        "False",
+    ]
