@@ -122,7 +122,8 @@ def on_starting(server: Any) -> None:
 
 
 def on_reload(server: Any) -> None:
-    """SIGHUP: validate the model once, before any new worker starts; a failing one changes nothing."""
+    """SIGHUP: re-read the settings and validate the model once, before any new worker starts; a bad
+    setting or a failing model changes nothing (workers keep the last validated ones)."""
     model_reload.reload(server, _REPO)
 
 
