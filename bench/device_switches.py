@@ -1,8 +1,8 @@
 """Switching one performance device of the service off, for `python -m bench.devices` (bench-only).
 
 BENCH_DEVICE_OFF names the device; each is switched off by making the service take its plain path:
-the schema instead of the fast path, prometheus_client's public calls instead of its adapter's private
-ones, synchronous writes instead of the flusher thread, onnxruntime instead of the lookup table.
+the schema instead of the fast path (service.reject explains a 422 either way), prometheus_client's
+public calls instead of its adapter's private ones, synchronous writes instead of the flusher thread, onnxruntime instead of the lookup table.
 (The hand-rendered /predict answer and the onnxruntime binding adapter were measured the same way and
 removed: docs/performance/devices.md.) gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py.
 (So was a 0.5 ms GIL switch interval.)
@@ -12,6 +12,7 @@ bench/device_app.py applies the switch; the service never imports this.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,32 @@ OFF_ENV = "BENCH_DEVICE_OFF"
 APP_DEVICES = ("fastpath", "prometheus_bulk", "flusher", "lookup_table")
 HOOK_DEVICES = ("gc_freeze",)
 DEVICES = APP_DEVICES + HOOK_DEVICES
+
+
+def _schema_customer(body: Any) -> tuple[float, float, str] | None:
+    """service.fastpath.customer done by CustomerSchema (None when it refuses: the route explains why)."""
+    from marshmallow import ValidationError
+
+    from service.schemas import CustomerSchema
+
+    try:
+        row = CustomerSchema().load(body)
+    except ValidationError:
+        return None
+    return row["age"], row["salary"], row["gender"]
+
+
+def _schema_batch(body: Any) -> tuple[list[float], list[float], list[str]] | None:
+    """service.fastpath.batch done by BatchRequestSchema (None when it refuses)."""
+    from marshmallow import ValidationError
+
+    from service.schemas import BatchRequestSchema
+
+    try:
+        customers = BatchRequestSchema().load(body)["customers"]
+    except ValidationError:
+        return None
+    return [r["age"] for r in customers], [r["salary"] for r in customers], [r["gender"] for r in customers]
 
 
 def switch_off(device: str) -> None:
@@ -31,9 +58,9 @@ def switch_off(device: str) -> None:
 
     if device == "lookup_table":
         ForestTable.build = classmethod(lambda cls, grid, score: None)  # type: ignore[method-assign,assignment]
-    elif device == "fastpath":
-        fastpath.customer = lambda body: None  # every body goes through the marshmallow schema
-        fastpath.batch = lambda body: None
+    elif device == "fastpath":  # every body goes through the marshmallow schema, as before the fast path
+        fastpath.customer = _schema_customer
+        fastpath.batch = _schema_batch
     elif device == "prometheus_bulk":
         metrics.bulk_supported = lambda counter, histogram: False
     elif device == "flusher":
