@@ -2,7 +2,8 @@
 
 BENCH_DEVICE_OFF names the device; each is switched off by making the service take its plain path:
 the schema instead of the fast path (service.reject explains a 422 either way), prometheus_client's
-public calls instead of its adapter's private ones, synchronous writes instead of the flusher thread, onnxruntime instead of the lookup table.
+public calls instead of its adapter's private ones, synchronous writes instead of the flusher thread,
+onnxruntime instead of the lookup table.
 (The hand-rendered /predict answer and the onnxruntime binding adapter were measured the same way and
 removed: docs/performance/devices.md.) gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py.
 (So was a 0.5 ms GIL switch interval.)
