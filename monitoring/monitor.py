@@ -50,6 +50,7 @@ from monitoring.window import (
 from runtime import contract as c
 
 logger = logging.getLogger(__name__)
+_RANDOM = random.Random()  # its own generator: jitter must not move the global one (tests seed it)
 
 Queued = tuple[Any, ...]
 SWEEP_INTERVAL_S = 60.0  # how often each process deletes expired feedback receipts
@@ -91,7 +92,7 @@ class Monitor:
         self.on_status: Callable[[bool, int], None] = lambda up, pending_rows: None  # gauges
         self.on_lost: Callable[[int], None] = lambda rows: None  # rows unwritten at exit
         self._reported: tuple[bool, int] | None = None
-        self._next_sweep = time.monotonic() + random.uniform(0, SWEEP_INTERVAL_S)
+        self._next_sweep = time.monotonic() + _RANDOM.uniform(0, SWEEP_INTERVAL_S)
 
     # --- request path -------------------------------------------------------------------------------
     def observe_one(self, age: float, salary: float, gender: str, probability: float, buy: bool) -> str:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
+_RANDOM = random.Random()  # its own generator: jitter must not move the global one (tests seed it)
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 5.0
@@ -51,7 +52,7 @@ class Health:
         name: str,
         on_change: Callable[[bool], None] = lambda up: None,
         clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = lambda: random.uniform(1 - JITTER, 1 + JITTER),
+        jitter: Callable[[], float] = lambda: _RANDOM.uniform(1 - JITTER, 1 + JITTER),
     ) -> None:
         self.name = name
         self.on_change = on_change

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +76,14 @@ def runtime_venv(dist: tuple[Path, Path], tmp_path_factory: pytest.TempPathFacto
 def training_venv(dist: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """The wheel with the [training] extra (pins of requirements/runtime.txt and training.txt)."""
     return make_venv(tmp_path_factory.mktemp("training"), f"{dist[0]}[training]", "runtime", "training")
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """The command sets up logging on the root logger (a process of its own would exit after it); the tests
+    that run it in this process put the root logger back, so later suites see their usual levels."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
