@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 REFERENCE = "floor_sync"
 FRONTS = {  # name -> extra environment of the launcher, and what it is
-    "front": ({}, "as make serve: nginx 1 worker, Unix socket, keep-alive upstream"),
-    "front_2_workers": ({"PREDICT_FRONT_WORKERS": "2"}, "nginx worker_processes 2"),
+    "front": ({}, "as make serve: an nginx worker per core, Unix socket, keep-alive upstream"),
+    "front_1_worker": ({"PREDICT_FRONT_WORKERS": "1"}, "nginx worker_processes 1 (the Kubernetes sidecar's)"),
     "front_tcp": ({"PREDICT_FRONT_UPSTREAM": "tcp"}, "loopback TCP upstream instead of the Unix socket"),
 }
 
