@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import servers, variants
 from bench.device_switches import DEVICES, OFF_ENV
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, resolve_models
+from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,7 @@ def verdicts(summary: dict[str, dict[str, Any]], devices: tuple[str, ...]) -> di
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Rounds, seconds per round, connections, devices and output folder."""
-    parser = argparse.ArgumentParser(prog="python -m bench.devices", description=__doc__)
-    variants.add_plan_arguments(parser)
-    parser.add_argument("--devices", nargs="*", choices=DEVICES, default=list(DEVICES))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    return parser.parse_args(argv)
+    return variants.parser("python -m bench.devices", __doc__, "devices", list(DEVICES)).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = variants.plan_from(args)
     devices = tuple(args.devices)
-    with tempfile.TemporaryDirectory(prefix="bench-devices-") as tmp:
-        _, onnx_path, source = resolve_models(Path(tmp))
-        rounds = variants.measure(specs(onnx_path, devices), plan, Path(tmp))
+    rounds, source = variants.measure_models(lambda onnx: specs(onnx, devices), plan, "bench-devices-")
     summary = variants.summarize(rounds, REFERENCE)
     judged = verdicts(summary, devices)
     notes = {f"no_{d}": f"{NOTES[d]}; {'KEEP' if v['keep'] else 'within noise'}"

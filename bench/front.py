@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import servers, variants
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS, resolve_models
+from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,7 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Rounds, seconds per round, connections, front variants and output folder."""
-    parser = argparse.ArgumentParser(prog="python -m bench.front", description=__doc__)
-    variants.add_plan_arguments(parser)
-    parser.add_argument("--fronts", nargs="*", choices=list(FRONTS), default=list(FRONTS))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    return parser.parse_args(argv)
+    return variants.parser("python -m bench.front", __doc__, "fronts", list(FRONTS)).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     plan = variants.plan_from(args)
-    with tempfile.TemporaryDirectory(prefix="bench-front-") as tmp:
-        _, onnx_path, source = resolve_models(Path(tmp))
-        rounds = variants.measure(specs(onnx_path, args.fronts), plan, Path(tmp))
+    rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.fronts), plan, "bench-front-")
     summary = variants.summarize(rounds, REFERENCE)
     notes = {name: text for name, (_, text) in FRONTS.items()}
     notes.update({REFERENCE: "floor app, sync workers", "floor": "floor app, service config (gthread)",

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import servers, variants
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS, resolve_models
+from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,7 @@ def specs(onnx_path: Path, layouts: list[str]) -> list[servers.ServerSpec]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Rounds, seconds per round, connections, layouts and output folder."""
-    parser = argparse.ArgumentParser(prog="python -m bench.layouts", description=__doc__)
-    variants.add_plan_arguments(parser)
-    parser.add_argument("--layouts", nargs="*", choices=list(LAYOUTS), default=list(LAYOUTS))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    return parser.parse_args(argv)
+    return variants.parser("python -m bench.layouts", __doc__, "layouts", list(LAYOUTS)).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     plan = variants.plan_from(args)
-    with tempfile.TemporaryDirectory(prefix="bench-layouts-") as tmp:
-        _, onnx_path, source = resolve_models(Path(tmp))
-        rounds = variants.measure(specs(onnx_path, args.layouts), plan, Path(tmp))
+    rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.layouts), plan, "bench-layouts-")
     summary = variants.summarize(rounds, REFERENCE)
     notes = {name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
              for name, (w, t, s) in LAYOUTS.items()}  # fmt: skip

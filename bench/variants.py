@@ -14,6 +14,8 @@ import contextlib
 import json
 import logging
 import statistics
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,29 @@ log = logging.getLogger(__name__)
 
 METRICS = ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_us")
 Rounds = dict[str, list[dict[str, Any]]]
+
+
+def parser(prog: str, description: str | None, option: str, choices: list[str]) -> argparse.ArgumentParser:
+    """A variant benchmark's options: the plan's, `--<option>` (which variants) and --out."""
+    from bench.run import ROOT
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    add_plan_arguments(p)
+    p.add_argument(f"--{option}", nargs="*", choices=choices, default=list(choices))
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    return p
+
+
+def measure_models(
+    build: Callable[[Path], list[servers.ServerSpec]], plan: HttpPlan, prefix: str
+) -> tuple[Rounds, str]:
+    """The rounds of the servers `build` makes for the model under test (bench.run.resolve_models, in a
+    temporary folder), and where that model came from."""
+    from bench.run import resolve_models
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        _, onnx_path, source = resolve_models(Path(tmp))
+        return measure(build(onnx_path), plan, Path(tmp)), source
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:

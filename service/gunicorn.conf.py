@@ -11,9 +11,7 @@ Each worker freezes its start-up heap (see post_worker_init). Layout and devices
 from __future__ import annotations
 
 import gc
-import ipaddress
 import os
-import re
 import sys
 from typing import Any
 
@@ -40,6 +38,7 @@ if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 from service import reload as model_reload  # noqa: E402  (standard library only: safe in the master)
+from service.front.config import FrontError, host_env  # noqa: E402  (standard library only)
 
 # A fresh directory for prometheus_client's multiprocess files, set before any worker imports the client.
 # Made once per master: gunicorn re-executes this file on SIGHUP, and a new directory would reset /metrics.
@@ -50,14 +49,12 @@ pidfile = str(model_reload.state_dir() / "master.pid")
 
 
 def _host_env(name: str, default: str) -> str:
-    """An IP address or host name to bind, or exit with the variable's name."""
-    raw = os.environ.get(name, "").strip() or default
+    """The address to bind, checked as the front checks it (service.front.config), or exit naming it."""
     try:
-        ipaddress.ip_address(raw)
-    except ValueError:
-        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", raw):
-            sys.stderr.write(f"purchase-predictor: cannot start: {name} must be an IP address or host name\n")
-            raise SystemExit(3) from None
+        raw = host_env(os.environ, name, default)
+    except FrontError as error:
+        sys.stderr.write(f"purchase-predictor: cannot start: {error}\n")
+        raise SystemExit(3) from None
     return f"[{raw}]" if ":" in raw else raw
 
 
