@@ -1,19 +1,26 @@
 """Fixtures shared by every suite: a tiny contract-conforming model written once per session, its settings
-and its predictor."""
+and its predictor; a copy of it that a test may replace, and real gunicorn serving that copy (the fault
+and chaos suites)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
+from bench.gunicorn_process import Gunicorn, gunicorn
 from runtime.predictor import Predictor
 from service.settings import Settings
 from tests.onnx_factory import write_model
 
 logger = logging.getLogger(__name__)
+
+ServerFactory = Callable[..., AbstractContextManager[Gunicorn]]
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +39,26 @@ def settings(model_path: Path) -> Settings:
 def predictor(settings: Settings) -> Predictor:
     """A loaded, self-tested predictor."""
     return Predictor.from_path(settings.model_path, settings.threshold)
+
+
+@pytest.fixture()
+def live_model(model_path: Path, tmp_path: Path) -> Path:
+    """A copy of the test model at the path the server serves from; tests replace it."""
+    path = tmp_path / "live" / "purchase_model.onnx"
+    path.parent.mkdir()
+    shutil.copyfile(model_path, path)
+    return path
+
+
+@pytest.fixture()
+def start_server(live_model: Path, tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start gunicorn on `live_model` with a state directory and a log file in tmp_path."""
+
+    def factory(workers: int = 2, **extra: str) -> AbstractContextManager[Gunicorn]:
+        """The server as a context manager."""
+        return gunicorn(live_model, tmp_path / "state", tmp_path / "server.log", workers, **extra)
+
+    yield factory
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -10,8 +10,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,12 +18,13 @@ import pytest
 import requests
 from sklearn.linear_model import LogisticRegression
 
-from bench.gunicorn_process import REPO, Gunicorn, gunicorn, server_env
+from bench.gunicorn_process import REPO, Gunicorn, server_env
 from export import export as export_module
 from export.export import main as export_main
 from monitoring.report import render
 from runtime.model import load_model
 from service.model_store import Entry, ModelStore
+from tests.conftest import ServerFactory
 from tests.export.conftest import make_bundle
 from tests.faults.helpers import FIRST_VERSION, last_reload, metric, reload_and_wait, replace_atomically
 from tests.onnx_factory import (
@@ -40,7 +39,6 @@ from tests.onnx_factory import (
 
 CAP = 1024 * 1024  # PREDICT_MAX_MODEL_BYTES for every server here: the oversize model is 2 MiB
 CAP_ENV = {"PREDICT_MAX_MODEL_BYTES": str(CAP)}
-ServerFactory = Callable[..., AbstractContextManager[Gunicorn]]
 ROW: dict[str, Any] = {"age": 40, "salary": 50000, "gender": "Male"}
 
 # what each hostile file is refused for (part of the one-line reason)
@@ -91,25 +89,6 @@ def logged(server: Gunicorn, part: str) -> list[str]:
     """The messages of the server's JSON log lines that contain `part`."""
     lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     return [line["msg"] for line in lines if part in line.get("msg", "")]
-
-
-@pytest.fixture()
-def live_model(model_path: Path, tmp_path: Path) -> Path:
-    """A copy of the test model at the path the server serves from; tests replace it."""
-    path = tmp_path / "live" / "purchase_model.onnx"
-    path.parent.mkdir()
-    shutil.copyfile(model_path, path)
-    return path
-
-
-@pytest.fixture()
-def start_server(live_model: Path, tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start gunicorn (one worker, PREDICT_MAX_MODEL_BYTES=1 MiB) on `live_model`, state in tmp_path."""
-
-    def factory() -> AbstractContextManager[Gunicorn]:
-        return gunicorn(live_model, tmp_path / "state", tmp_path / "server.log", 1, **CAP_ENV)
-
-    yield factory
 
 
 def deploy_cli(server: Gunicorn, *args: str) -> subprocess.CompletedProcess[str]:
@@ -184,7 +163,7 @@ def test_deploy_refuses_hostile_models_while_the_service_keeps_serving(
     start_server: ServerFactory, live_model: Path, tmp_path: Path
 ) -> None:
     good = write_model(tmp_path / "v64" / "m.onnx", {"model_version": VERSION_64})
-    with start_server() as server:
+    with start_server(1, **CAP_ENV) as server:
         assert_serves(server, FIRST_VERSION)
         deployed = deploy_cli(server, "deploy", str(good))  # the exact maximum length deploys
         assert deployed.returncode == 0, deployed.stderr
@@ -210,7 +189,7 @@ def test_deploy_refuses_hostile_models_while_the_service_keeps_serving(
 def test_sighup_with_hostile_models_at_the_model_path_keeps_the_old_model(
     start_server: ServerFactory, live_model: Path
 ) -> None:
-    with start_server() as server:
+    with start_server(1, **CAP_ENV) as server:
         for count, (name, reason) in enumerate(REASONS.items(), start=1):
             folder = live_model.parent / name  # an external-data model's file lies beside the served path
             folder.mkdir()
@@ -232,10 +211,10 @@ def test_sighup_with_hostile_models_at_the_model_path_keeps_the_old_model(
 def test_a_restart_with_a_hostile_model_at_the_model_path_serves_the_stored_one(
     start_server: ServerFactory, live_model: Path, tmp_path: Path
 ) -> None:
-    with start_server():
+    with start_server(1, **CAP_ENV):
         pass
     replace_atomically(live_model, hostile_model("crlf", tmp_path / "crlf"))
-    with start_server() as server:
+    with start_server(1, **CAP_ENV) as server:
         assert_serves(server, FIRST_VERSION)
         (line,) = logged(server, "serving the previously validated")
         assert REASONS["crlf"] in line and "'logreg-1\\r\\nX-Forged: yes'" in line
@@ -257,11 +236,11 @@ def test_a_hostile_model_in_the_store_is_not_served_after_a_restart_or_a_sighup(
     start_server: ServerFactory, live_model: Path, tmp_path: Path
 ) -> None:
     hostile = hostile_model("non-ascii", tmp_path / "old")
-    with start_server() as server:
+    with start_server(1, **CAP_ENV) as server:
         store = ModelStore(server.state_dir)
     plant(store, hostile, VERSION_NON_ASCII)  # the measured failure: deployed, stored, current
     replace_atomically(live_model, hostile)
-    with start_server() as server:
+    with start_server(1, **CAP_ENV) as server:
         assert_serves(server, FIRST_VERSION)
         assert store.current() is not None and store.current().version == FIRST_VERSION  # type: ignore[union-attr]
         (line,) = logged(server, "serving the previously validated")

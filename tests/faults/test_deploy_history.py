@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.gunicorn_process import REPO, server_env
-from tests.faults.conftest import ServerFactory
+from tests.conftest import ServerFactory
 from tests.faults.helpers import FIRST_VERSION, served_version
 from tests.onnx_factory import write_model
 

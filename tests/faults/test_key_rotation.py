@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from bench.gunicorn_process import Gunicorn
-from tests.faults.conftest import ServerFactory
+from tests.conftest import ServerFactory
 from tests.faults.helpers import reload_and_wait
 
 pytestmark = pytest.mark.integration

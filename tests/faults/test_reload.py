@@ -13,7 +13,8 @@ import pytest
 
 from bench.gunicorn_process import REPO, server_env
 from bench.steady_load import Load
-from tests.faults.conftest import SECOND_VERSION, ServerFactory
+from tests.conftest import ServerFactory
+from tests.faults.conftest import SECOND_VERSION
 from tests.faults.helpers import FIRST_VERSION, metric, reload_and_wait, replace_atomically, served_version
 
 pytestmark = pytest.mark.integration

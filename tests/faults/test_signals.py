@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench.steady_load import Load
-from tests.faults.conftest import ServerFactory
+from tests.conftest import ServerFactory
 from tests.faults.helpers import FIRST_VERSION, served_version
 
 pytestmark = pytest.mark.integration
