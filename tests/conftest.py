@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bench.gunicorn_process import Gunicorn, gunicorn
+from monitoring.profile import ReferenceProfile, parse_profile
+from runtime import contract as c
 from runtime.predictor import Predictor
 from service.settings import Settings
 from tests.onnx_factory import write_model
@@ -21,6 +23,7 @@ from tests.onnx_factory import write_model
 logger = logging.getLogger(__name__)
 
 ServerFactory = Callable[..., AbstractContextManager[Gunicorn]]
+COMMITTED_MODEL = Path(__file__).resolve().parents[1] / "models" / "purchase_model.onnx"
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +42,18 @@ def settings(model_path: Path) -> Settings:
 def predictor(settings: Settings) -> Predictor:
     """A loaded, self-tested predictor."""
     return Predictor.from_path(settings.model_path, settings.threshold)
+
+
+@pytest.fixture(scope="session")
+def committed() -> Predictor:
+    """The committed model, loaded and self-tested."""
+    return Predictor.from_path(COMMITTED_MODEL)
+
+
+@pytest.fixture(scope="session")
+def profile(committed: Predictor) -> ReferenceProfile:
+    """The committed model's reference profile."""
+    return parse_profile(committed.metadata.extra.get(c.META_REFERENCE_PROFILE))
 
 
 @pytest.fixture()

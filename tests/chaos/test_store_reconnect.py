@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 
 from monitoring.monitor import Monitor
-from monitoring.profile import ReferenceProfile, parse_profile
+from monitoring.profile import ReferenceProfile
 from monitoring.store import Store, StoreUnavailable
 from monitoring.tokens import TokenSigner
-from runtime import contract as c
 from runtime.predictor import Predictor
-from tests.monitoring.conftest import COMMITTED_MODEL, customers
+from tests.monitoring.conftest import customers
 from tests.monitoring.postgres import PACKAGE, PostgresServer, pg_bin, postgres_instance
 
 TIMEOUT_S = 1.0
@@ -33,18 +32,6 @@ def pg() -> Iterator[PostgresServer]:
         pytest.skip(f"PostgreSQL is not installed (Debian package {PACKAGE})")
     with postgres_instance() as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def committed() -> Predictor:
-    """The committed model, loaded and self-tested."""
-    return Predictor.from_path(COMMITTED_MODEL)
-
-
-@pytest.fixture(scope="module")
-def profile(committed: Predictor) -> ReferenceProfile:
-    """The committed model's reference profile."""
-    return parse_profile(committed.metadata.extra.get(c.META_REFERENCE_PROFILE))
 
 
 def refused_at_once(store: Store) -> None:

@@ -1,32 +1,20 @@
-"""Fixtures: the committed model's predictor and reference profile, a window generator with known shifts."""
+"""Fixtures: a window generator with known shifts, a real PostgreSQL server per module (the committed
+model's predictor and reference profile are in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from monitoring.profile import ReferenceProfile, parse_profile
-from runtime import contract as c
-from runtime.predictor import Predictor
+from tests.conftest import COMMITTED_MODEL
+from tests.monitoring.postgres import PACKAGE, pg_bin, postgres_server
 from training.generate import buy_probability
 
-REPO = Path(__file__).resolve().parents[2]
-COMMITTED_MODEL = REPO / "models" / "purchase_model.onnx"
-
-
-@pytest.fixture(scope="session")
-def committed() -> Predictor:
-    """The committed model, loaded and self-tested."""
-    return Predictor.from_path(COMMITTED_MODEL)
-
-
-@pytest.fixture(scope="session")
-def profile(committed: Predictor) -> ReferenceProfile:
-    """The committed model's reference profile."""
-    return parse_profile(committed.metadata.extra.get(c.META_REFERENCE_PROFILE))
+__all__ = ["COMMITTED_MODEL"]  # the monitoring suites import it from here
 
 
 @dataclass
@@ -54,3 +42,12 @@ def customers(
     purchased = (rng.random(n) < p).astype(int)
     gender = np.where(female, "Female", "Male").astype(object)
     return Customers(age, salary, gender, purchased)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for this module (skipped only outside CI when it is not installed)."""
+    if pg_bin() is None and not os.environ.get("CI"):
+        pytest.skip(f"PostgreSQL is not installed (Debian package {PACKAGE})")
+    with postgres_server() as url:
+        yield url

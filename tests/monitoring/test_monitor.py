@@ -3,7 +3,6 @@ metrics equal to scikit-learn's, labels credited to the prediction's own window.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from monitoring.tokens import TokenSigner
 from monitoring.window import DECISION, GENDER_SERIES, ROWS, SCORE
 from runtime.predictor import Predictor
 from tests.monitoring.conftest import customers
-from tests.monitoring.postgres import PACKAGE, pg_bin, postgres_server
 
 WINDOW = 3600
 
@@ -32,15 +30,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL server for this module (skipped only outside CI when it is not installed)."""
-    if pg_bin() is None and not os.environ.get("CI"):
-        pytest.skip(f"PostgreSQL is not installed (Debian package {PACKAGE})")
-    with postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

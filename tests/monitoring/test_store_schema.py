@@ -4,27 +4,15 @@ request path."""
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from monitoring.store import Store
-from tests.monitoring.postgres import PACKAGE, pg_bin, postgres_server
 
 OPENERS = 8
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL server for this module (skipped only outside CI when it is not installed)."""
-    if pg_bin() is None and not os.environ.get("CI"):
-        pytest.skip(f"PostgreSQL is not installed (Debian package {PACKAGE})")
-    with postgres_server() as url:
-        yield url
 
 
 def fresh_database(url: str, name: str) -> str:
