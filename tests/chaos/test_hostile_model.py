@@ -26,7 +26,14 @@ from runtime.model import load_model
 from service.model_store import Entry, ModelStore
 from tests.conftest import ServerFactory
 from tests.export.conftest import make_bundle
-from tests.faults.helpers import FIRST_VERSION, last_reload, metric, reload_and_wait, replace_atomically
+from tests.faults.helpers import (
+    FIRST_VERSION,
+    deploy,
+    last_reload,
+    metric,
+    reload_and_wait,
+    replace_atomically,
+)
 from tests.onnx_factory import (
     VERSION_64,
     VERSION_65,
@@ -93,11 +100,7 @@ def logged(server: Gunicorn, part: str) -> list[str]:
 
 def deploy_cli(server: Gunicorn, *args: str) -> subprocess.CompletedProcess[str]:
     """`make deploy-model MODEL=...` as the Makefile runs it, against this server's state directory."""
-    return subprocess.run(
-        [sys.executable, "-m", "service.deploy", *args], cwd=REPO,
-        env=server_env(server.model, server.state_dir, **CAP_ENV),
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+    return deploy(server.model, server.state_dir, *args, **CAP_ENV)
 
 
 # --- export -----------------------------------------------------------------------------------------

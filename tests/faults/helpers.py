@@ -6,13 +6,15 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from bench.gunicorn_process import Gunicorn
+from bench.gunicorn_process import REPO, Gunicorn, server_env
 
 FIRST_VERSION = "logreg-test0000001"
 
@@ -59,3 +61,13 @@ def metric(server: Gunicorn, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} is not in /metrics")
+
+
+def deploy(server_model: Path, state_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m service.deploy ARGS` as `make deploy-model` / `make rollback` / `make model-history` run it,
+    against one server's model path and state directory (`env`: extra PREDICT_* settings)."""
+    command = [sys.executable, "-m", "service.deploy", *args]
+    return subprocess.run(
+        command, cwd=REPO, env=server_env(server_model, state_dir, **env),
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bench.gunicorn_process import REPO, server_env
 from tests.conftest import ServerFactory
-from tests.faults.helpers import FIRST_VERSION, served_version
+from tests.faults.helpers import FIRST_VERSION, deploy, served_version
 from tests.onnx_factory import write_model
 
 pytestmark = pytest.mark.integration
@@ -26,14 +23,6 @@ def _candidate(folder: Path, version: str) -> Path:
             "sha256": hashlib.sha256(model.read_bytes()).hexdigest()}  # fmt: skip
     (folder / "model_card.json").write_text(json.dumps(card))
     return model
-
-
-def _deploy(server_model: Path, state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m service.deploy` as `make deploy-model` / `make rollback` / `make model-history` do."""
-    return subprocess.run(
-        [sys.executable, "-m", "service.deploy", *args], cwd=REPO, env=server_env(server_model, state_dir),
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
 
 
 def test_deploy_deploy_rollback_rollback_keeps_one_served_entry_and_its_card(
@@ -49,12 +38,12 @@ def test_deploy_deploy_rollback_rollback_keeps_one_served_entry_and_its_card(
             (("rollback",), "logreg-test000000b", b),
             (("rollback",), "logreg-test000000c", c),
         ]:
-            done = _deploy(live_model, server.state_dir, *command)
+            done = deploy(live_model, server.state_dir, *command)
             assert done.returncode == 0, done.stderr
             assert served_version(server) == expected
             assert live_model.read_bytes() == source.read_bytes()
             assert served_card.read_bytes() == source.with_name("model_card.json").read_bytes()
-            history = _deploy(live_model, server.state_dir, "history").stderr.splitlines()
+            history = deploy(live_model, server.state_dir, "history").stderr.splitlines()
             marked = [line for line in history if line.startswith("*")]
             assert len(marked) == 1 and expected in marked[0], history
             assert not any(line.startswith("note:") for line in history), history

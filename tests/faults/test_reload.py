@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.gunicorn_process import REPO, server_env
 from bench.steady_load import Load
 from tests.conftest import ServerFactory
 from tests.faults.conftest import SECOND_VERSION
-from tests.faults.helpers import FIRST_VERSION, metric, reload_and_wait, replace_atomically, served_version
+from tests.faults.helpers import (
+    FIRST_VERSION,
+    deploy,
+    metric,
+    reload_and_wait,
+    replace_atomically,
+    served_version,
+)
 
 pytestmark = pytest.mark.integration
 RATE = 150  # requests/s: steady, well below what two workers serve on a shared machine
@@ -88,20 +92,12 @@ def test_a_restart_with_a_bad_file_serves_the_store_and_says_why(
         assert len(lines) == 1 and FIRST_VERSION in lines[0]
 
 
-def _deploy(server_model: Path, state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m service.deploy` as `make deploy-model` / `make rollback` do."""
-    return subprocess.run(
-        [sys.executable, "-m", "service.deploy", *args], cwd=REPO, env=server_env(server_model, state_dir),
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
-
-
 def test_deploy_bad_deploy_and_rollback_under_load(
     start_server: ServerFactory, live_model: Path, second_model: Path, tmp_path: Path
 ) -> None:
     with start_server() as server:
         load = Load(server.url, threads=4, rate=RATE).start()
-        deployed = _deploy(live_model, server.state_dir, "deploy", str(second_model))
+        deployed = deploy(live_model, server.state_dir, "deploy", str(second_model))
         assert deployed.returncode == 0, deployed.stderr
         assert f"the service now serves {SECOND_VERSION}" in deployed.stderr
         assert served_version(server) == SECOND_VERSION
@@ -109,15 +105,15 @@ def test_deploy_bad_deploy_and_rollback_under_load(
 
         bad = tmp_path / "bad.onnx"
         bad.write_bytes(b"\x08garbage")
-        refused = _deploy(live_model, server.state_dir, "deploy", str(bad))
+        refused = deploy(live_model, server.state_dir, "deploy", str(bad))
         assert refused.returncode == 1 and "not deployed" in refused.stderr
         assert live_model.read_bytes() == second_model.read_bytes(), "a bad model never reaches the path"
 
-        history = _deploy(live_model, server.state_dir, "history")
+        history = deploy(live_model, server.state_dir, "history")
         lines = history.stderr.splitlines()
         assert len(lines) == 2 and lines[0].startswith("*") and SECOND_VERSION in lines[0], lines
 
-        rolled = _deploy(live_model, server.state_dir, "rollback")
+        rolled = deploy(live_model, server.state_dir, "rollback")
         assert rolled.returncode == 0, rolled.stderr
         assert served_version(server) == FIRST_VERSION
         time.sleep(1)
