@@ -13,15 +13,10 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from service.startup_errors import ServiceError
+from service.startup_errors import StartupError as StartupError  # re-exported: defined without Flask
+
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """Root of every error the service raises on purpose."""
-
-
-class StartupError(ServiceError):
-    """The service cannot start: bad settings, or a missing, corrupt or mismatched model."""
 
 
 class HTTPError(ServiceError):

@@ -6,8 +6,8 @@ PREDICT_MODEL_PATH is checked (contract, signature, golden self-test) and only t
 workers gunicorn starts after SIGHUP, and any worker respawned later, load the model that was validated
 before. The failure is logged as one line and counted in `predict_model_reload_failures_total`.
 
-The master also parses the PREDICT_* settings itself (service.settings: pure Python, Flask's modules but
-never onnxruntime) and keeps the last ones that passed (`validated_settings`). Workers are forked from the
+The master also parses the PREDICT_* settings itself (service.settings: pure Python, neither Flask nor
+onnxruntime) and keeps the last ones that passed (`validated_settings`). Workers are forked from the
 master and take those, so a key file edited into a bad one and a SIGHUP change nothing: the reload is
 refused in one line naming the variable, and every worker, including one respawned later, keeps the last
 validated keys until the file is fixed and SIGHUP is sent again.
@@ -97,8 +97,8 @@ def validated_settings() -> Settings | None:
 
 def read_settings() -> Settings:
     """The PREDICT_* settings as they are now; raises SettingsError naming the variable (never a key)."""
-    from service.errors import StartupError  # imported here: Flask's modules load only when a master runs
     from service.settings import Settings
+    from service.startup_errors import StartupError  # no Flask: the master only reads settings
 
     try:
         return Settings.from_env()

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from runtime.contract import DEFAULT_MAX_MODEL_BYTES
-from service.errors import StartupError
 from service.keys import read_keys
 from service.redact import MASK, redact_url
+from service.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 
