@@ -130,6 +130,14 @@ def check_outage(cluster: Cluster, probes: list[Probe], offsets: list[int]) -> N
         assert len([x for x in store_lines if "is back" in x["msg"]]) >= 1
         assert len(lines) <= LINES_PER_PROCESS * WORKERS, lines
         assert not [x for x in lines if x.get("level") in ("ERROR", "CRITICAL")], lines
+    pairs = zip(cluster.replicas, offsets, strict=True)
+    line_counts = [len(replica.lines(offset)) for replica, offset in pairs]
+    print(  # noqa: T201 - the figures docs/operations/monitoring-store.md quotes (pytest -s shows them)
+        f"\noutage: /predict answered {load.answered} ({cluster.during} during the outage), failed "
+        f"{len(load.failed)}; store rows afterwards {counted}; probes {len(probes)}, statuses "
+        f"{sorted({p.status for p in probes})}, slowest {max(p.seconds for p in probes):.2f} s; "
+        f"log lines per replica {line_counts}"
+    )
 
 
 def test_a_store_stopped_and_restarted_costs_no_prediction_and_no_row(cluster: Cluster) -> None:
