@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from service.errors import InvalidInput
-from service.reject import MAX_ERRORS, UNKNOWN_FIELD
-from service.schemas import detail, summarize
+from service.reject import MAX_ERRORS, UNKNOWN_FIELD, refusal
+from service.schemas import detail
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def items(body: Any) -> list[tuple[object, object]]:
         entries = body[FEEDBACK]
         if type(entries) is not list or not 1 <= len(entries) <= MAX_FEEDBACK:
             details.append(detail(FEEDBACK, None, f"Must hold 1 to {MAX_FEEDBACK} items."))
-            raise _error(details[:MAX_ERRORS], unknown + 1)
+            raise refusal(details[:MAX_ERRORS], unknown + 1)
         problems = unknown
         for index, entry in enumerate(entries):
             count = _item_problems(entry)
@@ -97,14 +96,9 @@ def items(body: Any) -> list[tuple[object, object]]:
                 if len(details) < MAX_ERRORS:
                     details += _item_details(entry, MAX_ERRORS - len(details), f"{FEEDBACK}[{index}]", index)
         if problems:
-            raise _error(details, problems)
+            raise refusal(details, problems)
         return [(entry[TOKEN], entry[PURCHASED]) for entry in entries]
     problems = _item_problems(body)
     if problems:
-        raise _error(_item_details(body, MAX_ERRORS, "", None), problems)
+        raise refusal(_item_details(body, MAX_ERRORS, "", None), problems)
     return [(body[TOKEN], body[PURCHASED])]
-
-
-def _error(details: Details, total: int) -> InvalidInput:
-    """The 422: the explained problems, and a message that counts them all."""
-    return InvalidInput(summarize(details, total), details)

@@ -78,13 +78,13 @@ def customer_details(item: Any, room: int, prefix: str = "", index: int | None =
 
 def customer_error(body: Any) -> InvalidInput:
     """The 422 for a refused /predict body."""
-    return _error(customer_details(body, MAX_ERRORS), customer_problems(body))
+    return refusal(customer_details(body, MAX_ERRORS), customer_problems(body))
 
 
 def batch_error(body: Any) -> InvalidInput:
     """The 422 for a refused /predict/batch body: unknown keys, then `customers`, then each customer."""
     if type(body) is not dict:
-        return _error(customer_details(body, MAX_ERRORS), 1)
+        return refusal(customer_details(body, MAX_ERRORS), 1)
     details: Details = []
     unknown = len(body) - (_CUSTOMERS in body)
     if unknown:
@@ -96,11 +96,11 @@ def batch_error(body: Any) -> InvalidInput:
     customers = body.get(_CUSTOMERS)
     if type(customers) is list and len(customers) > MAX_BATCH:  # refused before any customer is read
         details.append(detail(_CUSTOMERS, None, f"Must hold 1 to {MAX_BATCH} customers."))
-        return _error(details[:MAX_ERRORS], unknown + 1)
+        return refusal(details[:MAX_ERRORS], unknown + 1)
     if type(customers) is not list or not customers:  # missing, null, not a list, empty: the schema says
         shell = {_CUSTOMERS: customers} if _CUSTOMERS in body else {}
         details += flatten_errors(_BATCH.validate(shell))
-        return _error(details[:MAX_ERRORS], unknown + 1)
+        return refusal(details[:MAX_ERRORS], unknown + 1)
     problems = unknown
     valid = fastpath.customer
     for index, item in enumerate(customers):
@@ -111,9 +111,9 @@ def batch_error(body: Any) -> InvalidInput:
         if room > 0:
             details += customer_details(item, room, f"{_CUSTOMERS}[{index}]", index)
         problems += count
-    return _error(details, problems)
+    return refusal(details, problems)
 
 
-def _error(details: Details, total: int) -> InvalidInput:
+def refusal(details: Details, total: int) -> InvalidInput:
     """One InvalidInput: the explained problems, and a message that counts them all."""
     return InvalidInput(summarize(details, total), details)
