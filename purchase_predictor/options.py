@@ -64,3 +64,11 @@ def configure_logging() -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
+
+
+def plain_messages() -> None:
+    """This command's log lines as bare messages (deploy, rollback, history: written for people, as
+    `python -m service.deploy` prints them), not `LEVEL logger: message`."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, CurrentStderr):
+            handler.setFormatter(logging.Formatter("%(message)s"))

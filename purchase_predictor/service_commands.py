@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from purchase_predictor.exit_codes import CliError, Exit
-from purchase_predictor.options import MODEL_ENV, example, model_option
+from purchase_predictor.options import MODEL_ENV, example, model_option, plain_messages
 
 if TYPE_CHECKING:
     from service.model_store import ModelStore
@@ -109,12 +109,15 @@ def state_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _switch(run: Callable[[], None]) -> int:
     """Run a model switch; the service keeping its model is REFUSED, a store or file problem CONFIG."""
-    from service.deploy import DeployError
+    from service.deploy import CandidateRefused, DeployError
     from service.model_store import StoreError
 
     logging.getLogger("runtime").setLevel(logging.WARNING)  # the command says itself what it checked
+    plain_messages()
     try:
         run()
+    except CandidateRefused as exc:
+        raise CliError(Exit.CONFIG, str(exc)) from None
     except DeployError as exc:
         raise CliError(Exit.REFUSED, str(exc)) from None
     except StoreError as exc:
@@ -131,20 +134,12 @@ def _switch(run: Callable[[], None]) -> int:
 @click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
               help="seconds to wait for the service's reload")  # fmt: skip
 def deploy(candidate: Path, model: Path, state_dir: Path | None, timeout: float) -> int:
-    """Check CANDIDATE, put it at the served path atomically and make the running service reload it."""
-    from runtime.errors import ModelError
-    from runtime.model import read_model_bytes
-    from runtime.predictor import Predictor
-    from service.deploy import switch
+    """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
+    its model card (model_card.json beside it) travels with it (service.deploy.deploy)."""
+    from service.deploy import deploy as run_deploy
 
     settings, store = _settings(model, state_dir)
-    try:
-        data = read_model_bytes(candidate)
-        version = Predictor.from_path(candidate, settings.threshold, data).model_version
-    except ModelError as exc:
-        raise CliError(Exit.CONFIG, f"not deployed: {exc}") from None
-    click.echo(f"{version} passed its checks; deploying", err=True)
-    return _switch(lambda: switch(settings, store, data, version, timeout))
+    return _switch(lambda: run_deploy(settings, store, candidate, timeout))
 
 
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor rollback"))
@@ -166,8 +161,8 @@ def history(state_dir: Path | None) -> int:
     """The deployed models with their versions, newest first (* = the one served)."""
     from service.deploy import show_history
 
-    _, store = _settings(Path(os.environ.get(MODEL_ENV) or "models/purchase_model.onnx"), state_dir)
-    return _switch(lambda: show_history(store))
+    settings, store = _settings(Path(os.environ.get(MODEL_ENV) or "models/purchase_model.onnx"), state_dir)
+    return _switch(lambda: show_history(store, settings))
 
 
 COMMANDS = (serve, deploy, rollback, history)

@@ -49,6 +49,10 @@ class DeployError(Exception):
     """The update cannot be made; the message says why."""
 
 
+class CandidateRefused(DeployError):
+    """The model to deploy fails its checks: nothing was switched (the command's exit 3, not 5)."""
+
+
 def master_pid(store: ModelStore) -> int | None:
     """The running gunicorn master's pid from the pidfile, or None when no master runs."""
     try:
@@ -144,7 +148,7 @@ def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: floa
         data = read_model_bytes(candidate, settings.max_model_bytes)
         predictor = Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
     except ModelError as exc:
-        raise DeployError(f"not deployed: {exc}") from None
+        raise CandidateRefused(f"not deployed: {exc}") from None
     version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
     card = matching_card(card_path(candidate), sha256, version)
     if card is None:

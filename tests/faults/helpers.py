@@ -63,10 +63,13 @@ def metric(server: Gunicorn, name: str) -> float:
     raise AssertionError(f"{name} is not in /metrics")
 
 
-def deploy(server_model: Path, state_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python -m service.deploy ARGS` as `make deploy-model` / `make rollback` / `make model-history` run it,
-    against one server's model path and state directory (`env`: extra PREDICT_* settings)."""
-    command = [sys.executable, "-m", "service.deploy", *args]
+def deploy(
+    server_model: Path, state_dir: Path, *args: str, module: str = "service.deploy", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m service.deploy ARGS` (or `module`: purchase_predictor, which `make deploy-model` /
+    `make rollback` / `make model-history` run) against one server's model path and state directory
+    (`env`: extra PREDICT_* settings)."""
+    command = [sys.executable, "-m", module, *args]
     return subprocess.run(
         command, cwd=REPO, env=server_env(server_model, state_dir, **env),
         capture_output=True, text=True, timeout=240, check=False,

@@ -25,8 +25,9 @@ def _candidate(folder: Path, version: str) -> Path:
     return model
 
 
+@pytest.mark.parametrize("module", ["service.deploy", "purchase_predictor"])  # the command make runs
 def test_deploy_deploy_rollback_rollback_keeps_one_served_entry_and_its_card(
-    start_server: ServerFactory, live_model: Path, tmp_path: Path
+    start_server: ServerFactory, live_model: Path, tmp_path: Path, module: str
 ) -> None:
     b = _candidate(tmp_path / "run-b", "logreg-test000000b")
     c = _candidate(tmp_path / "run-c", "logreg-test000000c")
@@ -38,12 +39,12 @@ def test_deploy_deploy_rollback_rollback_keeps_one_served_entry_and_its_card(
             (("rollback",), "logreg-test000000b", b),
             (("rollback",), "logreg-test000000c", c),
         ]:
-            done = deploy(live_model, server.state_dir, *command)
+            done = deploy(live_model, server.state_dir, *command, module=module)
             assert done.returncode == 0, done.stderr
             assert served_version(server) == expected
             assert live_model.read_bytes() == source.read_bytes()
             assert served_card.read_bytes() == source.with_name("model_card.json").read_bytes()
-            history = deploy(live_model, server.state_dir, "history").stderr.splitlines()
+            history = deploy(live_model, server.state_dir, "history", module=module).stderr.splitlines()
             marked = [line for line in history if line.startswith("*")]
             assert len(marked) == 1 and expected in marked[0], history
             assert not any(line.startswith("note:") for line in history), history
