@@ -12,7 +12,7 @@ from bench.device_switches import OFF_ENV, switch_off
 def load_app() -> Any:
     """The service's WSGI app, built after switching off the device named in the environment."""
     switch_off(os.environ.get(OFF_ENV, "").strip())
-    return importlib.import_module("service.wsgi").app
+    return importlib.import_module("service.process.wsgi").app
 
 
 app = load_app()

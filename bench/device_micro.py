@@ -46,9 +46,10 @@ def per_call_us(call: Callable[[], Any], number: int, repeats: int = 7) -> float
 
 def measure(number: int = 20_000) -> dict[str, dict[str, float]]:
     """Per device: µs per request (or per 10,000-row batch) with the device and with its plain path."""
-    from service import fastpath, metrics
-    from service.logs import AccessLog
-    from service.schemas import BatchRequestSchema, CustomerSchema
+    from service.fast import fastpath
+    from service.http.schemas import BatchRequestSchema, CustomerSchema
+    from service.observe import metrics
+    from service.observe.logs import AccessLog
 
     schema = CustomerSchema()
     bulk = metrics.Metrics()
@@ -151,9 +152,9 @@ def feedback_token() -> dict[str, dict[str, float]]:
 
 
 def answer_render() -> dict[str, dict[str, float]]:
-    """The /predict body rendered by hand (service.routes.answer_one) vs json.dumps, warm and cold."""
+    """The /predict body rendered by hand (service.http.routes.answer_one) vs json.dumps, warm and cold."""
     from runtime.predictor import Prediction
-    from service.routes import answer_one, answer_tail
+    from service.http.routes import answer_one, answer_tail
 
     constant = {"threshold": 0.6, "model_version": "forest-5906aeff46f1"}
     tail, token = answer_tail(constant), "AQAAAABrDLyAAAAAAGsNpjg_7fJM2cJi2wF-qAcDhvnnvgAAAAAAAAAAZm9yZXN0"
@@ -204,8 +205,8 @@ def lookup_table(model: Path, number: int = 20_000) -> dict[str, dict[str, float
 def full_collection_pause(model: Path) -> dict[str, float]:
     """How long one full garbage collection stalls a worker holding the app, without and with gc.freeze()."""
     from runtime.predictor import Predictor
-    from service.app import create_app
-    from service.settings import Settings
+    from service.http.app import create_app
+    from service.process.settings import Settings
 
     apps = [create_app(Settings(model_path=model), Predictor.from_path(model))]  # noqa: F841 (kept alive)
     pauses = []

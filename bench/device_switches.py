@@ -1,7 +1,7 @@
 """Switching one performance device of the service off, for `python -m bench.devices` (bench-only).
 
 BENCH_DEVICE_OFF names the device; each is switched off by making the service take its plain path:
-the schema instead of the fast path (service.reject explains a 422 either way), prometheus_client's
+the schema instead of the fast path (service.http.reject explains a 422 either way), prometheus_client's
 public calls instead of its adapter's private ones, synchronous writes instead of the flusher thread,
 onnxruntime instead of the lookup table.
 (The hand-rendered /predict answer and the onnxruntime binding adapter were measured the same way and
@@ -24,10 +24,11 @@ DEVICES = APP_DEVICES + HOOK_DEVICES
 
 
 def _schema_customer(body: Any) -> tuple[float, float, str] | None:
-    """service.fastpath.customer done by CustomerSchema (None when it refuses: the route explains why)."""
+    """service.fast.fastpath.customer done by CustomerSchema (None when it refuses: the route explains
+    why)."""
     from marshmallow import ValidationError
 
-    from service.schemas import CustomerSchema
+    from service.http.schemas import CustomerSchema
 
     try:
         row = CustomerSchema().load(body)
@@ -37,10 +38,10 @@ def _schema_customer(body: Any) -> tuple[float, float, str] | None:
 
 
 def _schema_batch(body: Any) -> tuple[list[float], list[float], list[str]] | None:
-    """service.fastpath.batch done by BatchRequestSchema (None when it refuses)."""
+    """service.fast.fastpath.batch done by BatchRequestSchema (None when it refuses)."""
     from marshmallow import ValidationError
 
-    from service.schemas import BatchRequestSchema
+    from service.http.schemas import BatchRequestSchema
 
     try:
         customers = BatchRequestSchema().load(body)["customers"]
@@ -54,8 +55,9 @@ def switch_off(device: str) -> None:
     if device in ("", *HOOK_DEVICES):
         return
     from runtime.forest_table import ForestTable
-    from service import fastpath, metrics
-    from service.flusher import FLUSHER
+    from service.fast import fastpath
+    from service.fast.flusher import FLUSHER
+    from service.observe import metrics
 
     if device == "lookup_table":
         ForestTable.build = classmethod(lambda cls, grid, score: None)  # type: ignore[method-assign,assignment]

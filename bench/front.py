@@ -33,7 +33,7 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
     out = [
         servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
         servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
-        servers.gunicorn_spec("no_front", "service.wsgi:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec("no_front", "service.process.wsgi:app", GUNICORN_CONF, env),
     ]
     out += [servers.launcher_spec(name, {**env, **FRONTS[name][0]}) for name in fronts]
     return out

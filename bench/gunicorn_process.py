@@ -1,4 +1,5 @@
-"""Run the service's real gunicorn (service/gunicorn.conf.py) on a loopback port, log to a file, stop it.
+"""Run the service's real gunicorn (service/process/gunicorn.conf.py) on a loopback port, log to a file, stop
+it.
 
 Shared by the soak run and the fault tests: the master's pid, its workers, its model store and its log are
 all at hand. The log goes to a file, never a pipe, so a long run cannot block on a full pipe.
@@ -22,7 +23,7 @@ import requests
 from bench.memory import child_pids
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "service" / "gunicorn.conf.py"
+CONFIG = REPO / "service" / "process" / "gunicorn.conf.py"
 HOST = "127.0.0.1"
 
 
@@ -57,7 +58,7 @@ class Gunicorn:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"service.check" not in cmdline:
+            if b"service.process.check" not in cmdline:
                 pids.append(pid)
         return pids
 
@@ -110,7 +111,16 @@ def gunicorn(
 ) -> Iterator[Gunicorn]:
     """Start gunicorn on a free loopback port, wait for `workers` ready workers, yield, then stop it."""
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "-b", f"{HOST}:{port}", "service.wsgi:app"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(CONFIG),
+        "-b",
+        f"{HOST}:{port}",
+        "service.process.wsgi:app",
+    ]
     env = server_env(model, state_dir, PREDICT_WORKERS=str(workers), **extra)
     with log_path.open("ab") as log:
         process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

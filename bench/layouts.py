@@ -1,7 +1,7 @@
 """`python -m bench.layouts`: gunicorn worker and thread layouts of the service, side by side.
 
-Each layout serves the real service (service/gunicorn.conf.py with PREDICT_WORKERS, PREDICT_THREADS and,
-for sync workers, `--worker-class sync`) next to both floors, under the same 16-connection wrk load as
+Each layout serves the real service (service/process/gunicorn.conf.py with PREDICT_WORKERS, PREDICT_THREADS
+and, for sync workers, `--worker-class sync`) next to both floors, under the same 16-connection wrk load as
 `make bench`. Ratios are to the sync-worker floor, whose p99 the service's target is set against.
 Writes bench/results/layouts.{json,md}.
 """
@@ -43,7 +43,7 @@ def specs(onnx_path: Path, layouts: list[str]) -> list[servers.ServerSpec]:
         workers, threads, sync = LAYOUTS[name]
         layout_env = {**env, "PREDICT_WORKERS": str(workers), "PREDICT_THREADS": str(threads)}
         extra = SYNC_WORKERS if sync else ()
-        out.append(servers.gunicorn_spec(name, "service.wsgi:app", GUNICORN_CONF, layout_env, extra))
+        out.append(servers.gunicorn_spec(name, "service.process.wsgi:app", GUNICORN_CONF, layout_env, extra))
     return out
 
 

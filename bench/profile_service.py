@@ -37,12 +37,12 @@ def per_request_us(client: Any, count: int, path: str = "/predict", body: Any = 
 
 
 def service_client(model: Path, metrics_dir: str) -> Any:
-    """A test client of the real service app, built as service.wsgi builds it."""
+    """A test client of the real service app, built as service.process.wsgi builds it."""
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     from runtime.predictor import Predictor
-    from service.app import create_app
-    from service.logs import configure_logging
-    from service.settings import Settings
+    from service.http.app import create_app
+    from service.observe.logs import configure_logging
+    from service.process.settings import Settings
 
     configure_logging("INFO")  # the access log goes to stderr, redirected by main()
     settings = Settings(model_path=model)

@@ -113,8 +113,8 @@ def best_seconds(call: Callable[[], Any], repeats: int) -> float:
 def measure(model: Path, rows: int, repeats: int, many_keys: int) -> dict[str, Any]:
     """Seconds per request for every body, and the invalid/valid ratios."""
     from runtime.predictor import Predictor
-    from service.app import create_app
-    from service.settings import Settings
+    from service.http.app import create_app
+    from service.process.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-reject-") as tmp:
         settings = Settings(model_path=model, monitor_db=str(Path(tmp) / "monitoring.sqlite3"))

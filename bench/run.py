@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 
 ROOT = servers.ROOT
 MODELS = ROOT / "models"
-GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
-WSGI = ROOT / "service" / "wsgi.py"
-LAUNCHER = ROOT / "service" / "launch.py"
+GUNICORN_CONF = ROOT / "service" / "process" / "gunicorn.conf.py"
+WSGI = ROOT / "service" / "process" / "wsgi.py"
+LAUNCHER = ROOT / "service" / "process" / "launch.py"
 PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
 DEFAULT_BATCH = 10_000
 SYNC_WORKERS = ("--worker-class", "sync")  # the second floor: same app and config, gunicorn sync workers
@@ -72,7 +72,7 @@ def plan_from(args: argparse.Namespace) -> http_bench.HttpPlan:
 def max_batch_size() -> int:
     """The service's documented maximum batch size, or 10,000 when it cannot be read."""
     try:
-        from service.schemas import MAX_BATCH
+        from service.http.schemas import MAX_BATCH
 
         return int(MAX_BATCH)
     except Exception as error:  # any import or settings failure falls back to the documented default
@@ -115,7 +115,7 @@ def server_specs(
         floor = servers.gunicorn_spec("floor", "bench.floor_app:app", config, env)
         floor_sync = servers.gunicorn_spec("floor_sync", "bench.floor_app:app", config, env, SYNC_WORKERS)
         if WSGI.exists():
-            project = servers.gunicorn_spec("project", "service.wsgi:app", config, env)
+            project = servers.gunicorn_spec("project", "service.process.wsgi:app", config, env)
             if config == GUNICORN_CONF and LAUNCHER.exists():  # the launcher always uses service/'s config
                 front = servers.launcher_spec("front", env)
     else:

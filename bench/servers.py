@@ -32,7 +32,7 @@ class ServerSpec:
     """How to launch one server: a name, its argv (with `{port}` placeholders) and extra environment.
 
     `depth` is how far below the started process the workers are: 1 for a gunicorn master, 2 for the
-    launcher (service.launch), whose children are the gunicorn and nginx masters.
+    launcher (service.process.launch), whose children are the gunicorn and nginx masters.
     """
 
     name: str
@@ -97,8 +97,9 @@ def gunicorn_spec(
 
 
 def launcher_spec(name: str, env: Mapping[str, str] | None = None) -> ServerSpec:
-    """`python -m service.launch` (nginx before the service's gunicorn) on loopback at the free port."""
-    argv = (sys.executable, "-m", "service.launch")
+    """`python -m service.process.launch` (nginx before the service's gunicorn) on loopback at the free
+    port."""
+    argv = (sys.executable, "-m", "service.process.launch")
     return ServerSpec(name=name, argv=argv, env={"PREDICT_HOST": HOST, **(env or {})}, depth=2)
 
 

@@ -1,6 +1,6 @@
 """`make soak`: a steady load on the real service for a set time; errors must be 0 and worker memory flat.
 
-Starts gunicorn (service/gunicorn.conf.py) on a loopback port, warms it up, then records the resident
+Starts gunicorn (service/process/gunicorn.conf.py) on a loopback port, warms it up, then records the resident
 memory (VmRSS) of every worker, holds the load for DURATION seconds and records it again. Exits 1 when any
 request failed, a worker was replaced, or a worker's RSS grew by more than MAX_GROWTH after the warm-up.
 Prints nothing; the summary is one JSON log line (and, with --json, a file).

@@ -68,7 +68,7 @@ def configure_logging() -> None:
 
 def plain_messages() -> None:
     """This command's log lines as bare messages (deploy, rollback, history: written for people, as
-    `python -m service.deploy` prints them), not `LEVEL logger: message`."""
+    `python -m service.process.deploy` prints them), not `LEVEL logger: message`."""
     for handler in logging.getLogger().handlers:
         if isinstance(handler, CurrentStderr):
             handler.setFormatter(logging.Formatter("%(message)s"))

@@ -16,8 +16,8 @@ from purchase_predictor.exit_codes import CliError, Exit
 from purchase_predictor.options import MODEL_ENV, example, model_option, plain_messages
 
 if TYPE_CHECKING:
-    from service.model_store import ModelStore
-    from service.settings import Settings
+    from service.process.model_store import ModelStore
+    from service.process.settings import Settings
 
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8000
@@ -35,8 +35,8 @@ def _port(ctx: click.Context, text: str) -> int:
 
 
 def gunicorn_config() -> Path:
-    """service/gunicorn.conf.py wherever the service package is (the repository or site-packages)."""
-    return Path(str(resources.files("service").joinpath("gunicorn.conf.py")))
+    """service/process/gunicorn.conf.py wherever the service package is (the repository or site-packages)."""
+    return Path(str(resources.files("service.process").joinpath("gunicorn.conf.py")))
 
 
 def start_server(host: str, port: int, socket: Path | None = None) -> int:
@@ -47,11 +47,11 @@ def start_server(host: str, port: int, socket: Path | None = None) -> int:
     os.environ["PREDICT_HOST"] = host
     os.environ["PORT"] = str(port)
     if socket is not None:
-        from service.launch import gunicorn_argv
+        from service.process.launch import gunicorn_argv
 
         argv = gunicorn_argv(f"unix:{socket}")
     else:
-        argv = [sys.executable, "-m", "service.launch"]
+        argv = [sys.executable, "-m", "service.process.launch"]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)
@@ -86,9 +86,9 @@ def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | 
 
 def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore]:
     """The service's settings and model store for the served model path and state directory."""
-    from service.errors import StartupError
-    from service.model_store import ModelStore, StoreError
-    from service.settings import Settings
+    from service.http.errors import StartupError
+    from service.process.model_store import ModelStore, StoreError
+    from service.process.settings import Settings
 
     if state_dir is None:
         raise CliError(Exit.CONFIG, f"{STATE_ENV} or --state-dir must name the service's state directory")
@@ -109,8 +109,8 @@ def state_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _switch(run: Callable[[], None]) -> int:
     """Run a model switch; the service keeping its model is REFUSED, a store or file problem CONFIG."""
-    from service.deploy import CandidateRefused, DeployError
-    from service.model_store import StoreError
+    from service.process.deploy import CandidateRefused, DeployError
+    from service.process.model_store import StoreError
 
     logging.getLogger("runtime").setLevel(logging.WARNING)  # the command says itself what it checked
     plain_messages()
@@ -135,8 +135,8 @@ def _switch(run: Callable[[], None]) -> int:
               help="seconds to wait for the service's reload")  # fmt: skip
 def deploy(candidate: Path, model: Path, state_dir: Path | None, timeout: float) -> int:
     """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
-    its model card (model_card.json beside it) travels with it (service.deploy.deploy)."""
-    from service.deploy import deploy as run_deploy
+    its model card (model_card.json beside it) travels with it (service.process.deploy.deploy)."""
+    from service.process.deploy import deploy as run_deploy
 
     settings, store = _settings(model, state_dir)
     return _switch(lambda: run_deploy(settings, store, candidate, timeout))
@@ -149,7 +149,7 @@ def deploy(candidate: Path, model: Path, state_dir: Path | None, timeout: float)
               help="seconds to wait for the service's reload")  # fmt: skip
 def rollback(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Go back to the previously deployed model, the same safe way (a second rollback goes forward)."""
-    from service.deploy import rollback as run_rollback
+    from service.process.deploy import rollback as run_rollback
 
     settings, store = _settings(model, state_dir)
     return _switch(lambda: run_rollback(settings, store, timeout))
@@ -159,7 +159,7 @@ def rollback(model: Path, state_dir: Path | None, timeout: float) -> int:
 @state_option
 def history(state_dir: Path | None) -> int:
     """The deployed models with their versions, newest first (* = the one served)."""
-    from service.deploy import show_history
+    from service.process.deploy import show_history
 
     settings, store = _settings(Path(os.environ.get(MODEL_ENV) or "models/purchase_model.onnx"), state_dir)
     return _switch(lambda: show_history(store, settings))

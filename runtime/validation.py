@@ -1,8 +1,8 @@
 """Row validation by the contract's rules, for columns of any length (batch files, Spark, V2).
 
-`POST /predict` validates the same rules from JSON (service/fastpath.py and service/schemas.py, bounds
-and `normalise_gender` from runtime.contract); this module does it for columns already parsed into NumPy
-arrays, where a missing or unparsable number is NaN and a missing gender is None. A gender column goes
+`POST /predict` validates the same rules from JSON (service/fast/fastpath.py and service/http/schemas.py,
+bounds and `normalise_gender` from runtime.contract); this module does it for columns already parsed into
+NumPy arrays, where a missing or unparsable number is NaN and a missing gender is None. A gender column goes
 through `normalise_genders` first: the predictor only ever sees 'Female' and 'Male'.
 """
 

@@ -17,7 +17,7 @@ from bench.gunicorn_process import Gunicorn, gunicorn
 from monitoring.profile import ReferenceProfile, parse_profile
 from runtime import contract as c
 from runtime.predictor import Predictor
-from service.settings import Settings
+from service.process.settings import Settings
 from tests.onnx_factory import write_model
 
 logger = logging.getLogger(__name__)

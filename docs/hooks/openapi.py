@@ -1,7 +1,7 @@
 """MkDocs hook: the service's OpenAPI document, rendered at build time.
 
-The document comes from the service itself (`service.app.create_app`, no model loaded, monitoring off: the
-same route table and schemas as a running service's `/openapi.json`). `docs/api/reference.md` gets it as
+The document comes from the service itself (`service.http.app.create_app`, no model loaded, monitoring off:
+the same route table and schemas as a running service's `/openapi.json`). `docs/api/reference.md` gets it as
 Markdown tables per operation in place of its `<!-- openapi -->` marker, and the raw JSON is added to the
 site as `api/openapi.json`. Nothing is fetched from the network.
 """
@@ -42,8 +42,8 @@ def load_spec() -> Spec:
     """The OpenAPI document the service serves, built from its route table without a model."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
-    from service.app import create_app
-    from service.settings import Settings
+    from service.http.app import create_app
+    from service.process.settings import Settings
 
     settings = Settings(model_path=REPO / "models" / "purchase_model.onnx", monitor=False)
     response = create_app(settings, None).test_client().get("/openapi.json")

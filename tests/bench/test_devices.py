@@ -17,7 +17,7 @@ import requests
 from bench import devices, layouts, run, servers, variants
 from bench.device_switches import DEVICES, switch_off
 from bench.http_bench import HttpPlan
-from service import reload
+from service.process import reload
 
 
 def test_an_unknown_device_is_refused_and_none_changes_nothing() -> None:

@@ -1,4 +1,5 @@
-"""The real launcher (`python -m service.launch`: nginx + gunicorn) on loopback, and stalled clients."""
+"""The real launcher (`python -m service.process.launch`: nginx + gunicorn) on loopback, and stalled
+clients."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ class Launched:
 
 @contextlib.contextmanager
 def launched(model: Path, tmp: Path, front: str = "nginx", **extra: str) -> Iterator[Launched]:
-    """Start `python -m service.launch` on a free loopback port with 2 workers × 2 threads (the layout the
-    stall was measured on), wait for /ready, yield; then SIGTERM the launcher alone and wait (bounded)."""
+    """Start `python -m service.process.launch` on a free loopback port with 2 workers × 2 threads (the layout
+    the stall was measured on), wait for /ready, yield; then SIGTERM the launcher alone and wait (bounded)."""
     port = free_port()
     state_dir, log_path = tmp / f"state-{port}", tmp / f"launch-{port}.log"
     env = server_env(
@@ -53,7 +54,7 @@ def launched(model: Path, tmp: Path, front: str = "nginx", **extra: str) -> Iter
     )  # fmt: skip
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.launch"], cwd=REPO, env=env,
+            [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env,
             stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     server = Launched(process, f"http://127.0.0.1:{port}", port, state_dir, log_path)

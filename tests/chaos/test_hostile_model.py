@@ -23,7 +23,7 @@ from export import export as export_module
 from export.export import main as export_main
 from monitoring.report import render
 from runtime.model import load_model
-from service.model_store import Entry, ModelStore
+from service.process.model_store import Entry, ModelStore
 from tests.conftest import ServerFactory
 from tests.export.conftest import make_bundle
 from tests.faults.helpers import (
@@ -297,6 +297,6 @@ def test_the_drift_report_and_the_page_show_model_strings_as_text() -> None:
         {"windows": [{"start": 0, "rows": 3, "model_version": "<script>x</script>", "status": "x"}]}
     )
     assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
-    scripts = "".join(p.read_text() for p in (REPO / "service" / "page").glob("*.js"))
+    scripts = "".join(p.read_text() for p in (REPO / "service" / "http" / "page").glob("*.js"))
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
         assert sink not in scripts  # every model string reaches the page through text nodes

@@ -173,7 +173,7 @@ def test_deploy_model_and_sighup_through_the_launcher_switch_models_under_load_w
         first_version = requests.get(server.url + "/model", timeout=5).json()["model_version"]
         load = Load(server.url, threads=4, rate=150).start()
         deployed = subprocess.run(
-            [sys.executable, "-m", "service.deploy", "deploy", str(second)], cwd=REPO,
+            [sys.executable, "-m", "service.process.deploy", "deploy", str(second)], cwd=REPO,
             env=server_env(live, server.port, PREDICT_STATE_DIR=str(server.state_dir)),
             capture_output=True, text=True, timeout=240, check=False,
         )  # fmt: skip

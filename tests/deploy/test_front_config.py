@@ -73,7 +73,7 @@ def test_a_bad_setting_is_refused_with_its_name(name: str, value: str) -> None:
 def test_the_launcher_refuses_a_bad_setting_in_one_line_before_starting_anything() -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "PREDICT_FRONT_BODY_TIMEOUT": "soon"}
     result = subprocess.run(
-        [sys.executable, "-m", "service.launch"], cwd=REPO, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 3
@@ -92,8 +92,8 @@ def test_the_launcher_refuses_a_port_in_use_in_one_line_before_the_model_check()
             "PORT": str(port),
         }
         result = subprocess.run(
-            [sys.executable, "-m", "service.launch"], cwd=REPO, env=env, capture_output=True, text=True,
-            timeout=60, check=False,
+            [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env, capture_output=True,
+            text=True, timeout=60, check=False,
         )  # fmt: skip
     assert result.returncode == 3
     expected = f"PREDICT_HOST:PORT 127.0.0.1:{port} cannot be used: Address already in use"

@@ -25,7 +25,7 @@ KUBERNETES = REPO / "deploy" / "kubernetes"
 KSERVE = REPO / "deploy" / "kserve"
 LATEST = ".".join(kubernetes_validate.latest_version().split(".")[:2])
 VERSIONS = ("1.29", "1.33", LATEST)  # an old supported release to the newest schemas shipped
-RELOAD_SOURCE = (REPO / "service" / "reload.py").read_text()
+RELOAD_SOURCE = (REPO / "service" / "process" / "reload.py").read_text()
 SOCKET = front_config.KUBERNETES_UPSTREAM.removeprefix("unix:")
 
 

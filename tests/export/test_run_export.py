@@ -13,7 +13,7 @@ import pytest
 
 from export.export import main as export_main
 from export.parity import main as parity_main
-from service import check, deploy
+from service.process import check, deploy
 from tests.export.conftest import ESTIMATORS, make_bundle
 
 

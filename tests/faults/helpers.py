@@ -64,9 +64,9 @@ def metric(server: Gunicorn, name: str) -> float:
 
 
 def deploy(
-    server_model: Path, state_dir: Path, *args: str, module: str = "service.deploy", **env: str
+    server_model: Path, state_dir: Path, *args: str, module: str = "service.process.deploy", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m service.deploy ARGS` (or `module`: purchase_predictor, which `make deploy-model` /
+    """`python -m service.process.deploy ARGS` (or `module`: purchase_predictor, which `make deploy-model` /
     `make rollback` / `make model-history` run) against one server's model path and state directory
     (`env`: extra PREDICT_* settings)."""
     command = [sys.executable, "-m", module, *args]

@@ -25,7 +25,7 @@ def _candidate(folder: Path, version: str) -> Path:
     return model
 
 
-@pytest.mark.parametrize("module", ["service.deploy", "purchase_predictor"])  # the command make runs
+@pytest.mark.parametrize("module", ["service.process.deploy", "purchase_predictor"])  # the command make runs
 def test_deploy_deploy_rollback_rollback_keeps_one_served_entry_and_its_card(
     start_server: ServerFactory, live_model: Path, tmp_path: Path, module: str
 ) -> None:

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.integration
 
 def test_re_executing_the_config_keeps_the_metrics_dir_the_store_and_the_pidfile(tmp_path: Path) -> None:
     script = (
-        "import os, runpy, sys; first = runpy.run_path('service/gunicorn.conf.py'); "
-        "second = runpy.run_path('service/gunicorn.conf.py'); "
+        "import os, runpy, sys; first = runpy.run_path('service/process/gunicorn.conf.py'); "
+        "second = runpy.run_path('service/process/gunicorn.conf.py'); "
         "same = first['_METRICS_DIR'] == second['_METRICS_DIR'] == os.environ['PROMETHEUS_MULTIPROC_DIR'] "
         "and first['pidfile'] == second['pidfile'] "
         "and first['pidfile'].startswith(os.environ['PREDICT_STATE_DIR']); "
@@ -45,7 +45,7 @@ def test_the_master_reads_settings_without_onnxruntime_or_flask_nor_quotes_a_key
     keys = tmp_path / "keys"
     keys.write_text("short-secret\n")
     script = (
-        "import sys\nfrom service import reload\ntry:\n    reload.read_settings()\n"
+        "import sys\nfrom service.process import reload\ntry:\n    reload.read_settings()\n"
         "except reload.SettingsError as exc:\n    print(exc)\n"
         "print('onnxruntime' in sys.modules, 'flask' in sys.modules)"
     )

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from monitoring.tokens import TokenSigner
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.reject import MAX_ERRORS
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.reject import MAX_ERRORS
+from service.process.settings import Settings
 from tests.monitoring.conftest import COMMITTED_MODEL
 
 CUSTOMER = {"age": 40, "salary": 60_000, "gender": "Male"}

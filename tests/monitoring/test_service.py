@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.monitoring.conftest import COMMITTED_MODEL
 
 SENTINEL_SALARY, SENTINEL_AGE = 123457.25, 47.123456

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import StartupError
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process.settings import Settings
 
 
 def test_monitor_variables_are_read() -> None:

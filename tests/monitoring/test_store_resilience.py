@@ -18,9 +18,9 @@ from monitoring.store_guard import FIRST_RETRY_S, MAX_RETRY_S, Health
 from monitoring.tokens import TokenSigner
 from monitoring.window import ROWS, SUM_VAR
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.flusher import Flusher
-from service.settings import Settings
+from service.fast.flusher import Flusher
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.monitoring.conftest import COMMITTED_MODEL, customers
 from tests.service.server import free_port
 
@@ -200,7 +200,7 @@ def test_the_flusher_logs_a_failing_target_once_and_its_recovery_once(
 ) -> None:
     flusher, target = Flusher(), Broken()
     flusher.register(target)
-    with caplog.at_level(logging.INFO, logger="service.flusher"):
+    with caplog.at_level(logging.INFO, logger="service.fast.flusher"):
         for _ in range(20):
             flusher._flush_each()
         target.fixed = True

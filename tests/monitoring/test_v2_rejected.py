@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from monitoring.store import Store
 from monitoring.window import REJECT_FIELDS, REJECTED
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.monitoring.conftest import COMMITTED_MODEL
 from tests.v2.bad_tensors import CASES, SECRET_NUMBER, SECRET_TEXT, good
 

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.monitoring.conftest import COMMITTED_MODEL
 
 PREDICTION_KEY, ADMIN_KEY = "prediction-key-0123456789", "admin-key-0123456789abcd"

@@ -58,7 +58,17 @@ def test_the_wheel_and_the_sdist_hold_the_product_and_nothing_else(dist: tuple[P
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top == PRODUCT
-    assert {"service/gunicorn.conf.py", "service/page/index.html", "service/page/style.css"} <= set(names)
+    packages = {
+        p.parent.relative_to(REPO).as_posix() for top in PRODUCT for p in (REPO / top).rglob("__init__.py")
+    }
+    assert {f"{package}/__init__.py" for package in packages} <= set(
+        names
+    )  # every subpackage, none forgotten
+    assert {
+        "service/process/gunicorn.conf.py",
+        "service/http/page/index.html",
+        "service/http/page/style.css",
+    } <= set(names)
     assert not [n for n in names if n.endswith((".onnx", ".joblib", ".pyc"))]  # the model is not inside
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert (
@@ -68,7 +78,7 @@ def test_the_wheel_and_the_sdist_hold_the_product_and_nothing_else(dist: tuple[P
     with tarfile.open(sdist) as archive:
         members = archive.getnames()
     assert f"purchase_predictor-{__version__}/pyproject.toml" in members
-    assert f"purchase_predictor-{__version__}/service/page/index.html" in members
+    assert f"purchase_predictor-{__version__}/service/http/page/index.html" in members
     assert not [
         m for m in members if m.partition("/")[2].split("/")[0] in {"tests", "bench", "models", "data"}
     ]

@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.page.browser import MISSING, browser_available, chromium
 from tests.page.traffic import FEEDBACK_KEY, record_history, send_traffic
 from tests.service.server import Server, running_server

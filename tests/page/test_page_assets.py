@@ -7,9 +7,9 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.page_routes import PAGE_DIR
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.page_routes import PAGE_DIR
+from service.process.settings import Settings
 from tests.page.conftest import COMMITTED_MODEL
 
 MAX_PAGE_BYTES = 300 * 1024

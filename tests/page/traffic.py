@@ -15,7 +15,7 @@ import requests
 
 from monitoring.setup import build_monitor
 from runtime.predictor import Predictor
-from service.settings import Settings
+from service.process.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOMERS = REPO / "data" / "customers.csv"

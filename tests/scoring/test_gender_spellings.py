@@ -19,8 +19,8 @@ from runtime import contract as c
 from runtime.predictor import Prediction, Predictor
 from scoring.batch import main
 from scoring.core import Scorer
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.scoring.conftest import MODEL, random_rows, write_csv_text
 
 ROWS = 240

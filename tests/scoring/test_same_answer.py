@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from runtime.predictor import Predictor
 from scoring.batch import main
 from scoring.core import Scorer
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.scoring.conftest import BAD_ROWS, MODEL, customers_table
 
 ROWS = 2001

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED_MODEL = REPO / "models" / "purchase_model.onnx"

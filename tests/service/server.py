@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / "service" / "gunicorn.conf.py"
+CONFIG = REPO / "service" / "process" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -29,7 +29,7 @@ def free_port() -> int:
 
 def gunicorn_command(python: str = sys.executable) -> list[str]:
     """What `make serve` runs, with a given interpreter."""
-    return [python, "-m", "gunicorn", "-c", str(CONFIG), "service.wsgi:app"]
+    return [python, "-m", "gunicorn", "-c", str(CONFIG), "service.process.wsgi:app"]
 
 
 def server_env(model: Path, port: int, **extra: str) -> dict[str, str]:
@@ -40,8 +40,8 @@ def server_env(model: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 def run_gunicorn_config(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
-    """`python -c script` (it loads service/gunicorn.conf.py itself) with a server's environment and its
-    temporary files under `tmp_path`."""
+    """`python -c script` (it loads service/process/gunicorn.conf.py itself) with a server's environment and
+    its temporary files under `tmp_path`."""
     env = server_env(tmp_path / "unused.onnx", 8000, TMPDIR=str(tmp_path))
     return subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
 

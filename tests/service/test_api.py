@@ -12,10 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Prediction, Predictor
-from service.app import create_app
-from service.routes import answer_one, answer_tail
-from service.schemas import GENDER_PATTERN
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.routes import answer_one, answer_tail
+from service.http.schemas import GENDER_PATTERN
+from service.process.settings import Settings
 from tests.onnx_factory import TRAINING_RANGES, expected_probability
 
 VERSION = "logreg-test0000001"

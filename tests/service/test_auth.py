@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service import auth
-from service.app import create_app
-from service.settings import Settings
+from service.http import auth
+from service.http.app import create_app
+from service.process.settings import Settings
 
 KEY = "pred-key-0123456789abcdef"
 OTHER = "pred-key-fedcba9876543210"

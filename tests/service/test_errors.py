@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.app import create_app
-from service.reject import MAX_ERRORS
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.reject import MAX_ERRORS
+from service.process.settings import Settings
 
 GOOD = {"age": 45, "salary": 90000, "gender": "Male"}
 

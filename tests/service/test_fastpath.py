@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from service import fastpath
-from service.schemas import GENDER_PATTERN, MAX_BATCH, BatchRequestSchema, CustomerSchema
+from service.fast import fastpath
+from service.http.schemas import GENDER_PATTERN, MAX_BATCH, BatchRequestSchema, CustomerSchema
 
 CUSTOMER_SCHEMA, BATCH_SCHEMA = CustomerSchema(), BatchRequestSchema()
 EDGE_NUMBERS = [

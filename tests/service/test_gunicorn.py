@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from service import flusher
+from service.fast import flusher
 from tests.onnx_factory import expected_probability, write_model
 from tests.service.server import REPO, run_gunicorn_config, run_to_exit, running_server, server_env
 
@@ -97,8 +97,8 @@ def test_refuses_to_start_with_invalid_threshold(model_path: Path) -> None:
 
 def test_wsgi_import_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "import service.wsgi"], cwd=REPO, capture_output=True, text=True, timeout=60,
-        env=server_env(tmp_path / "missing.onnx", 0), check=False,
+        [sys.executable, "-c", "import service.process.wsgi"], cwd=REPO, capture_output=True, text=True,
+        timeout=60, env=server_env(tmp_path / "missing.onnx", 0), check=False,
     )  # fmt: skip
     assert result.returncode == 3
     assert result.stderr.strip().count("\n") == 0 and "model file not found" in result.stderr
@@ -117,10 +117,11 @@ def test_sigterm_stops_gracefully_and_workers_exit_cleanly(model_path: Path) -> 
 
 
 def test_check_module_reports_ok_and_failure(model_path: Path, tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "service.check"], cwd=REPO, env=server_env(model_path, 0),
-                        capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    ok = subprocess.run([sys.executable, "-m", "service.process.check"], cwd=REPO,
+                        env=server_env(model_path, 0), capture_output=True, text=True, timeout=60,
+                        check=False)  # fmt: skip
     assert ok.returncode == 0 and ok.stderr == ""
-    bad = subprocess.run([sys.executable, "-m", "service.check"], cwd=REPO,
+    bad = subprocess.run([sys.executable, "-m", "service.process.check"], cwd=REPO,
                          env=server_env(tmp_path / "x.onnx", 0), capture_output=True, text=True, timeout=60,
                          check=False)  # fmt: skip
     assert bad.returncode == 3 and bad.stderr.startswith(
@@ -133,7 +134,7 @@ def test_config_turns_the_shared_control_socket_off() -> None:
 
     from gunicorn.config import KNOWN_SETTINGS
 
-    tree = ast.parse((REPO / "service" / "gunicorn.conf.py").read_text())
+    tree = ast.parse((REPO / "service" / "process" / "gunicorn.conf.py").read_text())
     assigned = {
         target.id: node.value
         for node in tree.body
@@ -148,7 +149,7 @@ def test_config_turns_the_shared_control_socket_off() -> None:
 
 def test_workers_freeze_their_start_up_heap(tmp_path: Path) -> None:
     script = (
-        "import gc, runpy, sys; conf = runpy.run_path('service/gunicorn.conf.py'); "
+        "import gc, runpy, sys; conf = runpy.run_path('service/process/gunicorn.conf.py'); "
         "conf['post_worker_init'](None); conf['on_exit'](None); "
         "sys.stdout.write(str(gc.get_freeze_count()))"
     )

@@ -18,11 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.flusher import flush_all
-from service.logs import CHUNK_CHARS, AccessLog, JSONFormatter
-from service.observability import server_timing
-from service.settings import Settings
+from service.fast.flusher import flush_all
+from service.http.app import create_app
+from service.observe.logs import CHUNK_CHARS, AccessLog, JSONFormatter
+from service.observe.middleware import server_timing
+from service.process.settings import Settings
 from tests.service.server import REPO
 
 CUSTOMER = {"age": 45, "salary": 93217, "gender": "Female"}
@@ -168,7 +168,7 @@ def test_a_line_longer_than_a_chunk_is_written_alone_and_whole() -> None:
 
 def test_queued_lines_are_written_at_interpreter_exit(tmp_path: Path) -> None:
     code = (
-        "from service.logs import AccessLog\n"
+        "from service.observe.logs import AccessLog\n"
         "AccessLog(enabled=True).write('bye', 'POST', '/predict', 200, 0.001)\n"
     )
     done = subprocess.run(

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from service.metrics import PROBABILITY_BUCKETS, Metrics, observe_many
-from service.prometheus_bulk import bulk_supported, public_observe_many
+from service.fast.prometheus_bulk import bulk_supported, public_observe_many
+from service.observe.metrics import PROBABILITY_BUCKETS, Metrics, observe_many
 from tests.service.server import REPO
 
 EDGES = [0.0, 0.1, 0.1000000001, 0.2, 0.30000000000000004, 0.5, 0.9999, 1.0, 1.5, -0.5]
@@ -78,7 +78,7 @@ def test_observe_predictions_counts_outcomes_and_probabilities() -> None:
 MULTIPROCESS_SCRIPT = """
 import sys
 import numpy as np
-from service.metrics import Metrics
+from service.observe.metrics import Metrics
 metrics = Metrics()
 values = [float(v) for v in sys.argv[1].split(",")]
 metrics.observe_predictions(np.array(values), yes=sum(v >= 0.5 for v in values))
@@ -91,7 +91,10 @@ def test_bulk_updates_are_aggregated_across_processes(tmp_path: Path) -> None:
     for batch in batches:  # two worker processes, each with its own mmap file
         argv = [sys.executable, "-c", MULTIPROCESS_SCRIPT, ",".join(map(str, batch))]
         subprocess.run(argv, cwd=REPO, env=env, check=True)
-    render = "from service.metrics import Metrics; import sys; sys.stdout.write(Metrics().render().decode())"
+    render = (
+        "from service.observe.metrics import Metrics; import sys; "
+        "sys.stdout.write(Metrics().render().decode())"
+    )
     text = subprocess.run(
         [sys.executable, "-c", render], cwd=REPO, env=env, check=True, capture_output=True, text=True
     ).stdout
@@ -130,7 +133,7 @@ def test_the_public_fallback_records_exactly_what_the_bulk_path_records(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bulk = Metrics()
-    monkeypatch.setattr("service.metrics.bulk_supported", lambda counter, histogram: False)
+    monkeypatch.setattr("service.observe.metrics.bulk_supported", lambda counter, histogram: False)
     public = Metrics()
     assert public._observe_many is public_observe_many
     for metrics in (bulk, public):

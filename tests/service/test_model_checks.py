@@ -1,5 +1,5 @@
-"""The service's side of the model checks: PREDICT_MAX_MODEL_BYTES, `service.check --install` refusing a
-hostile model and falling back from a stored one that fails today's checks, and the deploy CLI's output."""
+"""The service's side of the model checks: PREDICT_MAX_MODEL_BYTES, `service.process.check --install` refusing
+a hostile model and falling back from a stored one that fails today's checks, and the deploy CLI's output."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from runtime.contract import DEFAULT_MAX_MODEL_BYTES
-from service import check, deploy
-from service.errors import StartupError
-from service.model_store import Entry, ModelStore
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process import check, deploy
+from service.process.model_store import Entry, ModelStore
+from service.process.settings import Settings
 from tests.onnx_factory import VERSION_CRLF, VERSION_NON_ASCII, write_model
 
 GOOD = "logreg-test0000001"

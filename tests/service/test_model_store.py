@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from service import check, deploy
-from service.model_store import HISTORY_SIZE, ModelStore, StoreError
+from service.process import check, deploy
+from service.process.model_store import HISTORY_SIZE, ModelStore, StoreError
 from tests.onnx_factory import write_model
 
 
@@ -94,7 +94,7 @@ def test_deploy_without_a_running_service_puts_the_file_in_place(
 
 def _served_marks(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The history lines `make model-history` marks as served."""
-    lines = [r.getMessage() for r in caplog.records if r.name == "service.deploy"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "service.process.deploy"]
     return [line for line in lines if line.startswith("*")]
 
 

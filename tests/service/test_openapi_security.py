@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 
 KEY, ADMIN_KEY = "pred-key-0123456789abcdef", "admin-key-0123456789abcdef"
 PREDICTION_SCHEME, ADMIN_SCHEME = "predictionKey", "adminKey"

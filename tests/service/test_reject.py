@@ -13,11 +13,12 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 
 from runtime.predictor import Predictor
-from service import fastpath, reject
-from service.app import create_app
-from service.reject import MAX_ERRORS
-from service.schemas import BatchRequestSchema, CustomerSchema, flatten_errors
-from service.settings import Settings
+from service.fast import fastpath
+from service.http import reject
+from service.http.app import create_app
+from service.http.reject import MAX_ERRORS
+from service.http.schemas import BatchRequestSchema, CustomerSchema, flatten_errors
+from service.process.settings import Settings
 from tests.service.test_errors import GOOD, assert_error
 from tests.service.test_fastpath import batches, customers
 

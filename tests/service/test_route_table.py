@@ -9,10 +9,10 @@ from flask import Flask, Response
 from marshmallow import Schema, fields
 
 from runtime.predictor import Predictor
-from service import api, openapi
-from service.app import create_app
-from service.openapi import API_VERSION
-from service.settings import Settings
+from service.http import api, openapi
+from service.http.app import create_app
+from service.http.openapi import API_VERSION
+from service.process.settings import Settings
 
 
 class ThingSchema(Schema):
@@ -43,7 +43,7 @@ def test_every_route_of_the_app_carries_metadata_and_is_documented(
     settings: Settings, predictor: Predictor
 ) -> None:
     app = create_app(settings, predictor)
-    assert api.undocumented(app) == [], "decorate these views with service.api.operation(...)"
+    assert api.undocumented(app) == [], "decorate these views with service.http.api.operation(...)"
     document = json.loads(app.test_client().get("/openapi.json").get_data())
     assert documented_operations(document) == served_operations(app)
     ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]

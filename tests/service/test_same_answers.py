@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from runtime.predictor import Prediction, Predictor
-from service.app import create_app
-from service.settings import Settings
+from service.http.app import create_app
+from service.process.settings import Settings
 from tests.service.conftest import COMMITTED_MODEL
 
 ROWS = 3_000

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.logs import JSONFormatter
-from service.redact import redact_url
-from service.settings import Settings
+from service.observe.logs import JSONFormatter
+from service.observe.redact import redact_url
+from service.process.settings import Settings
 from tests.service.server import free_port, logged_server
 
 MONITOR_KEY = "monitor-key-Zq8wX3vB7nM2"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import StartupError
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process.settings import Settings
 
 
 def test_defaults_when_nothing_is_set() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import StartupError
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process.settings import Settings
 
 KEY, OTHER = "k" * 16, "0123456789abcdef-x"
 

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.errors import StartupError
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.errors import StartupError
+from service.process.settings import Settings
 from tests.v2.conftest import INFER
 
 ROWS = [(45, 90000, "Female"), (19, 19000, "Male"), (35.5, 62000.25, "Male"), (60, 150000, "Female"),

@@ -1,12 +1,12 @@
 """The gunicorn master's side of model updates: validate once in a fresh process, then let workers switch.
 
-At start and on every SIGHUP the master runs `python -m service.check --install`: the model at
+At start and on every SIGHUP the master runs `python -m service.process.check --install`: the model at
 PREDICT_MODEL_PATH is checked (contract, signature, golden self-test) and only then copied into the store
-(service.model_store) that workers load from. A model that fails leaves the store as it was, so the new
-workers gunicorn starts after SIGHUP, and any worker respawned later, load the model that was validated
+(service.process.model_store) that workers load from. A model that fails leaves the store as it was, so the
+new workers gunicorn starts after SIGHUP, and any worker respawned later, load the model that was validated
 before. The failure is logged as one line and counted in `predict_model_reload_failures_total`.
 
-The master also parses the PREDICT_* settings itself (service.settings: pure Python, neither Flask nor
+The master also parses the PREDICT_* settings itself (service.process.settings: pure Python, neither Flask nor
 onnxruntime) and keeps the last ones that passed (`validated_settings`). Workers are forked from the
 master and take those, so a key file edited into a bad one and a SIGHUP change nothing: the reload is
 refused in one line naming the variable, and every worker, including one respawned later, keeps the last
@@ -29,13 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from runtime.contract import printable, valid_token
-from service.model_store import ModelStore, StoreError
+from service.process.model_store import ModelStore, StoreError
 
 if TYPE_CHECKING:
-    from service.settings import Settings
+    from service.process.settings import Settings
 
 CHECK_TIMEOUT_S = 120
-EXIT_SETTINGS = 4  # service.check's status for a bad PREDICT_* setting (not importable here: onnxruntime)
+EXIT_SETTINGS = (
+    4  # service.process.check's status for a bad PREDICT_* setting (not importable here: onnxruntime)
+)
 _DIRS: dict[str, str] = {}  # what this master made: removed on exit
 _COUNTER: list[Any] = []
 _SETTINGS: list[Settings] = []  # the master's last validated settings; workers inherit them through fork
@@ -97,8 +99,8 @@ def validated_settings() -> Settings | None:
 
 def read_settings() -> Settings:
     """The PREDICT_* settings as they are now; raises SettingsError naming the variable (never a key)."""
-    from service.settings import Settings
-    from service.startup_errors import StartupError  # no Flask: the master only reads settings
+    from service.process.settings import Settings
+    from service.process.startup_errors import StartupError  # no Flask: the master only reads settings
 
     try:
         return Settings.from_env()
@@ -117,8 +119,8 @@ def run_check(repo: str) -> str | None:
     Raises SettingsError when the reason is a bad setting rather than the model."""
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "service.check", "--install"], cwd=repo, capture_output=True, text=True,
-            timeout=CHECK_TIMEOUT_S, check=False,
+            [sys.executable, "-m", "service.process.check", "--install"], cwd=repo, capture_output=True,
+            text=True, timeout=CHECK_TIMEOUT_S, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return f"the model check did not finish within {CHECK_TIMEOUT_S} s"

@@ -24,13 +24,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from runtime import v2
 from runtime.predictor import Predictor
-from service.api import operation
-from service.errors import HTTPError, ModelNotReady, _handle_werkzeug
-from service.observability import INPUTS, REJECTED_FIELDS, TIMINGS
-from service.openapi import API_VERSION
-from service.routes import JSON_MIMETYPE, read_json
-from service.schemas import MAX_BATCH
-from service.state import ServiceState
+from service.http.api import operation
+from service.http.errors import HTTPError, ModelNotReady, _handle_werkzeug
+from service.http.openapi import API_VERSION
+from service.http.routes import JSON_MIMETYPE, read_json
+from service.http.schemas import MAX_BATCH
+from service.http.state import ServiceState
+from service.observe.middleware import INPUTS, REJECTED_FIELDS, TIMINGS
 
 logger = logging.getLogger(__name__)
 

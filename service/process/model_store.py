@@ -1,10 +1,10 @@
 """The private model store in PREDICT_STATE_DIR: validated model bytes by version, the current one, history.
 
 Layout: `models/<version>-<sha256[:16]>.onnx` (content-addressed, written once), `cards/<sha256>.json` (the
-model card that came with those bytes, kept by `service.deploy` so a rollback restores it), `current.json`
-(the model workers load), `history.json` (the last HISTORY_SIZE deployments, newest last; a model deployed
-again appears again), `reload.json` (the outcome of the last reload, for `service.deploy`), `master.pid`
-(gunicorn's pidfile). Only the master's check
+model card that came with those bytes, kept by `service.process.deploy` so a rollback restores it),
+`current.json` (the model workers load), `history.json` (the last HISTORY_SIZE deployments, newest last; a
+model deployed again appears again), `reload.json` (the outcome of the last reload, for
+`service.process.deploy`), `master.pid` (gunicorn's pidfile). Only the master's check
 process and the master write here; workers only read. Every write is a temporary file + os.replace.
 Standard library only (and runtime.contract, which is): the gunicorn master imports it. Versions come
 from validated models, and install() refuses one that breaks the contract's rule all the same; versions

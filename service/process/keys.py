@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from service.startup_errors import StartupError
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 

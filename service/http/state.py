@@ -10,11 +10,11 @@ from typing import Any
 
 from purchase_predictor import __version__
 from runtime.predictor import Predictor
-from service.errors import ModelNotReady
-from service.logs import AccessLog
-from service.metrics import Metrics
-from service.schemas import INPUT_RULES, MAX_BATCH
-from service.settings import Settings
+from service.http.errors import ModelNotReady
+from service.http.schemas import INPUT_RULES, MAX_BATCH
+from service.observe.logs import AccessLog
+from service.observe.metrics import Metrics
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""`python -m service.launch` (`make serve`, the image's CMD): gunicorn behind a buffering nginx on $PORT.
+"""`python -m service.process.launch` (`make serve`, the image's CMD): gunicorn behind a buffering nginx on
+$PORT.
 
 nginx listens on PREDICT_HOST:PORT (default 0.0.0.0:8000), reads each request whole (header and body
 timeouts, the body limit) and only then hands it to gunicorn on a private Unix socket, so slow or stalled
@@ -25,8 +26,8 @@ from service.front.processes import Pair
 logger = logging.getLogger(__name__)
 
 GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"  # beside this file, as installed
-APP = "service.wsgi:app"
-EXIT_STARTUP = 3  # as service.check: a setting or the environment stops the start
+APP = "service.process.wsgi:app"
+EXIT_STARTUP = 3  # as service.process.check: a setting or the environment stops the start
 NGINX_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")  # not on a non-root user's PATH on Debian
 
 
@@ -109,7 +110,7 @@ def free_loopback_port() -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Only --print-config (the rendered nginx.conf, for reading); everything else is environment."""
-    parser = argparse.ArgumentParser(prog="python -m service.launch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m service.process.launch", description=__doc__)
     parser.add_argument("--print-config", action="store_true", help="print the nginx.conf it would use")
     return parser.parse_args(argv)
 

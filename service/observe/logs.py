@@ -1,6 +1,6 @@
 """Structured logging: one JSON object per line; health and readiness probes stay out of the access log.
 
-Every line the JSON formatter writes (the service's and gunicorn's own) passes through service.redact:
+Every line the JSON formatter writes (the service's and gunicorn's own) passes through service.observe.redact:
 URL passwords and the configured secrets (monitor key, API keys) are masked.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, TextIO
 
-from service.flusher import FLUSHER
-from service.redact import Redactor
+from service.fast.flusher import FLUSHER
+from service.observe.redact import Redactor
 
 ACCESS_LOGGER = "service.access"
 CHUNK_CHARS = 4096  # PIPE_BUF on Linux: a pipe write up to this size is never interleaved with others
@@ -51,7 +51,7 @@ class JSONFormatter(logging.Formatter):
 
 
 class AccessLog:
-    """One JSON line per request, queued by the request thread and written by service.flusher.
+    """One JSON line per request, queued by the request thread and written by service.fast.flusher.
 
     It bypasses the logging machinery on purpose (about 40 µs less per request) but keeps the same line
     shape; it is on when the `service.access` logger is enabled for INFO at start-up. The request thread

@@ -1,5 +1,5 @@
 """The service's root error and the start-up error, without Flask: settings, API keys and the gunicorn
-master raise them before (or without) any app, and service/errors.py builds the HTTP errors on them."""
+master raise them before (or without) any app, and service/http/errors.py builds the HTTP errors on them."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from service.startup_errors import ServiceError
-from service.startup_errors import StartupError as StartupError  # re-exported: defined without Flask
+from service.process.startup_errors import ServiceError
+from service.process.startup_errors import StartupError as StartupError  # re-exported: defined without Flask
 
 logger = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from monitoring.prometheus import DriftCollector, StoreMetrics
 from monitoring.report import clean, render
 from monitoring.setup import build_monitor
 from monitoring.store_guard import StoreUnavailable as StoreDown
-from service.api import operation
-from service.errors import HTTPError, InvalidInput, StoreUnavailable, error_response
-from service.feedback_input import BODY_SCHEMA as FEEDBACK_BODY
-from service.feedback_input import items
-from service.flusher import FLUSHER
-from service.observability import REJECTED_FIELDS
-from service.routes import read_json
-from service.state import ServiceState
+from service.fast.flusher import FLUSHER
+from service.http.api import operation
+from service.http.errors import HTTPError, InvalidInput, StoreUnavailable, error_response
+from service.http.feedback_input import BODY_SCHEMA as FEEDBACK_BODY
+from service.http.feedback_input import items
+from service.http.routes import read_json
+from service.http.state import ServiceState
+from service.observe.middleware import REJECTED_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "intege
 
 def _marking_rejected_fields(error: InvalidInput) -> Response:
     """The 422 as usual; on /predict and /predict/batch its fields are marked for monitoring to count
-    (service.observability passes them on once the response starts: no per-request hook)."""
+    (service.observe.middleware passes them on once the response starts: no per-request hook)."""
     if request.path in SCORED_PATHS:
         request.environ[REJECTED_FIELDS] = [
             str(d.get("field", "other")).split(".")[-1] for d in error.details if isinstance(d, dict)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from runtime.contract import DEFAULT_MAX_MODEL_BYTES
-from service.keys import read_keys
-from service.redact import MASK, redact_url
-from service.startup_errors import StartupError
+from service.observe.redact import MASK, redact_url
+from service.process.keys import read_keys
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Settings:
     __str__ = __repr__
 
     def secret_values(self) -> tuple[str, ...]:
-        """The secret strings these settings hold (for the log redactor, service.logs)."""
+        """The secret strings these settings hold (for the log redactor, service.observe.logs)."""
         return tuple(k for k in (self.monitor_key,) if k) + tuple(self.api_keys | self.admin_api_keys)
 
     @classmethod
@@ -116,7 +116,7 @@ class Settings:
 
 
 def access_settings(env: Mapping[str, str]) -> dict[str, object]:
-    """PREDICT_STATE_DIR and the API keys (docs/operations/); parsing lives in service.keys."""
+    """PREDICT_STATE_DIR and the API keys (docs/operations/); parsing lives in service.process.keys."""
     values: dict[str, object] = {}
     if (raw := env.get(PREFIX + "STATE_DIR")) is not None:
         if not raw.strip():

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from service.api import operation
-from service.errors import NotFound
-from service.state import ServiceState
+from service.http.api import operation
+from service.http.errors import NotFound
+from service.http.state import ServiceState
 
 logger = logging.getLogger(__name__)
 

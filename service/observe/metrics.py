@@ -1,6 +1,6 @@
 """Prometheus metrics; per-app registry, aggregated across gunicorn workers in multiprocess mode.
 
-Per-request observations are queued in memory and applied by service.flusher every few hundred
+Per-request observations are queued in memory and applied by service.fast.flusher every few hundred
 milliseconds, aggregated per label set and bucket: prometheus_client's multiprocess values take a lock
 and a system call on every update. /metrics applies its own process's queue before rendering; other
 workers' most recent observations show up within the flusher's interval.
@@ -20,8 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from service.flusher import FLUSHER
-from service.prometheus_bulk import (
+from service.fast.flusher import FLUSHER
+from service.fast.prometheus_bulk import (
     PublicRecorder,
     Recorder,
     bulk_supported,
@@ -58,7 +58,7 @@ class Metrics:
         )
         self._yes = self.predictions.labels("Yes")
         self._no = self.predictions.labels("No")
-        # prometheus_client internals behind one adapter (service.prometheus_bulk), checked here
+        # prometheus_client internals behind one adapter (service.fast.prometheus_bulk), checked here
         bulk = bulk_supported(self._yes, self.probability)
         self._recorder = Recorder if bulk else PublicRecorder
         self._observe_many = observe_many if bulk else public_observe_many

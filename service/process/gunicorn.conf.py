@@ -33,12 +33,12 @@ def _int_env(name: str, default: int, low: int = 1) -> int:
     return value
 
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from service import reload as model_reload  # noqa: E402  (standard library only: safe in the master)
 from service.front.config import FrontError, host_env  # noqa: E402  (standard library only)
+from service.process import reload as model_reload  # noqa: E402  (standard library only: safe in the master)
 
 # A fresh directory for prometheus_client's multiprocess files, set before any worker imports the client.
 # Made once per master: gunicorn re-executes this file on SIGHUP, and a new directory would reset /metrics.
@@ -90,7 +90,7 @@ class JSONLogger(Logger):
         super().setup(cfg)
         if _REPO not in sys.path:
             sys.path.insert(0, _REPO)
-        from service.logs import JSONFormatter  # standard library only: safe in the master
+        from service.observe.logs import JSONFormatter  # standard library only: safe in the master
 
         for handler in self.error_log.handlers:
             handler.setFormatter(JSONFormatter())

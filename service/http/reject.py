@@ -15,9 +15,16 @@ import logging
 from typing import Any
 
 from runtime import contract as c
-from service import fastpath
-from service.errors import InvalidInput
-from service.schemas import MAX_BATCH, BatchRequestSchema, CustomerSchema, detail, flatten_errors, summarize
+from service.fast import fastpath
+from service.http.errors import InvalidInput
+from service.http.schemas import (
+    MAX_BATCH,
+    BatchRequestSchema,
+    CustomerSchema,
+    detail,
+    flatten_errors,
+    summarize,
+)
 
 logger = logging.getLogger(__name__)
 

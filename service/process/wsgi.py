@@ -1,10 +1,10 @@
-"""The WSGI entry point (`gunicorn service.wsgi:app`): the only module that does work at import.
+"""The WSGI entry point (`gunicorn service.process.wsgi:app`): the only module that does work at import.
 
-Under gunicorn (service/gunicorn.conf.py) the master has validated the model and copied it into the model
-store (PREDICT_STATE_DIR); workers load that copy, never the file at PREDICT_MODEL_PATH, so a worker that
-restarts for any reason serves the validated model even if a bad file sits at the model path. Likewise the
-settings: workers take the ones the master last validated (service.reload.validated_settings, inherited
-through fork), so a key file edited into a bad one never stops a worker from booting; without such a
+Under gunicorn (service/process/gunicorn.conf.py) the master has validated the model and copied it into the
+model store (PREDICT_STATE_DIR); workers load that copy, never the file at PREDICT_MODEL_PATH, so a worker
+that restarts for any reason serves the validated model even if a bad file sits at the model path. Likewise
+the settings: workers take the ones the master last validated (service.process.reload.validated_settings,
+inherited through fork), so a key file edited into a bad one never stops a worker from booting; without such a
 master (`flask run`, tests) they are read from the environment.
 """
 
@@ -17,13 +17,13 @@ from flask import Flask
 
 from runtime.errors import ModelError
 from runtime.predictor import Predictor
-from service.app import create_app
-from service.check import EXIT_STARTUP
-from service.errors import StartupError
-from service.logs import configure_logging
-from service.model_store import ModelStore, StoreError
-from service.reload import validated_settings
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.errors import StartupError
+from service.observe.logs import configure_logging
+from service.process.check import EXIT_STARTUP
+from service.process.model_store import ModelStore, StoreError
+from service.process.reload import validated_settings
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 

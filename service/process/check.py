@@ -1,9 +1,9 @@
 """Start-up and reload check in a fresh process: settings valid, model loadable, golden examples reproduced.
 
-`python -m service.check` exits 0 when the service could start, or 3 with one line on stderr saying why
-(4 when the reason is a bad setting: the master then refuses to start even if it holds a validated model).
-`python -m service.check --install` also copies the validated bytes into the model store
-(PREDICT_STATE_DIR, service.model_store), where workers load them from; on failure it writes only the
+`python -m service.process.check` exits 0 when the service could start, or 3 with one line on stderr saying
+why (4 when the reason is a bad setting: the master then refuses to start even if it holds a validated model).
+`python -m service.process.check --install` also copies the validated bytes into the model store
+(PREDICT_STATE_DIR, service.process.model_store), where workers load them from; on failure it writes only the
 reason and leaves the store as it was, unless the store's current model fails the same checks (a store
 written before a rule was added): then the newest model of the history that passes becomes current again,
 or none does and no stored model is served. The gunicorn master runs it before binding and on every SIGHUP,
@@ -22,14 +22,14 @@ from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
-from service.errors import StartupError
-from service.model_store import Entry, ModelStore, StoreError
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process.model_store import Entry, ModelStore, StoreError
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 EXIT_STARTUP = 3  # gunicorn halts, instead of respawning workers forever, when a worker exits with 3
-EXIT_SETTINGS = 4  # a PREDICT_* variable is bad (service.reload.EXIT_SETTINGS): no model can help
+EXIT_SETTINGS = 4  # a PREDICT_* variable is bad (service.process.reload.EXIT_SETTINGS): no model can help
 
 
 def validated(settings: Settings, path: Path, data: bytes | None = None) -> Predictor:
@@ -84,7 +84,7 @@ def _passes(settings: Settings, store: ModelStore, entry: Entry) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every start-up check (and install the model when asked); one line and EXIT_STARTUP on failure."""
-    parser = argparse.ArgumentParser(prog="python -m service.check")
+    parser = argparse.ArgumentParser(prog="python -m service.process.check")
     parser.add_argument("--install", action="store_true", help="copy the validated model into the store")
     args = parser.parse_args(argv)
     try:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from service.reject import MAX_ERRORS, UNKNOWN_FIELD, refusal
-from service.schemas import detail
+from service.http.reject import MAX_ERRORS, UNKNOWN_FIELD, refusal
+from service.http.schemas import detail
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,13 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service import auth, errors, monitoring_routes, observability, openapi, page_routes, routes, v2_routes
-from service.logs import AccessLog
-from service.metrics import Metrics
-from service.openapi import API_VERSION
-from service.settings import Settings
-from service.state import EXTENSION, ServiceState, model_document
+from service.http import auth, errors, monitoring_routes, openapi, page_routes, routes, v2_routes
+from service.http.openapi import API_VERSION
+from service.http.state import EXTENSION, ServiceState, model_document
+from service.observe import middleware
+from service.observe.logs import AccessLog
+from service.observe.metrics import Metrics
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         model_version=predictor.model_version if predictor is not None else "none",
     )
     app.extensions[EXTENSION] = state
-    observability.install(app, state)
+    middleware.install(app, state)
     auth.install(app, settings)  # optional API keys
     routes.register(app, state)
     v2_routes.register(app, state)  # Open Inference Protocol (V2)

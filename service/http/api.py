@@ -1,7 +1,7 @@
 """The route table's documentation half: OpenAPI metadata attached to each Flask view.
 
 Flask's URL map is the one route table. Each view carries an `Operation` (set with `@operation(...)`),
-and service.openapi walks `app.url_map` to build the document, so a route module documents a route by
+and service.http.openapi walks `app.url_map` to build the document, so a route module documents a route by
 decorating its view and nothing else. A rule whose view has no metadata still appears in the document
 (summary from its docstring), and `undocumented(app)` names it: tests/service/test_route_table.py fails
 on any.

@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from service.errors import HTTPError, error_response
-from service.settings import Settings
+from service.http.errors import HTTPError, error_response
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 

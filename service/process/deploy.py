@@ -34,9 +34,9 @@ from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
-from service.errors import StartupError
-from service.model_store import ModelStore, StoreError, write_atomically
-from service.settings import Settings
+from service.http.errors import StartupError
+from service.process.model_store import ModelStore, StoreError, write_atomically
+from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; 0 on success, 1 with one line saying why otherwise."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    parser = argparse.ArgumentParser(prog="python -m service.deploy")
+    parser = argparse.ArgumentParser(prog="python -m service.process.deploy")
     parser.add_argument("command", choices=["deploy", "rollback", "history"])
     parser.add_argument("model", nargs="?", type=Path, help="the .onnx file to deploy")
     parser.add_argument("--timeout", type=float, default=WAIT_S, help="seconds to wait for the reload")

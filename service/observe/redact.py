@@ -1,7 +1,7 @@
 """Secrets out of text: passwords in URLs and known secret values become `***` (standard library only).
 
-Settings' repr and every JSON log line (service.logs) pass through here, so the monitor key, the API keys
-and a PostgreSQL password never reach a log or a traceback printed by the service (docs/api-limits.md).
+Settings' repr and every JSON log line (service.observe.logs) pass through here, so the monitor key, the API
+keys and a PostgreSQL password never reach a log or a traceback printed by the service (docs/api-limits.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """HTTP routes only: parse and validate bodies, call the predictor, shape the answers.
 
-Each view carries its OpenAPI metadata (`@operation`, service.api): the Flask URL map is the one route
-table, and service.openapi builds the document from it.
+Each view carries its OpenAPI metadata (`@operation`, service.http.api): the Flask URL map is the one route
+table, and service.http.openapi builds the document from it.
 
 The views close over the app's state and read the WSGI environ directly: the /predict path is kept lean.
 """
@@ -16,14 +16,15 @@ from typing import Any
 from flask import Flask, Response, request
 
 from runtime.predictor import Prediction
-from service import auth, fastpath, reject, schemas
-from service.api import operation
-from service.docs import DOCS_HTML
-from service.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
-from service.observability import INPUTS, TIMINGS
-from service.openapi import BODY_ERRORS
-from service.schemas import MAX_BATCH, BatchRequestSchema, CustomerSchema
-from service.state import ServiceState
+from service.fast import fastpath
+from service.http import auth, reject, schemas
+from service.http.api import operation
+from service.http.docs import DOCS_HTML
+from service.http.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
+from service.http.openapi import BODY_ERRORS
+from service.http.schemas import MAX_BATCH, BatchRequestSchema, CustomerSchema
+from service.http.state import ServiceState
+from service.observe.middleware import INPUTS, TIMINGS
 
 logger = logging.getLogger(__name__)
 

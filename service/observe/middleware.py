@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from service.state import ServiceState
+from service.http.state import ServiceState
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from runtime import contract as c
-from service.schemas import MAX_BATCH
+from service.http.schemas import MAX_BATCH
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ _CANONICAL = {g: g for g in c.GENDERS}  # the common spelling skips the call (th
 _AGE_MIN, _AGE_MAX = c.DOMAIN[c.AGE]
 _SALARY_MIN, _SALARY_MAX = c.DOMAIN[c.SALARY]
 if {c.AGE} != c.EXCLUSIVE_MIN:  # the comparisons below hard-code which lower bound is exclusive
-    raise ImportError("service.fastpath expects only the age lower bound to be exclusive; update it")
+    raise ImportError("service.fast.fastpath expects only the age lower bound to be exclusive; update it")
 _KEYS = 3  # age, salary, gender: exactly these, nothing else (unknown keys are refused)
 
 

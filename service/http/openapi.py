@@ -1,4 +1,4 @@
-"""The OpenAPI document, generated once per app from its route table (service.api) and the schemas."""
+"""The OpenAPI document, generated once per app from its route table (service.http.api) and the schemas."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from service import api, auth, schemas
-from service.api import Operation, Route, SchemaRef
+from service.http import api, auth, schemas
+from service.http.api import Operation, Route, SchemaRef
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
 
 COMMON = _errors(404, 405, 500)
 
-# API keys (service.auth): one bearer scheme per scope; the paths a scope covers come from auth.RULES.
+# API keys (service.http.auth): one bearer scheme per scope; the paths a scope covers come from auth.RULES.
 SECURITY_SCHEMES = {
     auth.PREDICTION: (
         "predictionKey",

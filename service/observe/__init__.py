@@ -1,0 +1,1 @@
+"""What the service records about itself: JSON logs, Prometheus metrics, the per-request middleware."""

@@ -1,0 +1,1 @@
+"""The process and its operations: settings, gunicorn config, start-up checks, the model store, deploys."""
