@@ -8,10 +8,12 @@ inputs in S taken from x, the others from b. With three inputs there are 8 coali
     φ_j = [(v(j) − v(∅)) + (v(all) − v(k,l))] / 3 + [(v(j,k) − v(k)) + (v(j,l) − v(l))] / 6
 
 where k, l are the two other inputs. `base` = v(∅) (the background's mean probability, one number per
-model) and v(all) = f(x) is the row's probability, bit for bit what the predictor answers. All three
-contributions come from that formula, none as a remainder: an input the model ignores gets exactly 0.0
-(dummy), and Σ φ_j = probability − base holds up to rounding (values in [0, 1], a few ulps: far inside
-1e-12; tests/runtime/test_explain.py measures it).
+model); `probabilities` = f(x), bit for bit what the predictor answers. Every v(S), v(all) included,
+is the same weighted sum, so v(S ∪ {j}) and v(S) are the same bits when f ignores j, and all three
+contributions come from the formula, none as a remainder: an input the model ignores gets exactly 0.0
+(dummy). Efficiency: Σ φ_j = v(all) − v(∅) up to rounding, and v(all) = Σ_b w_b f(x) is f(x) up to
+rounding (Σ w_b = 1), so Σ φ_j = probability − base within a few ulps of 1 (values in [0, 1]): far
+inside 1e-12, which tests/runtime/test_explain.py checks over 20,000 rows.
 
 Every f is the predictor's own answer for the composite row (`Predictor.probabilities`: the lookup table
 where it covers the row, else onnxruntime), and each v(S) adds w_b · f in the background's order, one
@@ -19,7 +21,7 @@ point after another, so the bits of a row do not depend on its batch or on the p
 - the generic path scores every row × coalition × background point in one predictor call per chunk;
 - with a lookup table (the committed forest), each v(S) depends only on the row's table cells, so it
   is computed once per cell at build time (the same sums over the same table entries) and a row then
-  costs seven reads. tests prove both paths give the same bits.
+  costs eight reads. tests prove both paths give the same bits.
 
 API (every path: HTTP, V2, batch CLI, Spark):
     explainer = Explainer.of(predictor)        # cached per predictor; ExplanationUnavailable without
@@ -152,34 +154,44 @@ class Explainer:
         age = np.asarray(ages, dtype=np.float64).reshape(-1)
         salary = np.asarray(salaries, dtype=np.float64).reshape(-1)
         gender = np.asarray(genders, dtype=object).reshape(-1)
-        values = self.coalition_values(age, salary, gender)
-        return Explanation(self.base, shapley(values), values[:, FULL].copy())
+        probabilities = np.empty(len(age), dtype=np.float64)
+        values = self.coalition_values(age, salary, gender, probabilities)
+        return Explanation(self.base, shapley(values), probabilities)
 
-    def coalition_values(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
-        """v(S) for every row and the 8 coalitions, [N, 8] (column = mask)."""
+    def coalition_values(
+        self, age: FloatArray, salary: FloatArray, gender: ObjectArray, probabilities: FloatArray
+    ) -> FloatArray:
+        """v(S) of every row and coalition, [N, 8] (column = mask); fills `probabilities` with f(x)."""
         values = np.empty((len(age), 8), dtype=np.float64)
         values[:, 0] = self.base
         table = self.predictor.table
         if self.cells is None or table is None:
-            values[:, 1:] = self._scored(age, salary, gender)
+            values[:, 1:], probabilities[:] = self._scored(age, salary, gender)
             return values
         codes, ages, salaries, covered = table.cells(age, salary, gender)
         values[covered, 1:] = self.cells.read(codes, ages, salaries)
+        probabilities[covered] = table.values[codes, ages, salaries]
         if not covered.all():
             rest = ~covered
-            values[rest, 1:] = self._scored(age[rest], salary[rest], gender[rest])
+            values[rest, 1:], probabilities[rest] = self._scored(age[rest], salary[rest], gender[rest])
         return values
 
-    def _scored(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
-        """[N, 7] coalition values 1..7 by scoring every composite row with the predictor, in chunks."""
+    def _scored(
+        self, age: FloatArray, salary: FloatArray, gender: ObjectArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """[N, 7] coalition values 1..7 and the [N] probabilities, scoring every composite row with the
+        predictor, in chunks."""
         out = np.empty((len(age), 7), dtype=np.float64)
+        probabilities = np.empty(len(age), dtype=np.float64)
         step = max(1, CHUNK_ROWS // (len(PARTIAL) * len(self.background)))
         for start in range(0, len(age), step):
             part = slice(start, start + step)
-            out[part] = self._scored_chunk(age[part], salary[part], gender[part])
-        return out
+            out[part], probabilities[part] = self._scored_chunk(age[part], salary[part], gender[part])
+        return out, probabilities
 
-    def _scored_chunk(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
+    def _scored_chunk(
+        self, age: FloatArray, salary: FloatArray, gender: ObjectArray
+    ) -> tuple[FloatArray, FloatArray]:
         """One predictor call over rows × partial coalitions × background points, plus the rows."""
         bg = self.background
         rows, points = len(age), len(bg)
@@ -199,8 +211,9 @@ class Explainer:
         blocks = scored[: len(scored) - rows].reshape(len(PARTIAL), points, rows)
         for index, mask in enumerate(PARTIAL):
             out[:, mask - 1] = weighted_sum(self.weights, blocks[index])
-        out[:, FULL - 1] = scored[len(scored) - rows :]
-        return out
+        probabilities = scored[len(scored) - rows :]
+        out[:, FULL - 1] = weighted_sum(self.weights, np.broadcast_to(probabilities, (points, rows)))
+        return out, probabilities
 
     def _score(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
         """The predictor's probabilities: the table where it covers a row, else onnxruntime."""
@@ -218,7 +231,7 @@ class CellValues:
     age_salary: FloatArray  # [A, S]
     age_gender: FloatArray  # [G, A]
     salary_gender: FloatArray  # [G, S]
-    full: FloatArray  # [G, A, S]: the table itself, f(x)
+    full: FloatArray  # [G, A, S]: Σ_b w_b f(x), f(x) up to rounding
 
     @classmethod
     def build(cls, table: ForestTable, background: Background) -> CellValues:
@@ -235,7 +248,7 @@ class CellValues:
             age_salary=weighted_sum(w, t[g]),
             age_gender=weighted_sum(w, np.moveaxis(t[:, :, s], 2, 0)),
             salary_gender=weighted_sum(w, np.moveaxis(t[:, a, :], 1, 0)),
-            full=t,
+            full=weighted_sum(w, np.broadcast_to(t, (len(w), *t.shape))),
         )
 
     def read(self, g: IndexArray, a: IndexArray, s: IndexArray) -> FloatArray:
