@@ -147,6 +147,7 @@ soak: $(VENV)/.dev  ## Steady load for DURATION s after WARMUP at RATE req/s: 0 
 INPUT ?=
 OUTPUT ?=
 SCORE_ARGS ?=
+EXPLAIN ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(VENV)/.spark: requirements/spark.txt | $(VENV)/.dev
@@ -159,9 +160,9 @@ java:  ## Install Java for Spark (Debian default-jre-headless) when none is on P
 
 setup-spark: $(VENV)/.spark java  ## Add the pyspark layer (requirements/spark.txt) and Java to .venv.
 
-score: $(VENV)/.runtime  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); SCORE_ARGS=--threshold 0.5 …
+score: $(VENV)/.runtime  ## Score INPUT= (CSV/Parquet file or folder) into OUTPUT= (.parquet/.csv); EXPLAIN=1 adds contributions; SCORE_ARGS=--threshold 0.5 …
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score INPUT=customers.csv OUTPUT=scored.parquet" >&2; exit 2; }
-	$(CLI) score --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
+	$(CLI) score --input '$(INPUT)' --output '$(OUTPUT)' $(if $(EXPLAIN),--explain) $(SCORE_ARGS)
 
 score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }

@@ -93,7 +93,13 @@ def build_metadata(pipeline: Any, info: dict[str, Any], family: str, calibration
         "golden_examples": dumps(golden_examples(pipeline, info)),
         "reference_profile": dumps(_required(info, "reference_profile")),  # drift monitoring's reference
         **({contract.META_FAIRNESS: dumps(info["fairness"])} if info.get("fairness") else {}),  # optional
+        **_optional(info, contract.META_EXPLANATION_BACKGROUND),  # exact explanations' background
     }
+
+
+def _optional(info: dict[str, Any], key: str) -> dict[str, str]:
+    """An optional entry of training info as metadata, or nothing when the run predates it."""
+    return {key: dumps(info[key])} if info.get(key) else {}
 
 
 def content_version(model: onnx.ModelProto, family: str) -> str:

@@ -37,6 +37,7 @@ def _threshold_option(function: Any) -> Any:
     epilog=example(
         "purchase-predictor score --input customers.csv --output scored.parquet",
         "purchase-predictor score --input exports/ --output scored.csv --max-invalid 0.05 --drift",
+        "purchase-predictor score --input customers.csv --output explained.csv --explain",
     )
 )
 @click.option(
@@ -51,6 +52,11 @@ def _threshold_option(function: Any) -> Any:
 @click.option("--format", "format_", type=click.Choice(["parquet", "csv"]), help="default: by extension")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=65_536, show_default=True)
 @click.option("--drift", is_flag=True, help="also write OUTPUT.drift.json and .drift.html")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="add contribution_age, contribution_salary, contribution_gender (exact Shapley values)",
+)
 @click.option("--max-model-bytes", type=click.IntRange(1024, 2**31), envvar="PREDICT_MAX_MODEL_BYTES",
               show_envvar=True, help="refuse a larger model file (default 64 MiB)")  # fmt: skip
 def score(**options: Any) -> int:
@@ -68,6 +74,7 @@ def score(**options: Any) -> int:
         "format",
         "batch_rows",
         "drift",
+        "explain",
         "max_model_bytes",
     )
     with argparse_errors_as_usage():

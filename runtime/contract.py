@@ -67,6 +67,8 @@ META_CREATED_AT: Final = "created_at"
 META_GOLDEN_EXAMPLES: Final = "golden_examples"
 META_REFERENCE_PROFILE: Final = "reference_profile"  # binned training profile for drift monitoring
 META_FAIRNESS: Final = "fairness"  # optional JSON: per-gender slices and gender-flip numbers
+# optional JSON: the k-anonymous background of exact explanations (runtime/background.py reads it)
+META_EXPLANATION_BACKGROUND: Final = "explanation_background"
 # Keys every runtime needs; export writes all of METADATA_KEYS.
 REQUIRED_METADATA: Final = (
     META_SCHEMA_VERSION,
@@ -99,7 +101,14 @@ JSON_METADATA: Final = (
     META_GOLDEN_EXAMPLES,
     META_REFERENCE_PROFILE,
     META_FAIRNESS,
+    META_EXPLANATION_BACKGROUND,
 )
+
+# The explanation background (docs/model/explanations.md): points that each summarise at least
+# BACKGROUND_MIN_ROWS training rows (k-anonymity; no raw row), at most BACKGROUND_MAX_POINTS of them, each
+# weighted by its share of the training rows.
+BACKGROUND_MIN_ROWS: Final = 5
+BACKGROUND_MAX_POINTS: Final = 1024
 
 # --- metadata strings: what a model file may put into a header, a log line or a page ----------------
 # model_version goes into every response's X-Model-Version header (RFC 9110: visible ASCII only), into

@@ -9,3 +9,7 @@ class RuntimeCoreError(Exception):
 
 class ModelError(RuntimeCoreError):
     """A model file is missing, unreadable, breaks the contract or fails its golden self-test."""
+
+
+class ExplanationUnavailable(RuntimeCoreError):
+    """The model carries no explanation background (a file exported before explanations existed)."""

@@ -180,6 +180,15 @@ class ForestTable:
         self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
     ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Probabilities of the rows the table covers, and which rows those are (the rest are 0.0)."""
+        genders, ages, salaries, covered = self.cells(age, salary, gender)
+        out = np.zeros(len(age), dtype=np.float64)
+        out[covered] = self.values[genders, ages, salaries]
+        return out, covered
+
+    def cells(
+        self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """The table indices (gender, age cell, salary cell) of the covered rows, and which rows those are."""
         codes = np.full(len(age), -1, dtype=np.intp)
         for index, name in enumerate(c.GENDERS):
             codes[gender == name] = index
@@ -190,13 +199,12 @@ class ForestTable:
             & (salary >= self._salary_low)
             & (salary <= self._salary_high)
         )  # fmt: skip  (NaN fails every comparison, so it is never covered)
-        out = np.zeros(len(age), dtype=np.float64)
-        out[covered] = self.values[
+        return (
             codes[covered],
             np.searchsorted(self.grid.age, age[covered], side="left"),
             np.searchsorted(self.grid.salary, salary[covered], side="left"),
-        ]
-        return out, covered
+            covered,
+        )
 
     def one(self, age: float, salary: float, gender: str) -> float | None:
         """One row's probability in plain Python, or None when the table does not cover it."""

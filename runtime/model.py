@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import onnxruntime as ort
 
 from runtime import contract as c
+from runtime.background import Background, parse_background
 from runtime.errors import ModelError
 from runtime.forest_table import Grid, grid_of
 from runtime.session import open_session
@@ -45,6 +46,7 @@ class ModelMetadata:
     calibration: str = "unknown"
     metrics: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
+    explanation_background: Background | None = None  # None: a file from before explanations
     extra: dict[str, str] = field(default_factory=dict)  # every other metadata entry, raw
 
 
@@ -226,7 +228,9 @@ def parse_metadata(meta: dict[str, str], path: Path) -> ModelMetadata:
     if not isinstance(golden, list) or not golden or not all(_is_golden(g) for g in golden):
         raise ModelError(f"model {path} metadata golden_examples must be a non-empty list of examples")
     metrics = _json(meta, c.META_METRICS, path) if meta.get(c.META_METRICS) else {}
+    background = meta.get(c.META_EXPLANATION_BACKGROUND)
     known = {*c.REQUIRED_METADATA, c.META_MODEL_FAMILY, c.META_CALIBRATION, c.META_METRICS, c.META_CREATED_AT}
+    known.add(c.META_EXPLANATION_BACKGROUND)
     return ModelMetadata(
         schema_version=meta[c.META_SCHEMA_VERSION],
         model_version=meta[c.META_MODEL_VERSION],
@@ -238,6 +242,7 @@ def parse_metadata(meta: dict[str, str], path: Path) -> ModelMetadata:
         calibration=meta.get(c.META_CALIBRATION, "unknown"),
         metrics=metrics if isinstance(metrics, dict) else {},
         created_at=meta.get(c.META_CREATED_AT, ""),
+        explanation_background=None if background is None else parse_background(background, path),
         extra={k: v for k, v in meta.items() if k not in known},
     )
 

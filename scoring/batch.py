@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from monitoring.profile import ProfileError
 from runtime import contract as c
-from runtime.errors import ModelError
+from runtime.errors import ExplanationUnavailable, ModelError
+from runtime.explain import Explainer
 from scoring.core import Scorer, output_schema
 from scoring.drift import BatchDrift
 from scoring.inputs import InputError, Source, batches, id_field, input_files, open_source
@@ -114,6 +115,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--drift", action="store_true",
         help="also compare the input with the model's reference profile: OUTPUT.drift.json and .drift.html",
     )  # fmt: skip
+    parser.add_argument(
+        "--explain", action="store_true",
+        help="add contribution_age, contribution_salary, contribution_gender (exact Shapley values)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         args.format = output_format(args.output, args.format)
@@ -166,7 +171,7 @@ def score_files(
     """Stream every batch of every file through the scorer into the atomic writer."""
     first = sources[0]
     field = id_field(first) if first.id_name else pa.field("row_number", pa.int64())
-    writer = AtomicWriter(args.output, output_schema(field), args.format)
+    writer = AtomicWriter(args.output, output_schema(field, args.explain), args.format)
     progress = Progress(sum(s.rows_estimate for s in sources))
     try:
         for source in sources:
@@ -175,7 +180,8 @@ def score_files(
                 start = 1 if source.id_name else 0
                 ids = _ids(batch, source, field, counts.rows_read)
                 age, salary, gender = batch.columns[start : start + 3]
-                out, tally = scorer.score(age, salary, gender, ids, field, drift.observe if drift else None)
+                observe = drift.observe if drift else None
+                out, tally = scorer.score(age, salary, gender, ids, field, observe, args.explain)
                 writer.write(out)
                 counts.add(
                     tally.rows, tally.scored, tally.invalid, tally.yes, tally.warned, tally.invalid_by_field
@@ -210,7 +216,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started, clock = datetime.now(UTC), time.monotonic()
     try:
         scorer = Scorer.from_path(args.model, args.threshold, args.max_model_bytes)
-    except ModelError as exc:
+        if args.explain:
+            Explainer.of(scorer.predictor)  # built once here: a model without a background stops the run
+    except (ModelError, ExplanationUnavailable) as exc:
         raise Stop(EXIT_MODEL, str(exc)) from None
     try:
         drift = BatchDrift(scorer.predictor) if args.drift else None
@@ -238,6 +246,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "model_sha256": scorer.model_sha256,
         "model_path": str(args.model),
         "max_invalid": args.max_invalid,
+        "explain": args.explain,
         "started_at": started.isoformat(timespec="seconds"),
         "duration_seconds": round(time.monotonic() - clock, 3),
         **peak_memory(),

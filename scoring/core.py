@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from runtime import contract as c
 from runtime.errors import ModelError
+from runtime.explain import Explainer
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
 from scoring.values import Rows, prepare
@@ -35,10 +36,14 @@ RESULT_FIELDS = [
     pa.field(MODEL_VERSION, pa.string()),
 ]
 
+# --explain: each input's exact Shapley contribution (runtime/explain.py), in the contract's input order
+CONTRIBUTION_FIELDS = [pa.field(f"contribution_{name}", pa.float64()) for name in c.INPUT_NAMES]
 
-def output_schema(id_field: pa.Field | None) -> pa.Schema:
-    """The output columns: the id (when there is one), then the answers."""
-    return pa.schema(([id_field] if id_field is not None else []) + RESULT_FIELDS)
+
+def output_schema(id_field: pa.Field | None, explain: bool = False) -> pa.Schema:
+    """The output columns: the id (when there is one), the answers, then the contributions when asked."""
+    extra = CONTRIBUTION_FIELDS if explain else []
+    return pa.schema(([id_field] if id_field is not None else []) + RESULT_FIELDS + extra)
 
 
 @dataclass(frozen=True)
@@ -97,22 +102,23 @@ class Scorer:
         ids: pa.Array | None,
         id_field: pa.Field | None,
         observe: Callable[[Rows, npt.NDArray[np.float64]], None] | None = None,
+        explain: bool = False,
     ) -> tuple[pa.RecordBatch, Tally]:
         """Score one batch; invalid rows stay, with a null probability and their error.
 
-        `observe`, when given, sees the parsed rows and their probabilities (NaN where invalid).
+        `observe`, when given, sees the parsed rows and their probabilities (NaN where invalid). With
+        `explain`, the batch also gets the contribution columns (null where invalid); the model must
+        carry a background (runtime.errors.ExplanationUnavailable otherwise).
         """
         rows = prepare(age, salary, gender)
         valid = rows.valid
         n = len(valid)
-        probability = np.full(n, np.nan)
+        probability, contributions = self._probabilities(rows, explain)
         outside = np.zeros(n, dtype=bool)
         warnings: list[str | None] = [None] * n
         if valid.any():
             where = np.flatnonzero(valid)
-            a, s = rows.age[where], rows.salary[where]
-            probability[where] = self.predictor.probabilities(a, s, rows.gender[where])
-            outside[where] = self.predictor.outside(a, s)
+            outside[where] = self.predictor.outside(rows.age[where], rows.salary[where])
             for i in np.flatnonzero(outside).tolist():
                 warnings[i] = WARNING_SEPARATOR.join(
                     self.predictor.warnings_for(float(rows.age[i]), float(rows.salary[i]))
@@ -129,9 +135,30 @@ class Scorer:
             pa.array(rows.errors, type=pa.string()),
             pa.repeat(pa.scalar(self.model_version, pa.string()), n),
         ]
+        if contributions is not None:
+            columns += [pa.array(contributions[:, j], type=pa.float64(), mask=invalid) for j in range(3)]
         if id_field is not None and ids is not None:
             columns.insert(0, ids)
-        batch = pa.RecordBatch.from_arrays(columns, schema=output_schema(id_field))
+        batch = pa.RecordBatch.from_arrays(columns, schema=output_schema(id_field, explain))
         scored = int(valid.sum())
         tally = Tally(n, scored, n - scored, int(yes.sum()), int(outside.sum()), rows.invalid_by_field)
         return batch, tally
+
+    def _probabilities(
+        self, rows: Rows, explain: bool
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
+        """P(buy) per row (NaN where invalid) and, with `explain`, the [N, 3] contributions (NaN where
+        invalid); the explainer's probabilities are the predictor's bits, so each row is scored once."""
+        valid = rows.valid
+        probability = np.full(len(valid), np.nan)
+        contributions = np.full((len(valid), 3), np.nan) if explain else None
+        if valid.any():
+            where = np.flatnonzero(valid)
+            a, s, g = rows.age[where], rows.salary[where], rows.gender[where]
+            if contributions is None:
+                probability[where] = self.predictor.probabilities(a, s, g)
+            else:
+                explanation = Explainer.of(self.predictor).explain(a, s, g)
+                probability[where] = explanation.probabilities
+                contributions[where] = explanation.contributions
+        return probability, contributions

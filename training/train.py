@@ -21,6 +21,7 @@ from training.candidates import FAMILIES, make_estimator
 from training.compare import compare_models, pick_best
 from training.crossval import N_SPLITS, CVResult, cross_validate
 from training.errors import ConfigError, DataError
+from training.explanation_background import BackgroundError, explanation_background
 from training.fairness import model_card_fairness
 from training.gender_variants import assess
 from training.load import FEATURES, LABEL, load_customers
@@ -201,6 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
     info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
     info["fairness"] = model_card_fairness(metrics["fairness"])
+    info["explanation_background"] = _background(args, x_train)
     written = {str(args.out_dir), str(args.report_dir)}
     progress.step("writing %s", " and ".join(sorted(written)))
     model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
@@ -227,6 +229,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.out is not None:
         logger.info("next: make export RUN=%s   (writes %s)", args.out, args.out / "purchase_model.onnx")
     return info
+
+
+def _background(args: argparse.Namespace, x_train: pd.DataFrame) -> dict[str, Any]:
+    """The k-anonymous background of exact explanations (docs/model/explanations.md), or DataError."""
+    try:
+        return explanation_background(x_train)
+    except BackgroundError as exc:
+        raise DataError(args.data, None, None, f"no explanation background: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
