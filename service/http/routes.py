@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 
 from runtime.predictor import Prediction
 from service.fast import fastpath
-from service.http import auth, reject, schemas
+from service.http import auth, explain, reject, schemas
 from service.http.api import operation
 from service.http.docs import DOCS_HTML
 from service.http.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
@@ -108,11 +108,12 @@ def register(app: Flask, state: ServiceState) -> None:
 
     @app.post("/predict")
     @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
-               body=CustomerSchema, errors=BODY_ERRORS)  # fmt: skip
+               body=CustomerSchema, errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
     def predict() -> Response:
         """Score one customer."""
         predictor = state.ready_predictor()
         environ = request.environ
+        explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
         body = read_json(environ, limit)
         start = perf_counter()
         row = fastpath.customer(body)
@@ -124,19 +125,21 @@ def register(app: Flask, state: ServiceState) -> None:
         timings["validate"] = perf_counter() - start
         start = perf_counter()
         result = predictor.predict_one(*row)
+        extra = explain.answer_tail(explainer, *row) if explainer else ""  # explain
         timings["infer"] = perf_counter() - start
         metrics.observe_prediction(result.probability, result.buy)
         token = state.monitor.observe_one(*row, result.probability, result.buy) if state.monitor else None
-        return Response(answer_one(result, tail, token), content_type=JSON_MIMETYPE)
+        return Response(answer_one(result, extra + tail, token), content_type=JSON_MIMETYPE)  # explain: extra
 
     @app.post("/predict/batch")
     @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",
                "Predictions in request order.", schemas.BatchResponseSchema, body=BatchRequestSchema,
-               errors=BODY_ERRORS)  # fmt: skip
+               errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
     def predict_batch() -> Response:
         """Score up to MAX_BATCH customers with one onnxruntime call."""
         predictor = state.ready_predictor()
         environ = request.environ
+        explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
         body = read_json(environ, limit)
         start = perf_counter()
         columns = fastpath.batch(body)
@@ -159,6 +162,8 @@ def register(app: Flask, state: ServiceState) -> None:
         if state.monitor and not auth.honours_what_if(environ, keys_on):  # not the page's what-if map
             for item, token in zip(items, state.monitor.observe_many(columns, probabilities), strict=True):
                 item["feedback_token"] = token
+        if explainer:  # explain
+            explain.add_to_items(explainer, items, columns)
         return _json({"predictions": items, "threshold": predictor.threshold,
                       "model_version": predictor.model_version})  # fmt: skip
 
