@@ -142,6 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--id-column", help="the id column (default: 'User ID' or another id spelling)")
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="output format")
     parser.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
+    parser.add_argument("--explain", action="store_true", help="add the contribution columns (as the CLI)")
     return parser.parse_args(argv)
 
 
@@ -165,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
     try:  # a bad model or a bad local input fails here, before any Spark work
         driver_scorer(Path(args.model), args.threshold)  # kept: score() below reuses this check
+        if args.explain:  # explain: a model without a background stops here (scoring/spark_explain.py)
+            from scoring.spark_explain import require_background
+
+            require_background(args.model, args.threshold)
     except ModelError as exc:
         logger.error("%s", exc)
         return EXIT_MODEL
@@ -187,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a remote path Spark cannot open: no connector, a missing object
             logger.error("%s", read_error_line(args.input, exc))
             return EXIT_INPUT
-        scored = score(frame, args.model, threshold=args.threshold, id_column=args.id_column)
+        from scoring.spark_explain import score_explained  # explain
+
+        scoring = score_explained if args.explain else score  # explain
+        scored = scoring(frame, args.model, threshold=args.threshold, id_column=args.id_column)
         writer = scored.write.mode("errorifexists")
         if args.format == "csv":
             writer.option("header", True).csv(args.output)
