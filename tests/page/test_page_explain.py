@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from selenium.webdriver.common.by import By
 
 from tests.page.browser import open_page, page_errors, wait_for
 from tests.page.test_page_browser import answer_of, fill_and_submit, serious_violations
-from tests.service.server import Server
+from tests.service.server import Server, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +72,17 @@ def test_a_refused_entry_removes_the_previous_reasons(driver: Any, server: Serve
     fill_and_submit(driver, "", "90000", "Male")
     wait_for(lambda: driver.find_elements(By.ID, "no-answer"), what="no answer")
     assert driver.find_elements(By.ID, "answer-why") == []
+
+
+def test_a_model_without_a_background_gets_its_answer_without_reasons_or_errors(
+    driver: Any, model_path: Path, tmp_path: Path
+) -> None:
+    """The test model carries no background: the page asks plainly (after /model) and shows no reasons."""
+    with running_server(model_path, PREDICT_MONITOR_DB=str(tmp_path / "monitoring.sqlite3")) as old:
+        assert requests.get(f"{old.url}/model", timeout=10).json()["explanation_background"] is None
+        open_page(driver, old.url + "/")
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#model dl"), what="the model panel")
+        fill_and_submit(driver, "45", "90000", "Female")
+        assert answer_of(driver)["verdict"]
+        assert driver.find_elements(By.ID, "answer-why") == []
+        assert page_errors(driver, (("/monitoring/drift", 503),)) == []  # no profile, so no monitoring here
