@@ -1,4 +1,4 @@
-"""Worker discovery and VmRSS reading, against a fake /proc tree."""
+"""The /proc walker: workers, descendants, CPU seconds and VmRSS, against a fake /proc tree."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.memory import child_pids, cpu_seconds, parse_status_kib, rss_kib, worker_memory
+from bench.harness.procs import (
+    child_pids,
+    cpu_seconds,
+    descendants,
+    parse_status_kib,
+    rss_kib,
+    rss_mib,
+    tree_cpu_seconds,
+    worker_levels,
+    worker_memory,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,3 +58,28 @@ def test_cpu_seconds_adds_user_and_system_time_of_live_processes(fake_proc: Path
     (fake_proc / "101" / "stat").write_text(stat)
     ticks = os.sysconf("SC_CLK_TCK")
     assert cpu_seconds([101, 999], fake_proc) == pytest.approx(300 / ticks)
+
+
+def test_descendants_walk_the_whole_tree_helpers_included(fake_proc: Path) -> None:
+    (fake_proc / "104").mkdir()
+    (fake_proc / "104" / "stat").write_text("104 (java) S 101 1 1 0 -1\n")
+    assert sorted(descendants(100, fake_proc)) == [100, 101, 102, 103, 104]
+    assert descendants(200, fake_proc) == [200]
+
+
+def test_worker_levels_go_down_level_by_level_without_helpers(fake_proc: Path) -> None:
+    (fake_proc / "104").mkdir()
+    (fake_proc / "104" / "stat").write_text("104 (nginx) S 101 1 1 0 -1\n")
+    (fake_proc / "104" / "cmdline").write_bytes(b"nginx: worker process")
+    assert worker_levels(100, 2, fake_proc) == [[101, 102], [104]]
+    assert worker_levels(200, 1, fake_proc) == [[]]
+
+
+def test_tree_cpu_seconds_adds_the_root_and_its_descendants(fake_proc: Path) -> None:
+    for pid, ppid, ticks in ((100, 1, 10), (101, 100, 20), (103, 100, 30), (200, 1, 1000)):
+        (fake_proc / str(pid) / "stat").write_text(f"{pid} (p) S {ppid} 1 1 0 -1 0 0 0 0 0 {ticks} 0 0 0\n")
+    assert tree_cpu_seconds(100, fake_proc) == pytest.approx(60 / os.sysconf("SC_CLK_TCK"))
+
+
+def test_rss_mib_gives_zero_for_a_vanished_process(fake_proc: Path) -> None:
+    assert rss_mib([101, 999], fake_proc) == {101: 60.0, 999: 0.0}

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-SERVICE_CONF = Path(__file__).resolve().parent.parent / "service" / "gunicorn.conf.py"
+SERVICE_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn.conf.py"
 _spec = importlib.util.spec_from_file_location("service_gunicorn_conf", SERVICE_CONF)
 assert _spec is not None and _spec.loader is not None
 _service = importlib.util.module_from_spec(_spec)

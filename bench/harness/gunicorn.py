@@ -1,14 +1,14 @@
-"""Run the service's real gunicorn (service/gunicorn.conf.py) on a loopback port, log to a file, stop it.
+"""The service's real gunicorn (service/gunicorn.conf.py) on a loopback port, logging to a file; then stopped.
 
-Shared by the soak run and the fault tests: the master's pid, its workers, its model store and its log are
-all at hand. The log goes to a file, never a pipe, so a long run cannot block on a full pipe.
+Shared by the soak run and the fault and chaos tests (bench.harness.servers starts the side-by-side
+line-ups): the master's pid, its workers, its model store and its log are all at hand. The log goes to a
+file, never a pipe, so a long run cannot block on a full pipe.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +19,10 @@ from pathlib import Path
 
 import requests
 
-from bench.memory import child_pids
-
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "service" / "gunicorn.conf.py"
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+from bench.harness.procs import child_pids, cmdline
+from bench.harness.servers import GUNICORN_CONF as CONFIG
+from bench.harness.servers import HOST, free_port
+from bench.harness.servers import ROOT as REPO
 
 
 @dataclass
@@ -51,15 +42,8 @@ class Gunicorn:
 
     def workers(self) -> list[int]:
         """The worker pids (children of the master other than a running model check)."""
-        pids = []
-        for pid in child_pids(self.pid):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"service.check" not in cmdline:
-                pids.append(pid)
-        return pids
+        lines = {pid: cmdline(pid) for pid in child_pids(self.pid)}
+        return [pid for pid, line in lines.items() if line is not None and b"service.check" not in line]
 
     def log(self) -> str:
         """Everything the server has logged so far."""
