@@ -1,4 +1,4 @@
-"""The one /proc walker: process trees, CPU seconds and resident memory of benchmarked processes (Linux).
+"""The one /proc reader: process trees, CPU seconds and resident memory of benchmarked processes (Linux).
 
 Every benchmark reads processes through here: the servers' workers (a master's children, multiprocessing
 helpers left out), a process and all its descendants (a Spark JVM and its Python workers), their CPU
@@ -15,6 +15,17 @@ from typing import Any
 
 PROC = Path("/proc")
 HELPERS = (b"resource_tracker", b"semaphore_tracker")  # multiprocessing helpers, not server workers
+
+
+def cpu_model(proc: Path = PROC) -> str | None:
+    """The CPU model name from /proc/cpuinfo, if readable."""
+    try:
+        for line in (proc / "cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
 
 
 def parse_status_kib(text: str, key: str = "VmRSS") -> int | None:

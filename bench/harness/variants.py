@@ -27,7 +27,6 @@ from bench.harness.rounds import SEED_EXAMPLE, HttpPlan, Rounds, interleave, war
 log = logging.getLogger(__name__)
 
 METRICS = ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_us")
-write = report.write  # `<stem>.json` and `<stem>.md`, atomically
 
 
 def parser(prog: str, description: str | None, option: str, choices: list[str]) -> argparse.ArgumentParser:

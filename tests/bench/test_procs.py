@@ -9,6 +9,7 @@ import pytest
 
 from bench.harness.procs import (
     child_pids,
+    cpu_model,
     cpu_seconds,
     descendants,
     parse_status_kib,
@@ -83,3 +84,9 @@ def test_tree_cpu_seconds_adds_the_root_and_its_descendants(fake_proc: Path) -> 
 
 def test_rss_mib_gives_zero_for_a_vanished_process(fake_proc: Path) -> None:
     assert rss_mib([101, 999], fake_proc) == {101: 60.0, 999: 0.0}
+
+
+def test_cpu_model_reads_the_model_name_line_or_gives_none(fake_proc: Path) -> None:
+    assert cpu_model(fake_proc) is None
+    (fake_proc / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Test CPU @ 2.0GHz\n")
+    assert cpu_model(fake_proc) == "Test CPU @ 2.0GHz"
