@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.alternative_app import load_pipeline
+from bench.apps.alternative import load_pipeline
+from bench.apps.stand_in import synthetic_customers
 from bench.engine import compare, onnx_feed, rows_per_second, session, time_calls
-from bench.stand_in import synthetic_customers
 
 
 def test_time_calls_is_bounded_by_count() -> None:

@@ -8,17 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench.report import (
-    TARGETS,
-    Target,
-    evaluate,
-    http_ratios,
-    median_round,
-    paired_ratio,
-    ratio,
-    render_markdown,
-    write_results,
-)
+from bench.harness.targets import Target, median_round, paired_ratio, ratio
+from bench.report import TARGETS, evaluate, http_ratios, render_markdown, write_results
 
 
 def _round(rps: float, p99: float, errors: int = 0) -> dict[str, Any]:

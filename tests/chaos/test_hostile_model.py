@@ -18,7 +18,7 @@ import pytest
 import requests
 from sklearn.linear_model import LogisticRegression
 
-from bench.gunicorn_process import REPO, Gunicorn, server_env
+from bench.harness.gunicorn import REPO, Gunicorn, server_env
 from export import export as export_module
 from export.export import main as export_main
 from monitoring.report import render

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.steady_load import Load
+from bench.harness.steady_load import Load
 from tests.chaos.front_server import close_all, closed_by_server, launched, stall, stop
 from tests.onnx_factory import expected_probability, write_model
 from tests.service.server import REPO, server_env

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from bench.gunicorn_process import REPO, Gunicorn, server_env
+from bench.harness.gunicorn import REPO, Gunicorn, server_env
 
 FIRST_VERSION = "logreg-test0000001"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.gunicorn_process import REPO, server_env
+from bench.harness.gunicorn import REPO, server_env
 from tests.service.server import run_gunicorn_config, run_to_exit
 
 pytestmark = pytest.mark.integration
