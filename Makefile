@@ -83,6 +83,7 @@ bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
 	$(PY) -m bench.rejection $(if $(QUICK),--quick,)
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
 
 # --- drift monitoring (docs/monitoring.md) --------------------------------------------------------------
 setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
@@ -187,6 +188,7 @@ score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
 
 # --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
 DOCS_HOST ?= 127.0.0.1
