@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, precision_score, recall_score, roc_auc_score
 
 from runtime import contract
+from training.documents import ModelCardFairness
 from training.metrics import predict_yes
 
 #: The invariance bound: a gender flip should move P(buy) by less than this on most of the grid. The
@@ -113,7 +114,7 @@ def counterfactual(
     }
 
 
-def model_card_fairness(fairness: dict[str, Any]) -> dict[str, Any]:
+def model_card_fairness(fairness: dict[str, Any]) -> ModelCardFairness:
     """The compact part the ONNX metadata and model card carry: held-out slices and the flip numbers."""
     return {
         "slices_test": fairness["slices"]["test"],
