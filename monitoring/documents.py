@@ -13,8 +13,8 @@ To add a section to every window (a shadow model's comparison, say):
    monitoring/prometheus.py; tests/monitoring checks both views.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Python 3.11 reads NotRequired only from evaluated annotations
+# (TypedDict.__required_keys__, which tests/monitoring/test_documents.py checks documents against).
 from collections.abc import Mapping
 from typing import Any, Literal, NotRequired, TypedDict
 
