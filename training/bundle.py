@@ -14,7 +14,7 @@ import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from training.documents import TrainingInfo
+from training.documents import GoldenExample, TrainingInfo
 
 PIPELINE_FILE = "purchase_pipeline.joblib"
 INFO_FILE = "training.json"
@@ -56,7 +56,7 @@ def trained_at() -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def golden_examples(pipeline: Pipeline) -> list[dict[str, Any]]:
+def golden_examples(pipeline: Pipeline) -> list[GoldenExample]:
     """Fixed, diverse inputs (in and out of the training range) with the pipeline's P(buy)."""
     frame = pd.DataFrame(GOLDEN_INPUTS, columns=["age", "salary", "gender"]).astype(
         {"age": "float64", "salary": "float64", "gender": "object"}

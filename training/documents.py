@@ -7,9 +7,11 @@ come out in the order those builders write them; these types only name them. Nes
 come straight from a helper (CV summaries, slices, the gender flip) stay plain mappings.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Python 3.11 reads NotRequired only from evaluated annotations
+# (TypedDict.__required_keys__, which tests/monitoring/test_documents.py checks documents against).
 from typing import Any, TypedDict
+
+from monitoring.profile import ProfileDocument
 
 Summary = dict[str, float]  # metric name -> value (and <name>_std for CV summaries)
 
@@ -45,6 +47,79 @@ class CandidateResult(TypedDict):
     test: Summary
 
 
+class SliceMetrics(TypedDict):
+    """One gender's slice: rows, buy rate, ranking, decisions and calibration."""
+
+    rows: int
+    buy_rate: float
+    roc_auc: float | None  # None when the slice holds a single class
+    precision: float
+    recall: float
+    yes_rate: float
+    mean_probability: float
+    calibration_gap: float
+    brier: float
+
+
+Slices = dict[str, SliceMetrics]  # gender -> its slice (a gender absent from the rows has none)
+
+
+class FlipSummary(TypedDict):
+    """ΔP = P(Male) - P(Female) over some rows and how many decisions the flip changes."""
+
+    rows: int
+    delta_mean: float
+    delta_quantiles: dict[str, float]  # min, p5, p50, p95, max
+    abs_delta_mean: float
+    abs_delta_p95: float
+    abs_delta_max: float
+    bound: float
+    share_within_bound: float
+    decision_flips: int
+    flip_rate: float
+
+
+class GridFlip(FlipSummary):
+    """The flip over a grid of the training ranges, with the grid's steps."""
+
+    age_step: float
+    salary_step: float
+
+
+class Counterfactual(TypedDict):
+    """The gender flip on the held-out rows and on the training-range grid."""
+
+    test: FlipSummary
+    grid: GridFlip
+
+
+class SlicePair(TypedDict):
+    """Slices on the held-out split and on the pooled out-of-fold CV scores."""
+
+    test: Slices
+    cv: Slices
+
+
+class Variant(TypedDict):
+    """One gender variant of the pipeline (with or without the gender input)."""
+
+    cv: Summary
+    test: Summary
+    slices_test: Slices
+    gender_flip: Counterfactual
+
+
+class Fairness(TypedDict):
+    """metrics.json "fairness": slices and flip of the shipped pipeline, and both gender variants compared."""
+
+    uses_gender: bool
+    training_ranges: dict[str, list[float]]
+    slices: SlicePair
+    counterfactual: Counterfactual
+    comparison_scheme: str
+    comparison: dict[str, Variant]  # with_gender, without_gender
+
+
 class TrainingMetrics(TypedDict):
     """reports/metrics.json: every family compared, the calibrations, the final model, sweep, fairness."""
 
@@ -55,7 +130,26 @@ class TrainingMetrics(TypedDict):
     calibration: dict[str, Summary]
     final: FinalModel
     threshold_sweep: dict[str, list[float]]
-    fairness: dict[str, Any]
+    fairness: Fairness
+
+
+class GoldenExample(TypedDict):
+    """A fixed input and the pipeline's P(buy) for it: the exported model must give the same."""
+
+    age: float
+    salary: float
+    gender: str
+    probability: float
+
+
+class DataFacts(TypedDict):
+    """Row count, class balance and the ranges seen in a training file."""
+
+    rows: int
+    buyers: int
+    non_buyers: int
+    buy_rate: float
+    ranges: dict[str, list[float]]
 
 
 class ClassBalance(TypedDict):
@@ -91,9 +185,9 @@ class TrainingMetricsSummary(TypedDict):
 class ModelCardFairness(TypedDict):
     """The compact fairness part the ONNX metadata and the model card carry."""
 
-    slices_test: dict[str, Any]
-    slices_cv: dict[str, Any]
-    gender_flip: dict[str, Any]
+    slices_test: Slices
+    slices_cv: Slices
+    gender_flip: Counterfactual
     uses_gender: bool
 
 
@@ -115,6 +209,22 @@ class TrainingInfo(TypedDict):
     seed: int
     library_versions: dict[str, str]
     trained_at: str
-    golden_examples: list[dict[str, Any]]
-    reference_profile: dict[str, Any]
+    golden_examples: list[GoldenExample]
+    reference_profile: ProfileDocument
     fairness: ModelCardFairness
+
+
+class ReferenceEvaluation(TypedDict):
+    """`python -m training.evaluate_cv`: repeated CV of the tuned, calibrated pipeline on all rows."""
+
+    data: str
+    model: str
+    hyperparameters: dict[str, Any]
+    calibration: str
+    uses_gender: bool
+    cv_scheme: str
+    roc_auc: float
+    roc_auc_std: float
+    brier: float
+    brier_std: float
+    meets_targets: bool

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from monitoring.profile import ProfileDocument
 from training.bundle import golden_examples, library_versions, trained_at
 from training.calibration import MIN_BRIER_GAIN
 from training.compare import Candidate
 from training.crossval import N_SPLITS, CVResult
 from training.dataset_info import data_fingerprint, describe_frame
-from training.documents import FinalModel, TrainingInfo, TrainingMetrics
+from training.documents import Fairness, FinalModel, TrainingInfo, TrainingMetrics
 from training.fairness import model_card_fairness
 from training.load import LoadedData
 
@@ -30,7 +30,7 @@ def build_metrics(
     calibrations: dict[str, CVResult],
     final: FinalModel,
     threshold_sweep: dict[str, list[float]],
-    fairness: dict[str, Any],
+    fairness: Fairness,
 ) -> TrainingMetrics:
     """reports/metrics.json: all models compared, the calibrations, the final model, the sweep, fairness."""
     return {
@@ -60,7 +60,7 @@ def build_info(
     x_test: pd.DataFrame,
     pipeline: Pipeline,
     metrics: TrainingMetrics,
-    profile: dict[str, Any],
+    profile: ProfileDocument,
 ) -> TrainingInfo:
     """training.json: everything the export and the audit trail need about the saved pipeline (its
     monitoring reference `profile` and the model card's fairness part included)."""
