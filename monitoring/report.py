@@ -175,13 +175,13 @@ def _bars(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _short(window: dict[str, Any]) -> str:
+def _short(window: Mapping[str, Any]) -> str:
     """A short x-axis label for a window: its start date, or its label."""
     moment = _time(window.get("start"))
     return moment["text"][:16] if moment else str(window.get("label", ""))
 
 
-def _trends(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _trends(windows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per feature: -log10 of the adjusted p-value per evaluated window, with the alarm line."""
     evaluated = [w for w in windows if w.get("status") == "evaluated"]
     plot_w = _TREND_W - _TREND_LEFT - 8
@@ -261,7 +261,7 @@ def _window(w: Mapping[str, Any], newest: bool) -> dict[str, Any]:
     return view
 
 
-def render(doc: dict[str, Any], title: str = "Purchase Predictor — drift report") -> str:
+def render(doc: Mapping[str, Any], title: str = "Purchase Predictor — drift report") -> str:
     """The whole page."""
     windows = doc.get("windows", [])
     evaluated = [i for i, w in enumerate(windows) if w.get("status") == "evaluated"]

@@ -8,8 +8,7 @@ ranges; how large ΔP is and how many decisions change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +56,7 @@ def slice_metrics(y: np.ndarray, proba: np.ndarray, gender: np.ndarray, threshol
     return slices
 
 
-def training_grid(ranges: dict[str, list[float] | tuple[float, float]]) -> pd.DataFrame:
+def training_grid(ranges: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     """Ages in 1-year and salaries in 1,000 steps over the training ranges (gender column left out)."""
     (a_lo, a_hi), (s_lo, s_hi) = ranges["age"], ranges["salary"]
     ages = np.arange(float(a_lo), float(a_hi) + GRID_AGE_STEP / 2, GRID_AGE_STEP)
@@ -101,7 +100,7 @@ def flip_summary(p_female: np.ndarray, p_male: np.ndarray, threshold: float) -> 
 
 
 def counterfactual(
-    scorer: Scorer, test_rows: pd.DataFrame, ranges: dict[str, Any], threshold: float
+    scorer: Scorer, test_rows: pd.DataFrame, ranges: dict[str, list[float]], threshold: float
 ) -> Counterfactual:
     """The gender flip on every held-out row and on the training-range grid."""
     return {

@@ -31,7 +31,7 @@ def _variant(
     pipeline: Pipeline,
     cv: CVResult,
     split: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray],
-    ranges: dict[str, Any],
+    ranges: dict[str, list[float]],
     threshold: float,
 ) -> Variant:
     """One fitted variant's CV summary, test metrics, test slices and gender flip."""
