@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.evaluate import evaluate_series
+from monitoring.documents import DriftDocument
+from monitoring.evaluate import evaluate_series, service_document
 from monitoring.pending import Pending
 from monitoring.profile import ReferenceProfile
 from monitoring.store import CountBatch, Replayed, Store, StoreUnavailable, SumBatch
@@ -279,15 +280,8 @@ class Monitor:
             self._wake()
             raise
 
-    def drift(self, limit: int = 30) -> dict[str, Any]:
+    def drift(self, limit: int = 30) -> DriftDocument:
         """The /monitoring/drift document: evaluated windows, newest last, and whether each is closed."""
         now = self.clock()
-        entries = evaluate_series(self.profile, self.windows(limit))
-        for entry in entries:
-            entry["closed"] = entry["end"] <= now
-        return {
-            "window_seconds": self.window_s,
-            "store": self.store.kind,
-            "model_version": self.model_version,
-            "windows": entries,
-        }
+        entries = evaluate_series(self.profile, self.windows(limit), now)
+        return service_document(self.window_s, self.store.kind, self.model_version, entries)

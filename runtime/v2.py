@@ -21,12 +21,14 @@ import numpy as np
 from runtime import contract as c
 from runtime.validation import (
     MESSAGES,
-    FloatArray,
     ObjectArray,
     first_row_error,
     gender_problems,
     normalise_genders,
     number_problems,
+)
+from runtime.validation import (
+    FloatArray as FloatArray,  # re-exported: service.v2_routes annotates with v2.FloatArray
 )
 
 PLATFORM: Final = "onnx_onnxv1"

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from training.calibration import calibrated_pipeline
 from training.crossval import CVResult, cross_validate
+from training.documents import Fairness, SlicePair, Variant
 from training.fairness import counterfactual, slice_metrics
 from training.metrics import rounded, score
 
@@ -30,9 +31,9 @@ def _variant(
     pipeline: Pipeline,
     cv: CVResult,
     split: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray],
-    ranges: dict[str, Any],
+    ranges: dict[str, list[float]],
     threshold: float,
-) -> dict[str, Any]:
+) -> Variant:
     """One fitted variant's CV summary, test metrics, test slices and gender flip."""
     _, x_test, _, y_test = split
     proba = pipeline.predict_proba(x_test)[:, 1]
@@ -53,14 +54,14 @@ def assess(
     split: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray],
     threshold: float,
     seed: int,
-) -> dict[str, Any]:
+) -> Fairness:
     """Slices and flip of the shipped pipeline, plus the same pipeline with the gender input toggled."""
     x_train, x_test, y_train, y_test = split
     ranges = {c: [float(x_train[c].min()), float(x_train[c].max())] for c in ("age", "salary")}
     test_proba = fitted.predict_proba(x_test)[:, 1]
     repeats = final_cv.oof.shape[0]
     pooled_gender = np.tile(x_train["gender"].to_numpy(), repeats)
-    slices = {
+    slices: SlicePair = {
         "test": slice_metrics(y_test, test_proba, x_test["gender"].to_numpy(), threshold),
         "cv": slice_metrics(np.tile(y_train, repeats), final_cv.oof.ravel(), pooled_gender, threshold),
     }

@@ -98,6 +98,7 @@ def alarm_rates(predictor: Predictor, cell: Cell) -> tuple[float, float]:
             window.counts.setdefault(series, {})[index] = n
         window.sums.update(sums)
         entry = evaluate(profile, window)
+        assert entry["status"] == "evaluated", "each trial window has enough rows to be tested"
         warnings += entry["warning"]
         inputs += entry["input_drift"]
     return warnings / TRIALS, inputs / TRIALS
