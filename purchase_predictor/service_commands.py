@@ -86,9 +86,9 @@ def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | 
 
 def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore]:
     """The service's settings and model store for the served model path and state directory."""
-    from service.http.errors import StartupError
     from service.process.model_store import ModelStore, StoreError
     from service.process.settings import Settings
+    from service.process.startup_errors import StartupError
 
     if state_dir is None:
         raise CliError(Exit.CONFIG, f"{STATE_ENV} or --state-dir must name the service's state directory")

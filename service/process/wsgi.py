@@ -18,12 +18,12 @@ from flask import Flask
 from runtime.errors import ModelError
 from runtime.predictor import Predictor
 from service.http.app import create_app
-from service.http.errors import StartupError
 from service.observe.logs import configure_logging
 from service.process.check import EXIT_STARTUP
 from service.process.model_store import ModelStore, StoreError
 from service.process.reload import validated_settings
 from service.process.settings import Settings
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 
