@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ["purchase_predictor", "runtime", "service", "scoring", "monitoring", "training", "export"]
 MAX_LINES = 60
 # issue 25: being split by another helper (remove each entry once its function is under the limit)
-ALLOWED = {"monitoring/prometheus.py::_window", "training/train.py::run"}
+ALLOWED: set[str] = set()  # "path::name" of a function allowed over the limit, with the reason beside it
 
 
 def long_functions(source: str, limit: int = MAX_LINES) -> list[tuple[str, int]]:
