@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(render(settings, "<run dir>", "unix:<run dir>/app.sock", nginx_user()))
             return 0
         if settings.front in ("worker", "none"):
+            check_listen_address(settings)
             sys.stdout.flush()
             # the same process: signals reach gunicorn directly
             os.execv(sys.executable, gunicorn_argv(front=settings))

@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from gunicorn import http, util
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from service.front.config import FrontError, FrontSettings
 from service.front.framing import Refusal, RequestFrame
@@ -115,6 +115,7 @@ class BufferingWorker(ThreadWorker):
         self.lingering: dict[BufferedConn, None] = {}
         self.per_address: dict[Any, int] = {}
         self.next_sweep = 0.0
+        self.stop_capped = False  # the stop's linger applied to connections that sent nothing yet
         self.out_of_descriptors_logged = 0.0
         raise_open_files(self.cfg.worker_connections + 64)
         super().init_process()
@@ -216,14 +217,21 @@ class BufferingWorker(ThreadWorker):
 
     def murder_pending(self) -> None:
         """Each turn of gthread's loop: every SWEEP_S, close connections past their deadline (408 once
-        something was sent); while stopping, close those that have sent nothing yet."""
+        something was sent). While stopping, a connection that has sent nothing yet gets what gthread gives
+        a kept-alive one: STOP_KEEPALIVE_LINGER seconds for a request, answered with Connection: close."""
         now = time.monotonic()
-        if now < self.next_sweep and self.alive:
+        if now < self.next_sweep:
             return
         self.next_sweep = now + SWEEP_S
-        for conn in [c for c in self.reading if c.deadline <= now or not (self.alive or c.buffer)]:
-            if conn.buffer and self.alive:
-                self._refuse(conn, request_timeout(conn.frame.head.request_id if conn.frame.head else None))
+        if not self.alive and not self.stop_capped:
+            self.stop_capped = True
+            for conn in self.reading:
+                if not conn.buffer:
+                    conn.deadline = min(conn.deadline, now + STOP_KEEPALIVE_LINGER)
+        for conn in [c for c in self.reading if c.deadline <= now]:
+            if conn.buffer:
+                head = conn.frame.head
+                self._refuse(conn, request_timeout(head.request_id if head else None))
             else:
                 self._close(conn)
         for conn in [c for c in self.lingering if c.deadline <= now]:
