@@ -41,6 +41,7 @@ RECV_BYTES = 256 * 1024
 LINGER_S = 2.0  # after a refusal: read and drop what the client still sends, so it can read the answer
 SWEEP_S = 0.25  # how often deadlines are checked (the poller also wakes at least once a second)
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+TO_POLLER = object()  # a pool thread's result: the request is not whole yet (or refused), back to the poller
 REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 429: "Too Many Requests"}
 
 
@@ -81,6 +82,8 @@ class BufferedConn(TConn):
         self.in_body = False
         self.counted = False  # holds one of its address's PREDICT_FRONT_MAX_CONN_PER_IP places
         self.data_ready = True  # gthread's handle() must never wait for data: the request is whole
+        self.read_in_thread = False  # the pool thread reads once, non-blocking, before handling
+        self.refusal: Refusal | None = None  # found by that read, answered by the poller
 
     def init(self) -> None:
         """gthread's set-up in the pool thread; the first time, kernel send and receive timeouts (as nginx's
@@ -136,14 +139,43 @@ class BufferingWorker(ThreadWorker):
         self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_readable, conn))
 
     def on_client_socket_readable(self, conn: BufferedConn, client: socket.socket) -> None:
-        """A kept-alive connection has sent something: frame its next request in the poller (the usual
-        case, a whole small request in one read, goes straight to a thread)."""
-        self.keepalived_conns.remove(conn)
+        """A kept-alive connection has sent something. Without a per-address limit a pool thread takes one
+        non-blocking read (the usual case: a whole small request, served at once, as gthread would); what
+        is not whole comes back to the poller. With the limit, the poller frames it (it keeps the counts)."""
         conn.next_request()
-        self.reading[conn] = None
-        self.on_readable(conn, client)
-        if conn in self.reading:  # not whole yet: wait for the rest with the framing callback
-            self.poller.modify(client, selectors.EVENT_READ, partial(self.on_readable, conn))
+        if self.front.max_conn_per_ip:
+            self.keepalived_conns.remove(conn)
+            self.reading[conn] = None
+            self.on_readable(conn, client)
+            if conn in self.reading:  # not whole yet: wait for the rest with the framing callback
+                self.poller.modify(client, selectors.EVENT_READ, partial(self.on_readable, conn))
+            return
+        conn.read_in_thread = True
+        super().on_client_socket_readable(conn, client)
+
+    def handle(self, conn: BufferedConn) -> Any:
+        """In a pool thread: a kept-alive connection's one non-blocking read first (back to the poller
+        unless that makes the request whole), then gthread's handling of the whole request."""
+        if conn.read_in_thread:
+            conn.read_in_thread = False
+            try:
+                data = conn.sock.recv(RECV_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return TO_POLLER
+            except OSError:
+                return False
+            if not data:
+                return False
+            conn.buffer += data
+            try:
+                end = conn.frame.end(conn.buffer)
+            except Refusal as refusal:
+                conn.refusal = refusal
+                return TO_POLLER
+            if end is None:
+                return TO_POLLER
+            self._load(conn, end)
+        return super().handle(conn)
 
     def on_readable(self, conn: BufferedConn, _client: Any = None) -> None:
         """Read what has arrived; hand the connection to a thread once its request is whole."""
@@ -192,26 +224,37 @@ class BufferingWorker(ThreadWorker):
                 conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _dispatch(self, conn: BufferedConn, end: int) -> None:
-        """Put the whole request (and nothing after it) in gunicorn's parser and queue it for a thread."""
+        """Queue a connection whose request is whole for a pool thread."""
         self.reading.pop(conn, None)
         self.poller.unregister(conn.sock)
+        self._load(conn, end)
+        self.enqueue_req(conn)
+
+    def _load(self, conn: BufferedConn, end: int) -> None:
+        """Put the whole request (and nothing after it) into gunicorn's parser buffer; pipelined bytes wait
+        in the connection's own buffer for the next turn."""
         request = bytes(conn.buffer[:end])
-        del conn.buffer[:end]  # pipelined bytes wait for the next turn in the poller
+        del conn.buffer[:end]
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(request)
-        self.enqueue_req(conn)
 
     def finish_request(self, conn: BufferedConn, fs: Any) -> None:
-        """After the answer: free the address's place; a pipelined next request is framed in the poller."""
+        """After a thread: free the address's place; a request that was not whole after the thread's read,
+        or a pipelined next one, is framed in the poller; else gthread's keep-alive or close."""
         self._release(conn)
-        kept = not fs.cancelled() and fs.exception() is None and fs.result() is True
-        if kept and conn.buffer:
+        result = fs.result() if not fs.cancelled() and fs.exception() is None else False
+        if result is TO_POLLER or (result is True and conn.buffer):
+            if result is True:
+                conn.next_request()
             conn.sock.setblocking(False)
-            conn.next_request()
             self.reading[conn] = None
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_readable, conn))
-            self._advance(conn)
+            refusal, conn.refusal = conn.refusal, None
+            if refusal is not None:
+                self._refuse(conn, refusal)
+            else:
+                self._advance(conn)
             return
         super().finish_request(conn, fs)
 
