@@ -2,8 +2,10 @@
 
 gunicorn's `gthread` worker hands a connection to a pool thread as soon as it is readable; a client that
 stops inside its headers or body then holds that thread. `BufferingWorker` keeps every connection in its
-poller (non-blocking, no thread) until `service.front.framing` says the request is whole, under the same
-limits as the nginx front (service/front/config.py, PREDICT_FRONT_*):
+poller (non-blocking, no thread) until `service.front.framing` says the request is whole; a kept-alive
+connection's next request gets one non-blocking read in a pool thread first (gthread's own hot path) and
+comes back to the poller unless that read makes it whole. The limits are the nginx front's
+(service/front/config.py, PREDICT_FRONT_*):
 
 - headers within PREDICT_FRONT_HEADER_TIMEOUT seconds of the connection (or, kept alive, of the first
   byte of the next request); a body whose client is silent for PREDICT_FRONT_BODY_TIMEOUT between two
@@ -37,7 +39,7 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from service.front.config import FrontError, FrontSettings
 from service.front.framing import Refusal, RequestFrame
 
-RECV_BYTES = 256 * 1024
+RECV_BYTES = 64 * 1024  # per read; under glibc's mmap threshold, so a read costs no mmap()/munmap()
 LINGER_S = 2.0  # after a refusal: read and drop what the client still sends, so it can read the answer
 SWEEP_S = 0.25  # how often deadlines are checked (the poller also wakes at least once a second)
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)

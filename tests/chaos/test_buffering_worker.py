@@ -90,6 +90,29 @@ def test_keep_alive_serves_several_requests_on_one_connection(server: Launched) 
             assert answer[2]["connection"] == "keep-alive"
 
 
+def test_a_next_request_sent_in_pieces_on_a_kept_alive_connection_is_answered(server: Launched) -> None:
+    with connect(server) as sock:
+        sock.sendall(post())
+        assert_right(read_answers(sock, 1)[0])
+        second = post()
+        for piece in (second[:20], second[20:70], second[70:]):  # the thread's read gets only the first
+            sock.sendall(piece)
+            time.sleep(0.3)
+        assert_right(read_answers(sock, 1)[0])
+
+
+def test_a_kept_alive_connection_silent_inside_its_next_body_gets_408(server: Launched) -> None:
+    with connect(server) as sock:
+        sock.sendall(post())
+        assert_right(read_answers(sock, 1)[0])
+        sock.sendall(post(extra=b"X-Request-ID: kept-1\r\n")[:-5])
+        started = time.monotonic()
+        (answer,) = read_answers(sock, 1)
+        seconds = time.monotonic() - started
+    assert answer[0] == 408 and answer[1]["request_id"] == "kept-1"
+    assert TIMEOUT - 0.5 <= seconds <= TIMEOUT + 3, seconds
+
+
 def test_pipelined_requests_in_one_write_are_all_answered_in_order(server: Launched) -> None:
     ids = [b"pipe-1", b"pipe-2", b"pipe-3"]
     with connect(server) as sock:
