@@ -2,7 +2,7 @@
 
 Environment: PREDICT_HOST (0.0.0.0), PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per
 worker), PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body
-limit is PREDICT_MAX_BODY_BYTES, enforced by the app (and by nginx in front: service.launch). onnxruntime
+limit is PREDICT_MAX_BODY_BYTES, enforced by the app (and by the front: service.launch). onnxruntime
 runs one intra-op and one inter-op thread per worker (runtime.session.session_options), so workers x 1
 threads fill the cores.
 Each worker freezes its start-up heap (see post_worker_init). Layout and devices: docs/performance/.
@@ -58,11 +58,13 @@ def _host_env(name: str, default: str) -> str:
     return f"[{raw}]" if ":" in raw else raw
 
 
-# Alone (`PREDICT_FRONT=none`) gunicorn listens here; behind the front (service.launch) the launcher
-# overrides this with `--bind unix:<private folder>/app.sock` and nginx listens on PREDICT_HOST:PORT.
+# gunicorn listens here (service.launch's default front, the buffering worker class, and PREDICT_FRONT=none);
+# with PREDICT_FRONT=nginx the launcher overrides this with `--bind unix:<private folder>/app.sock`.
 bind = f"{_host_env('PREDICT_HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
-worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
+# keeps connections alive, unlike sync workers that close after each response; service.launch passes
+# `--worker-class service.front.worker.BufferingWorker` (gthread reading each request whole) by default
+worker_class = "gthread"
 threads = _int_env("PREDICT_THREADS", 2)  # measured: docs/performance/layouts.md
 timeout = _int_env("PREDICT_TIMEOUT", 30)
 graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
