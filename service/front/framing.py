@@ -52,12 +52,15 @@ class Head:
 
 def parse_head(buffer: bytes | bytearray, max_body: int) -> Head | None:
     """The head when the blank line has arrived, None while it has not; Refusal when it cannot be used."""
-    end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
+    start = 0
+    while buffer.startswith(b"\r\n", start) and start < MAX_HEAD_BYTES:
+        start += 2  # empty lines before a request line are ignored (RFC 9112 section 2.2), as gunicorn does
+    end = buffer.find(b"\r\n\r\n", start, MAX_HEAD_BYTES + 4)
     if end < 0:
         if len(buffer) > MAX_HEAD_BYTES:
             raise bad_request()
         return None
-    lines = bytes(buffer[:end]).split(b"\r\n")
+    lines = bytes(buffer[start:end]).split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or not parts[2].startswith(b"HTTP/1."):
         raise bad_request()

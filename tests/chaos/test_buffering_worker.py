@@ -113,6 +113,14 @@ def test_a_kept_alive_connection_silent_inside_its_next_body_gets_408(server: La
     assert TIMEOUT - 0.5 <= seconds <= TIMEOUT + 3, seconds
 
 
+def test_a_stray_crlf_after_a_body_does_not_break_the_next_request(server: Launched) -> None:
+    with connect(server) as sock:
+        sock.sendall(post() + b"\r\n")
+        assert_right(read_answers(sock, 1)[0])
+        sock.sendall(post())
+        assert_right(read_answers(sock, 1)[0])
+
+
 def test_pipelined_requests_in_one_write_are_all_answered_in_order(server: Launched) -> None:
     ids = [b"pipe-1", b"pipe-2", b"pipe-3"]
     with connect(server) as sock:

@@ -33,6 +33,15 @@ def test_bytes_after_the_request_are_not_part_of_it() -> None:
     assert RequestFrame(LIMIT).end(pipelined[len(WITH_LENGTH) :]) == len(GET)
 
 
+def test_empty_lines_before_the_request_line_are_part_of_the_request() -> None:
+    request = b"\r\n\r\n" + WITH_LENGTH  # a client's stray CRLF after its previous body, as RFC 9112 allows
+    frame = RequestFrame(LIMIT)
+    assert frame.end(request[:4]) is None
+    assert frame.end(request) == len(request)
+    with pytest.raises(Refusal):
+        RequestFrame(LIMIT).end(b"\r\n" * (MAX_HEAD_BYTES // 2 + 1))
+
+
 def test_the_head_gives_the_length_the_request_id_and_expect() -> None:
     head = parse_head(
         b"POST / HTTP/1.1\r\ncontent-length: 12\r\nExpect: 100-continue\r\nX-Request-ID: a.b:c-1\r\n\r\n",
