@@ -14,29 +14,13 @@ import re
 import string
 from dataclasses import dataclass, field
 
+from service.front.refusals import bad_request, too_large
+
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; nginx's own buffers allow 4 × 8k lines
 MAX_CHUNK_LINE = 1024  # a chunk-size line with its extensions
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")  # service.observability.REQUEST_ID, in bytes
 HEX = frozenset(string.hexdigits.encode())
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110 token)
-
-
-class Refusal(Exception):
-    """A request the front answers itself: its status, the app's `error` code and message."""
-
-    def __init__(self, status: int, error: str, message: str, request_id: bytes | None = None) -> None:
-        super().__init__(message)
-        self.status, self.error, self.message, self.request_id = status, error, message, request_id
-
-
-def bad_request(request_id: bytes | None = None) -> Refusal:
-    """400 in nginx's words (service/front/nginx.conf @bad_request)."""
-    return Refusal(400, "bad_request", "The request could not be read; check its headers.", request_id)
-
-
-def too_large(request_id: bytes | None = None) -> Refusal:
-    """413 in the app's words (the same message as its own 413)."""
-    return Refusal(413, "payload_too_large", "The request body is too large.", request_id)
 
 
 @dataclass

@@ -16,20 +16,19 @@ comes back to the poller unless that read makes it whole. The limits are the ngi
 Only then does a pool thread get the connection, with the complete request already in gunicorn's parser
 buffer, so it never waits on the client; the app's answer is written with a send timeout. gunicorn's
 keep-alive timeout and `worker_connections` cap stay as they are. Run by `python -m service.launch` with
-PREDICT_FRONT=worker (the default): docs/operations/slow-clients.md.
+PREDICT_FRONT=worker (the default): docs/operations/slow-clients.md. Its own answers:
+service.front.refusals.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import resource
 import selectors
 import socket
 import struct
 import time
-import uuid
 from functools import partial
 from typing import Any
 
@@ -37,39 +36,14 @@ from gunicorn import http, util
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from service.front.config import FrontError, FrontSettings
-from service.front.framing import Refusal, RequestFrame
+from service.front.framing import RequestFrame
+from service.front.refusals import Refusal, answer, request_timeout, too_many
 
 RECV_BYTES = 64 * 1024  # per read; under glibc's mmap threshold, so a read costs no mmap()/munmap()
 LINGER_S = 2.0  # after a refusal: read and drop what the client still sends, so it can read the answer
 SWEEP_S = 0.25  # how often deadlines are checked (the poller also wakes at least once a second)
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 TO_POLLER = object()  # a pool thread's result: the request is not whole yet (or refused), back to the poller
-REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 429: "Too Many Requests"}
-
-
-def request_timeout(request_id: bytes | None = None) -> Refusal:
-    """408: the client did not send its request in time."""
-    return Refusal(408, "request_timeout", "The request was not received in time; it was closed.", request_id)
-
-
-def too_many(request_id: bytes | None) -> Refusal:
-    """429 in nginx's words (service/front/nginx.conf @too_many)."""
-    message = "Too many requests from this address at once; retry shortly."
-    return Refusal(429, "too_many_connections", message, request_id)
-
-
-def answer(refusal: Refusal) -> bytes:
-    """The whole HTTP answer to a refused request, in the app's JSON error shape, closing the connection."""
-    request_id = refusal.request_id.decode() if refusal.request_id else uuid.uuid4().hex
-    body = json.dumps(
-        {"error": refusal.error, "message": refusal.message, "details": [], "request_id": request_id}
-    ).encode()
-    retry = "Retry-After: 1\r\n" if refusal.status == 429 else ""
-    head = (
-        f"HTTP/1.1 {refusal.status} {REASONS[refusal.status]}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\nX-Request-ID: {request_id}\r\n{retry}\r\n"
-    )
-    return head.encode() + body
 
 
 class BufferedConn(TConn):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from service.front.framing import MAX_HEAD_BYTES, Refusal, RequestFrame, parse_head
+from service.front.framing import MAX_HEAD_BYTES, RequestFrame, parse_head
+from service.front.refusals import Refusal, answer, request_timeout, too_large, too_many
 
 LIMIT = 4096
 BODY = b'{"age": 40, "salary": 50000, "gender": "Male"}'
@@ -112,3 +115,21 @@ def test_headers_without_an_end_are_refused_once_over_the_limit() -> None:
     with pytest.raises(Refusal) as refused:
         RequestFrame(LIMIT).end(endless + b"X")
     assert refused.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"), [(too_many(b"id-1"), 429), (request_timeout(), 408), (too_large(), 413)]
+)
+def test_the_fronts_own_answers_are_complete_http_in_the_apps_json_shape(
+    refusal: Refusal, status: int
+) -> None:
+    head, _, body = answer(refusal).partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    document = json.loads(body)
+    assert lines[0].startswith(f"HTTP/1.1 {status} ") and int(headers["Content-Length"]) == len(body)
+    assert headers["Connection"] == "close" and headers["Content-Type"] == "application/json"
+    assert set(document) == {"error", "message", "details", "request_id"}
+    assert document["request_id"] == headers["X-Request-ID"]
+    assert (headers.get("Retry-After") == "1") == (status == 429)
+    assert document["request_id"] == "id-1" if status == 429 else len(document["request_id"]) == 32
