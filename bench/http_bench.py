@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 LABELS = {
     "project": "project (gunicorn + Flask + onnxruntime)",
-    "front": "project behind the front (nginx → gunicorn on a Unix socket; workers: both kinds)",
+    "front": "project with the front (make serve: gunicorn's buffering worker class, no proxy)",
     "floor": "floor (same gunicorn, Flask, constant answer)",
     "floor_sync": "sync floor (same, gunicorn sync workers)",
     "alternative": "alternative (uvicorn + FastAPI + scikit-learn)",

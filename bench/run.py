@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -24,8 +25,8 @@ DEFAULT_BATCH = 10_000
 NOTES = [
     "Servers run side by side; wrk rounds interleave project, floors and alternative so drift hits all.",
     "Sync floor: the floor app on gunicorn sync workers (one request at a time, connection closed after it).",
-    "Front: the project as `make serve` runs it, nginx (buffering) before gunicorn on a Unix socket; its CPU "
-    "includes nginx.",
+    "Front: the project as `make serve` runs it (PREDICT_FRONT=worker, the default): gunicorn with the "
+    "buffering worker class, which reads each request whole before a thread gets it; no proxy process.",
     "Ratios are medians of per-round ratios; absolute figures depend on the (shared, noisy) machine.",
     "errors = non-2xx (wrk counts status >= 400; a preflight request must answer 200) + socket errors.",
     "server CPU µs/req = user+system CPU of master and workers during a round / requests: robust to noise.",
@@ -88,7 +89,7 @@ def server_specs(
         if WSGI.exists():
             project = servers.gunicorn_spec("project", "service.process.wsgi:app", config, env)
             if config == GUNICORN_CONF and LAUNCHER.exists():  # the launcher always uses service/'s config
-                front = servers.launcher_spec("front", env)
+                front = front_spec("front", env)
     else:
         log.warning("%s missing: project and floor not run", config)
     return {
@@ -98,6 +99,13 @@ def server_specs(
         "floor_sync": floor_sync,
         "alternative": http_bench.alternative_spec(joblib_path, 1),
     }
+
+
+def front_spec(name: str, env: dict[str, str], front: str = "worker") -> servers.ServerSpec:
+    """The launcher with PREDICT_FRONT=`front`: with the worker front it execs gunicorn itself (workers one
+    level down), with nginx it runs gunicorn and nginx as children (workers two levels down)."""
+    spec = servers.launcher_spec(name, {**env, "PREDICT_FRONT": front})
+    return dataclasses.replace(spec, depth=2 if front == "nginx" else 1)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -116,6 +116,16 @@ def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
     assert "--worker-class" in sync.argv and "--worker-class" not in gthread.argv
 
 
+def test_make_bench_measures_the_front_as_make_serve_runs_it(tmp_path: Path) -> None:
+    specs = run.server_specs(tmp_path / "p.joblib", tmp_path / "m.onnx")
+    front, project = specs["front"], specs["project"]
+    assert front is not None and project is not None
+    assert front.argv[-2:] == ("-m", "service.process.launch") and front.env["PREDICT_FRONT"] == "worker"
+    assert front.depth == 1  # the launcher execs gunicorn: its workers are the started process's children
+    assert run.front_spec("n", {}, "nginx").depth == 2  # nginx and gunicorn masters, then their workers
+    assert "PREDICT_FRONT" not in project.env  # the service without the front: plain gthread gunicorn
+
+
 @pytest.mark.integration
 @pytest.mark.skipif(
     shutil.which("wrk") is None and not os.environ.get("CI"), reason="wrk not installed (apt-get install wrk)"
