@@ -15,8 +15,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import servers, variants
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS, front_spec
+from bench.harness import report, servers, variants
+from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
+from bench.run import front_spec
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
     """Both floors, the service alone, then the service behind each front variant."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}
     out = [
-        servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
-        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec(REFERENCE, FLOOR_APP, GUNICORN_CONF, env, SYNC_WORKERS),
+        servers.gunicorn_spec("floor", FLOOR_APP, GUNICORN_CONF, env),
         servers.gunicorn_spec("no_front", "service.process.wsgi:app", GUNICORN_CONF, env),
     ]
     out += [front_spec(name, {**env, **FRONTS[name][1]}, FRONTS[name][0]) for name in fronts]
@@ -65,17 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, row in alone.items()
         if name in FRONTS
     )
-    text = (
+    page: list[report.Block] = [
         f"Front variants ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
-        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over "
-        "rounds.\n\n"
-        + variants.render(summary, REFERENCE, notes)
-        + f"\nThroughput ÷ gthread floor (median of per-round ratios): {against_floor}.\n"
-        + f"\nThe front's cost, throughput with ÷ without it (no_front): {cost}.\n"
-    )
+        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over rounds.",
+        variants.table(summary, REFERENCE, notes),
+        f"Throughput ÷ gthread floor (median of per-round ratios): {against_floor}.",
+        f"The front's cost, throughput with ÷ without it (no_front): {cost}.",
+    ]
     stem = "front-quick" if args.quick else "front"
-    variants.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, text)
-    sys.stdout.write(text)
+    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
+    sys.stdout.write(report.markdown(page))
     return 0
 
 
