@@ -82,10 +82,11 @@ def test_the_same_attack_starves_gunicorn_alone(model_path: Path, tmp_path: Path
         stalled = stall(server.port, STALLED)
         try:
             time.sleep(1.0)
-            problems = good_answers(server.url, count=12, timeout=1)
+            problems = good_answers(server.url, count=24, timeout=1)
         finally:
             close_all(stalled)
         assert good_answers(server.url, count=16, timeout=5) == []  # back once they are gone
+    # 24 tries so the count does not hang on luck: with about half timing out, fewer than 3 is < 1e-4
     assert len(problems) >= 3 and all(p in {"ReadTimeout", "ConnectTimeout"} for p in problems), problems
 
 
