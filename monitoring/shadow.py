@@ -87,17 +87,25 @@ class Shadow:
     # --- background ---------------------------------------------------------------------------------
     def drain(self, window_s: int, live_version: str) -> tuple[CountBatch, SumBatch]:
         """The queued rows as counts and sums of the live model's windows."""
-        rows: dict[int, list[tuple[Any, Any, Any]]] = {}
+        singles: dict[int, tuple[list[float], list[bool], list[float]]] = {}
+        batches: dict[int, list[tuple[Any, Any, Any]]] = {}
         queue = self._queue
         while queue:
             start, p, yes, q = queue.popleft()
-            rows.setdefault(start, []).append((p, yes, q))
+            if isinstance(p, float):  # one row of /predict
+                ps, yeses, qs = singles.setdefault(start, ([], [], []))
+                ps.append(p)
+                yeses.append(yes)
+                qs.append(q)
+            else:
+                batches.setdefault(start, []).append((p, yes, q))
         counts: CountBatch = {}
         sums: SumBatch = {}
-        for start, parts in rows.items():
-            p = np.concatenate([np.atleast_1d(np.asarray(part[0], dtype=np.float64)) for part in parts])
-            yes = np.concatenate([np.atleast_1d(np.asarray(part[1], dtype=bool)) for part in parts])
-            q = np.concatenate([np.atleast_1d(np.asarray(part[2], dtype=np.float64)) for part in parts])
+        for start in singles.keys() | batches.keys():
+            parts = [tuple(np.asarray(column) for column in singles[start])] if start in singles else []
+            parts += batches.get(start, [])
+            p, q = (np.concatenate([part[i] for part in parts]).astype(np.float64) for i in (0, 2))
+            yes = np.concatenate([part[1] for part in parts]).astype(bool)
             key = (start, start + window_s, live_version)
             counts[key], sums[key] = self._aggregate(p, yes, q)
         return counts, sums

@@ -54,7 +54,7 @@ def test_one_by_one_and_batched_rows_give_the_offline_numbers(
     assert got["score"] is not None and sum(got["score"]["counts"]) == 300
     assert got["score"]["yes_rate"] == got["yes_rate"]
     entries = [{"start": start, "model_version": live.model_version}, {"start": 0, "model_version": "x"}]
-    add_sections(entries, [window], shadow)  # type: ignore[arg-type]
+    add_sections(entries, [window], shadow)
     assert entries[0]["shadow"] == got and entries[1]["shadow"] is None
 
 
