@@ -5,7 +5,9 @@ that fails to load."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,6 +181,11 @@ def test_shadow_scores_beside_the_live_model_without_changing_an_answer(
         _answers(server.url, rows)
         doc = _drift(server.url, len(scored) + len(rows))
         _section_equals(doc["windows"][-1]["shadow"], _offline(server.model, candidate, scored + rows))
+
+        killed, seen = server.workers()[0], server.log().count("scoring the shadow model")
+        os.kill(killed, signal.SIGKILL)  # a worker that dies is respawned with the shadow too
+        server.wait_workers(2, exclude={killed})
+        _logged(server, "scoring the shadow model", seen + 1)
 
         other = _profiled_logreg(tmp_path / "other" / "purchase_model.onnx", OTHER_VERSION)
         replaced = _cli(server, "deploy", "--shadow", str(other))
