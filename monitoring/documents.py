@@ -106,6 +106,27 @@ class DataQuality(TypedDict):
     rejected: dict[str, int]
 
 
+class ShadowSection(TypedDict):
+    """One window's comparison of the candidate with the live model (`/monitoring/drift`, per window)."""
+
+    model_version: str  # the candidate's
+    rows: int  # rows both models scored
+    agreement: float | None  # share of rows with the same Yes/No decision
+    mean_abs_diff: float | None  # mean |p_candidate - p_live|
+    max_abs_diff: float | None  # largest |p_candidate - p_live|, to 4 decimals
+    yes_rate: float | None  # the candidate's Yes rate on these rows
+    live_yes_rate: float | None  # the live model's Yes rate on the same rows
+    score: ScoreDrift | None  # the candidate's score drift against its own reference profile
+
+
+class ShadowStatus(TypedDict):
+    """Whether this worker scores the stored shadow (`/monitoring/drift`, top level)."""
+
+    model_version: str
+    state: Literal["scoring", "failed"]
+    reason: str  # why it failed ("" while scoring)
+
+
 class WindowBase(TypedDict):
     """What every window entry carries, evaluated or not."""
 
@@ -121,6 +142,7 @@ class WindowBase(TypedDict):
     paging: bool
     closed: NotRequired[bool]  # a service window: its end has passed
     label: NotRequired[str]  # a file's window: the file's name
+    shadow: NotRequired[ShadowSection | None]  # a service window: the shadow comparison (monitoring.shadow)
 
 
 class InsufficientWindow(WindowBase):
@@ -151,6 +173,7 @@ class DriftDocument(TypedDict):
     store: str
     model_version: str
     windows: list[DriftWindow]
+    shadow: NotRequired[ShadowStatus | None]  # the service's: this worker's shadow (None without one)
 
 
 def drift_sections(window: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

@@ -20,6 +20,7 @@ from monitoring.documents import (
     InsufficientWindow,
     NumericDrift,
     ScoreDrift,
+    ShadowStatus,
 )
 from monitoring.profile import ReferenceProfile
 from monitoring.quality import quality
@@ -208,14 +209,20 @@ def evaluate_series(
 
 
 def service_document(
-    window_seconds: int, store: str, model_version: str, windows: list[DriftWindow]
+    window_seconds: int,
+    store: str,
+    model_version: str,
+    windows: list[DriftWindow],
+    shadow: ShadowStatus | None = None,
 ) -> DriftDocument:
-    """The service's drift document (GET /monitoring/drift): its last windows, newest last."""
+    """The service's drift document (GET /monitoring/drift): its last windows, newest last, and this
+    worker's shadow model (None without one)."""
     return {
         "window_seconds": window_seconds,
         "store": store,
         "model_version": model_version,
         "windows": windows,
+        "shadow": shadow,
     }
 
 

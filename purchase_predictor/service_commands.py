@@ -1,4 +1,5 @@
-"""`serve`, `deploy`, `rollback`, `history`: the HTTP service and its safe model updates."""
+"""`serve`, `deploy` (`--shadow`), `rollback`, `history`, `promote`, `discard`: the HTTP service and its safe
+model updates."""
 
 from __future__ import annotations
 
@@ -127,19 +128,54 @@ def _switch(run: Callable[[], None]) -> int:
     return Exit.OK
 
 
-@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor deploy runs/today/model.onnx"))
+@click.command(
+    epilog=example(
+        "PREDICT_STATE_DIR=.state purchase-predictor deploy runs/today/model.onnx",
+        "PREDICT_STATE_DIR=.state purchase-predictor deploy --shadow runs/today/model.onnx",
+    )
+)
 @click.argument("candidate", type=click.Path(dir_okay=False, path_type=Path))
 @model_option("the served model file the candidate replaces")
 @state_option
+@click.option("--shadow", is_flag=True, help="score the candidate beside the live model; it never answers")
 @click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
               help="seconds to wait for the service's reload")  # fmt: skip
-def deploy(candidate: Path, model: Path, state_dir: Path | None, timeout: float) -> int:
+def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, timeout: float) -> int:
     """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
-    its model card (model_card.json beside it) travels with it (service.process.deploy.deploy)."""
+    its model card (model_card.json beside it) travels with it (service.process.deploy.deploy). With
+    --shadow: the same checks, then the service scores it beside the live model (service.process.shadow)."""
     from service.process.deploy import deploy as run_deploy
+    from service.process.shadow import deploy_shadow
 
     settings, store = _settings(model, state_dir)
-    return _switch(lambda: run_deploy(settings, store, candidate, timeout))
+    run = deploy_shadow if shadow else run_deploy
+    return _switch(lambda: run(settings, store, candidate, timeout))
+
+
+@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor promote"))
+@model_option("the served model file the shadow model replaces")
+@state_option
+@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
+              help="seconds to wait for the service's reload")  # fmt: skip
+def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
+    """Make the shadow model live, exactly as a deploy of it would (rollback goes back); empties the slot."""
+    from service.process.shadow import promote as run_promote
+
+    settings, store = _settings(model, state_dir)
+    return _switch(lambda: run_promote(settings, store, timeout))
+
+
+@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor discard"))
+@model_option("the served model file")
+@state_option
+@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
+              help="seconds to wait for the service's reload")  # fmt: skip
+def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
+    """Drop the shadow model: the service stops scoring it."""
+    from service.process.shadow import discard as run_discard
+
+    store = _settings(model, state_dir)[1]
+    return _switch(lambda: run_discard(store, timeout))
 
 
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor rollback"))
@@ -165,4 +201,4 @@ def history(state_dir: Path | None) -> int:
     return _switch(lambda: show_history(store, settings))
 
 
-COMMANDS = (serve, deploy, rollback, history)
+COMMANDS = (serve, deploy, rollback, history, promote, discard)

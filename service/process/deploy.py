@@ -66,11 +66,20 @@ def master_pid(store: ModelStore) -> int | None:
 def switch(settings: Settings, store: ModelStore, data: bytes, version: str, timeout: float) -> None:
     """Put `data` at the model path atomically, trigger the master's reload and wait for its outcome."""
     write_atomically(settings.model_path, data, 0o644)
-    pid = master_pid(store)
-    if pid is None:
+    served = reload_service(store, timeout)
+    if served is None:
         logger.info("%s is in place at %s; no running service found (%s), it is served at the next start",
                     shown(version), settings.model_path, store.pidfile)  # fmt: skip
-        return
+    else:
+        logger.info("the service now serves %s", shown(served))
+
+
+def reload_service(store: ModelStore, timeout: float) -> str | None:
+    """SIGHUP the running master, wait for its check's outcome and for every old worker to drain; the
+    version served, or None when no service runs. DeployError when the service refused the model."""
+    pid = master_pid(store)
+    if pid is None:
+        return None
     seq, old_workers = store.last_reload().get("seq", 0), children(pid)
     os.kill(pid, signal.SIGHUP)
     deadline = time.monotonic() + timeout
@@ -85,7 +94,7 @@ def switch(settings: Settings, store: ModelStore, data: bytes, version: str, tim
         if time.monotonic() > deadline:
             raise DeployError(f"the old workers did not exit within {timeout:g} s")
         time.sleep(0.2)
-    logger.info("the service now serves %s", shown(outcome.get("version")))
+    return str(outcome.get("version"))
 
 
 def children(parent: int) -> set[int]:
@@ -142,23 +151,40 @@ def place_card(settings: Settings, card: bytes | None) -> None:
         logger.info("removed %s: it described another model and this one came without a card", target)
 
 
-def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
-    """Check a model file and switch the service to it, with the card beside it."""
+def checked_candidate(settings: Settings, candidate: Path) -> tuple[bytes, Predictor]:
+    """The candidate's bytes and model through every check of a deploy; CandidateRefused otherwise."""
     try:
         data = read_model_bytes(candidate, settings.max_model_bytes)
-        predictor = Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
+        return data, Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
     except ModelError as exc:
         raise CandidateRefused(f"not deployed: {exc}") from None
-    version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
+
+
+def candidate_card(candidate: Path, sha256: str, version: str) -> bytes | None:
+    """The card beside the candidate if it describes it, else None (and one warning line)."""
     card = matching_card(card_path(candidate), sha256, version)
     if card is None:
         problem = "describes another model" if card_path(candidate).exists() else "is missing"
         logger.warning("%s %s; the model is deployed without a card",
                        printable(str(card_path(candidate))), problem)  # fmt: skip
+    return card
+
+
+def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
+    """Check a model file and switch the service to it, with the card beside it."""
+    data, predictor = checked_candidate(settings, candidate)
+    version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
+    card = candidate_card(candidate, sha256, version)
     logger.info("%s passed its checks; deploying", shown(version))
+    deploy_checked(settings, store, data, version, card, timeout)
+
+
+def deploy_checked(settings: Settings, store: ModelStore, data: bytes, version: str, card: bytes | None,
+                   timeout: float) -> None:  # fmt: skip
+    """Switch the service to checked model bytes and their card (deploy, and promote of a shadow)."""
     keep_served_card(settings, store)
     if card is not None:
-        store.put_card(sha256, card)
+        store.put_card(hashlib.sha256(data).hexdigest(), card)
     switch(settings, store, data, version, timeout)
     place_card(settings, card)
 
@@ -189,6 +215,10 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
         card = "card" if store.card(entry.sha256) is not None else "no card"
         logger.info("%s %s  %s  sha256:%s  %s", "*" if index == served else " ", when, shown(entry.version),
                     shown(entry.sha256[:16]), card)  # fmt: skip
+    from service.process.shadow import describe  # imports this module
+
+    if (shadow := describe(store)) is not None:
+        logger.info("%s", shadow)
     current = store.current()
     if settings is None or current is None:
         return

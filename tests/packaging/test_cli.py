@@ -29,6 +29,8 @@ SUBCOMMANDS = [
     "deploy",
     "rollback",
     "history",
+    "promote",
+    "discard",
     "spark",
 ]
 GOOD_CSV = "User ID,Age,EstimatedSalary,Gender\n1,30,40000,Male\n2,50,90000,Female\n"
@@ -163,6 +165,19 @@ def _case(kind: str, folder: Path) -> tuple[list[str], dict[str, str], Exit, str
             "no earlier model",
         ),
         "history: no state folder": (["history"], {}, Exit.CONFIG, "PREDICT_STATE_DIR"),
+        "deploy --shadow: bad candidate": (
+            ["deploy", "--shadow", str(garbage), "--state-dir", str(state), "--model", str(folder / "s")],
+            {},
+            Exit.CONFIG,
+            "not deployed",
+        ),
+        "promote: no shadow": (
+            ["promote", "--model", str(folder / "served.onnx")],
+            {"PREDICT_STATE_DIR": str(state)},
+            Exit.REFUSED,
+            "no shadow model to promote",
+        ),
+        "discard: no shadow": (["discard", "--state-dir", str(state)], {}, Exit.REFUSED, "no shadow model"),
         "train: missing data": (
             ["train", "--data", str(folder / "nope.csv"), "--out-dir", str(folder)],
             {},
@@ -227,6 +242,7 @@ BAD_INPUTS = [
     "score: too many invalid", "drift: missing file", "drift: bad model", "drift: level", "drift: drifted",
     "serve: port flag", "serve: port variable", "deploy: no candidate", "deploy: no state folder",
     "deploy: bad candidate", "deploy: bad variable", "rollback: nothing earlier", "history: no state folder",
+    "deploy --shadow: bad candidate", "promote: no shadow", "discard: no shadow",
     "train: missing data", "train: family", "train: threshold policy", "export: missing bundle",
     "parity: missing model", "spark: bad model", "spark: missing input",
 ]  # fmt: skip
