@@ -23,6 +23,7 @@ from typing import Any
 
 import onnx
 
+from bench.harness import report
 from bench.harness import wrk as http_load
 from bench.harness.gunicorn import REPO, gunicorn, server_env
 
@@ -93,19 +94,20 @@ def measure(rounds: int, duration_s: float, connections: int, workers: int) -> d
 
 
 def write(result: dict[str, Any], quick: bool) -> Path:
-    """bench/results/shadow{-quick}.json and .md."""
-    stem = RESULTS / ("shadow-quick" if quick else "shadow")
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    """bench/results/shadow{-quick}.json and .md, through the one renderer."""
     medians = result["median_requests_per_s"]
-    stem.with_suffix(".md").write_text(
-        "# /predict with a shadow model beside the live one (`python -m bench.shadow`)\n\n"
-        f"| server | median requests/s ({result['rounds']} rounds of {result['duration_s']:g} s) |\n"
-        "|---|---|\n"
-        f"| without a shadow | {medians['plain']:.0f} |\n| with a shadow | {medians['shadow']:.0f} |\n\n"
-        f"Ratio {result['ratio']:.3f} (target ≥ {TARGET}); {result['workers']} worker(s) each, "
-        f"{result['connections']} connections, drift monitoring on in both.\n"
+    table = report.Table(
+        ["server", f"median requests/s ({result['rounds']} rounds of {result['duration_s']:g} s)"]
     )
-    return stem
+    table.add("without a shadow", round(medians["plain"])).add("with a shadow", round(medians["shadow"]))
+    page: list[report.Block] = [
+        "/predict with a shadow model beside the live one (`python -m bench.shadow`).",
+        table,
+        f"Ratio {result['ratio']:.3f} (target ≥ {TARGET}); {result['workers']} worker(s) each, "
+        f"{result['connections']} connections, drift monitoring on in both.",
+    ]
+    json_path, _ = report.write(RESULTS, "shadow-quick" if quick else "shadow", result, page)
+    return json_path.with_suffix("")
 
 
 def main(argv: list[str] | None = None) -> int:
