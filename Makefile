@@ -60,8 +60,8 @@ CLI := $(PY) -m purchase_predictor
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' purchase_predictor/__init__.py)
 WHEEL := dist/purchase_predictor-$(VERSION)-py3-none-any.whl
 
-serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8000): nginx before gunicorn (PREDICT_FRONT=none: gunicorn alone).
-	@[ "$${PREDICT_FRONT:-nginx}" = none ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8000): gunicorn with the buffering worker (PREDICT_FRONT=nginx|none).
+	@[ "$${PREDICT_FRONT:-worker}" != nginx ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
 	  bash tools/system-packages.sh nginx
 	$(CLI) serve --port '$(PORT)'
 

@@ -41,8 +41,9 @@ def gunicorn_config() -> Path:
 
 
 def start_server(host: str, port: int, socket: Path | None = None) -> int:
-    """Replace this process with the service's launcher (as `make serve`): nginx on host:port before
-    gunicorn, or gunicorn alone with PREDICT_FRONT=none (docs/operations/slow-clients.md); with `socket`,
+    """Replace this process with the service's launcher (as `make serve`): gunicorn with the buffering
+    worker class on host:port, nginx before it with PREDICT_FRONT=nginx, or plain gthread gunicorn with
+    PREDICT_FRONT=none (docs/operations/slow-clients.md); with `socket`,
     gunicorn alone on that Unix socket, for a front that runs beside it (the Kubernetes sidecar). Returns
     only on failure. PREDICT_MODEL_PATH is already in the environment."""
     os.environ["PREDICT_HOST"] = host

@@ -28,7 +28,7 @@ from runtime.validation import (
     number_problems,
 )
 from runtime.validation import (
-    FloatArray as FloatArray,  # re-exported: service.v2_routes annotates with v2.FloatArray
+    FloatArray as FloatArray,  # re-exported: service.http.v2_routes annotates with v2.FloatArray
 )
 
 PLATFORM: Final = "onnx_onnxv1"

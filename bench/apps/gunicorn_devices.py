@@ -1,5 +1,5 @@
 """service/process/gunicorn.conf.py unchanged, except that BENCH_DEVICE_OFF=gc_freeze leaves out gc.freeze
-in each worker (bench-only: `python -m bench.devices` serves bench.device_app with it)."""
+in each worker (bench-only: `python -m bench.devices` serves bench.apps.device_app with it)."""
 
 from __future__ import annotations
 

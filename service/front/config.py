@@ -18,7 +18,7 @@ PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 FRONTS = ("worker", "nginx", "none")  # the first is the default
 UPSTREAMS = ("unix", "tcp")
-DEFAULT_MAX_BODY = 2 * 1024 * 1024  # service.settings.Settings.max_body_bytes
+DEFAULT_MAX_BODY = 2 * 1024 * 1024  # service.process.settings.Settings.max_body_bytes
 
 
 class FrontError(ValueError):

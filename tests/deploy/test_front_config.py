@@ -1,5 +1,6 @@
-"""The front's nginx.conf (as `make serve` and the Kubernetes sidecar get it) passes `nginx -t`; its settings
-refuse bad values with the variable's name; the sidecar's exec probe reads gunicorn's answer on a socket."""
+"""The front's nginx.conf (as PREDICT_FRONT=nginx and the Kubernetes sidecar get it) passes `nginx -t`; its
+settings refuse bad values with the variable's name; the sidecar's exec probe reads gunicorn's answer on a
+socket."""
 
 from __future__ import annotations
 

@@ -225,7 +225,7 @@ def test_inference_service_speaks_v2_as_kserve_expects() -> None:
     assert variables["PROTOCOL"]["value"] == "v2"  # lower case: KServe accepts exactly v1 or v2
     assert variables["PREDICT_MODEL_NAME"]["value"] == isvc["metadata"]["name"]  # transformers call this name
     assert "PORT" not in variables  # reserved by Knative, which sets it to the declared port
-    assert "command" not in container and "PREDICT_FRONT" not in variables  # the image's CMD: nginx in front
+    assert "command" not in container and "PREDICT_FRONT" not in variables  # the image CMD: worker front
     (port,) = container["ports"]
     assert port["containerPort"] == 8000 and port["name"] in {"http1", "h2c"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}
