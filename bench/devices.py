@@ -77,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, devices), plan, "bench-devices-")
     summary = variants.summarize(rounds, REFERENCE)
     judged = verdicts(summary, devices)
-    notes = {f"no_{d}": f"{NOTES[d]}; {'KEEP' if v['keep'] else 'within noise'}"
-             for d, v in judged["devices"].items()}  # fmt: skip
+    notes = {
+        f"no_{d}": f"{NOTES[d]}; {'KEEP' if v['keep'] else 'within noise'}"
+        for d, v in judged["devices"].items()
+    }
     notes[CONTROL] = "identical copy of all_on: the noise"
     intro = (
         f"Performance devices, each switched off alone ({plan.rounds} interleaved rounds × "

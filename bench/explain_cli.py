@@ -42,13 +42,28 @@ def _children_cpu() -> float:
 
 def run_cli(input_path: Path, output: Path, explain: bool) -> dict[str, float]:
     """One CLI run in a subprocess: rows, wall and CPU seconds, rows per CPU-second."""
-    argv = [sys.executable, "-m", "scoring.batch", "--input", str(input_path), "--output", str(output),
-            "--model", str(MODEL), *(["--explain"] if explain else [])]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "scoring.batch",
+        "--input",
+        str(input_path),
+        "--output",
+        str(output),
+        "--model",
+        str(MODEL),
+        *(["--explain"] if explain else []),
+    ]
     cpu, wall = _children_cpu(), time.perf_counter()
     subprocess.run(
-        argv, check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600,
-    )  # fmt: skip
+        argv,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=3600,
+    )
     wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
     rows = json.loads(output.with_name(output.name + ".manifest.json").read_text())["rows_read"]
     return {"rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu}

@@ -54,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.fronts), plan, "bench-front-")
     summary = variants.summarize(rounds, REFERENCE)
     notes = {name: text for name, (_, _, text) in FRONTS.items()}
-    notes.update({REFERENCE: "floor app, sync workers", "floor": "floor app, service config (gthread)",
-                  "no_front": "the service on gthread gunicorn alone (PREDICT_FRONT=none)"})  # fmt: skip
+    notes.update(
+        {
+            REFERENCE: "floor app, sync workers",
+            "floor": "floor app, service config (gthread)",
+            "no_front": "the service on gthread gunicorn alone (PREDICT_FRONT=none)",
+        }
+    )
     gthread = variants.summarize(rounds, "floor")
     against_floor = ", ".join(
         f"{name} {row['requests_per_s_ratio']:.2f}" for name, row in gthread.items() if name in FRONTS

@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     plan = variants.plan_from(args)
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.layouts), plan, "bench-layouts-")
     summary = variants.summarize(rounds, REFERENCE)
-    notes = {name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
-             for name, (w, t, s) in LAYOUTS.items()}  # fmt: skip
+    notes = {
+        name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
+        for name, (w, t, s) in LAYOUTS.items()
+    }
     notes[REFERENCE], notes["floor"] = "floor app, sync workers", "floor app, service config (gthread)"
     intro = (
         f"Worker layouts ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "

@@ -43,8 +43,10 @@ V2_INFER = "/v2/models/purchase-predictor/infer"
 
 def customers(n: int, **change: Any) -> list[dict[str, Any]]:
     """n customers; `change` overrides fields in every one (a value of ... drops the field)."""
-    rows = [{"age": 18 + i % 60, "salary": 20_000 + 7 * i, "gender": "Female" if i % 2 else "Male"}
-            for i in range(n)]  # fmt: skip
+    rows = [
+        {"age": 18 + i % 60, "salary": 20_000 + 7 * i, "gender": "Female" if i % 2 else "Male"}
+        for i in range(n)
+    ]
     return [{k: v for k, v in {**row, **change}.items() if v is not ...} for row in rows]
 
 
@@ -66,11 +68,15 @@ def unknown_keys_of_size(size: int) -> bytes:
 def v2_body(ages: list[Any], salaries: list[Any], genders: list[Any]) -> bytes:
     """A V2 infer body of three [N] tensors."""
     n = len(ages)
-    return json.dumps({"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [n], "data": ages},
-        {"name": "salary", "datatype": "FP64", "shape": [n], "data": salaries},
-        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
-    ]}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "inputs": [
+                {"name": "age", "datatype": "FP64", "shape": [n], "data": ages},
+                {"name": "salary", "datatype": "FP64", "shape": [n], "data": salaries},
+                {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
+            ]
+        }
+    ).encode()
 
 
 def bodies(rows: int) -> dict[str, tuple[str, bytes, int]]:

@@ -145,10 +145,15 @@ def http_table(results: dict[str, Any]) -> Table:
             continue
         mem = results.get("memory", {}).get(name, {})
         table.add(
-            row["label"], cell(row.get("workers")), cell(row["requests_per_s"]), cell(row["p50_ms"], 2),
-            cell(row["p99_ms"], 2), cell(row["errors"]), cell(row.get("server_cpu_us"), 0),
+            row["label"],
+            cell(row.get("workers")),
+            cell(row["requests_per_s"]),
+            cell(row["p50_ms"], 2),
+            cell(row["p99_ms"], 2),
+            cell(row["errors"]),
+            cell(row.get("server_cpu_us"), 0),
             cell(mem.get("median_worker_rss_mib")),
-        )  # fmt: skip
+        )
     return table
 
 

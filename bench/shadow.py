@@ -49,9 +49,14 @@ def candidate(folder: Path) -> Path:
 def deploy_shadow(model: Path, state: Path, shadow: Path) -> None:
     """`purchase-predictor deploy --shadow` against one server; raises when it fails."""
     done = subprocess.run(
-        [sys.executable, "-m", "purchase_predictor", "deploy", "--shadow", str(shadow)], cwd=REPO,
-        env=server_env(model, state), capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "purchase_predictor", "deploy", "--shadow", str(shadow)],
+        cwd=REPO,
+        env=server_env(model, state),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"deploy --shadow failed: {done.stderr.strip()[-300:]}")
 
@@ -88,9 +93,17 @@ def measure(rounds: int, duration_s: float, connections: int, workers: int) -> d
                 logger.info("round %d %s: %.0f requests/s", index + 1, name, result.requests_per_s)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     ratio = medians["shadow"] / medians["plain"]
-    return {"rounds": rounds, "duration_s": duration_s, "connections": connections, "workers": workers,
-            "requests_per_s": rates, "median_requests_per_s": medians, "ratio": round(ratio, 3),
-            "target": TARGET, "met": ratio >= TARGET}  # fmt: skip
+    return {
+        "rounds": rounds,
+        "duration_s": duration_s,
+        "connections": connections,
+        "workers": workers,
+        "requests_per_s": rates,
+        "median_requests_per_s": medians,
+        "ratio": round(ratio, 3),
+        "target": TARGET,
+        "met": ratio >= TARGET,
+    }
 
 
 def write(result: dict[str, Any], quick: bool) -> Path:
@@ -123,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     rounds, duration = (3, 5.0) if args.quick else (args.rounds, args.duration)
     result = measure(rounds, duration, args.connections, args.workers)
     stem = write(result, args.quick)
-    logger.info("with a shadow: %.3f x the requests/s without (target %.2f); %s.md", result["ratio"], TARGET,
-                stem)  # fmt: skip
+    logger.info(
+        "with a shadow: %.3f x the requests/s without (target %.2f); %s.md", result["ratio"], TARGET, stem
+    )
     return 0 if result["met"] else 1
 
 

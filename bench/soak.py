@@ -55,8 +55,12 @@ def soak(
             while (left := duration - (time.monotonic() - start)) > 0:
                 time.sleep(min(left, PROGRESS_EVERY_S))
                 seen = load.snapshot()
-                logger.info("soak: %.0f s, %d requests, %d failed", time.monotonic() - start, seen.total,
-                            seen.total - seen.ok)  # fmt: skip
+                logger.info(
+                    "soak: %.0f s, %d requests, %d failed",
+                    time.monotonic() - start,
+                    seen.total,
+                    seen.total - seen.ok,
+                )
             end_rss = rss_mib(pids)
             elapsed = time.monotonic() - start
             counts = load.stop()

@@ -117,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("export: %s", exc)
         return 1
     if model.resolve() == DEFAULT_MODEL.resolve():
-        logger.info("export: %s is the file `make serve` serves; a running service switches only at its next "
-                    "reload or start (make deploy-model checks and reloads)", model)  # fmt: skip
+        logger.info(
+            "export: %s is the file `make serve` serves; a running service switches only at its next "
+            "reload or start (make deploy-model checks and reloads)",
+            model,
+        )
     else:
         logger.info("next: make deploy-model MODEL=%s", model)
     return 0

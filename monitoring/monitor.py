@@ -228,8 +228,11 @@ class Monitor:
         if entries:
             logger.warning(
                 "monitoring store (%s) unavailable at exit: %d scored rows (%d counts) of this process "
-                "were not written", self.store.kind, rows, entries,
-            )  # fmt: skip
+                "were not written",
+                self.store.kind,
+                rows,
+                entries,
+            )
             self.on_lost(rows)
 
     def discard(self) -> None:

@@ -146,13 +146,15 @@ class StoreMetrics:
         self.up = Gauge(
             "predict_monitoring_store_up",
             "1 when the monitoring store answers, 0 while it is down (minimum over the workers).",
-            multiprocess_mode="livemin", registry=registry,
-        )  # fmt: skip
+            multiprocess_mode="livemin",
+            registry=registry,
+        )
         self.pending = Gauge(
             "predict_monitoring_pending_rows",
             "Scored rows held in memory until the monitoring store takes them (sum over the workers).",
-            multiprocess_mode="livesum", registry=registry,
-        )  # fmt: skip
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
         self.lost = Counter(
             "predict_monitoring_rows_lost",
             "Scored rows a worker held when it exited with the monitoring store down (not counted).",

@@ -47,8 +47,9 @@ class Shadow:
         self._queue: deque[tuple[Any, ...]] = deque()
 
     # --- request path -------------------------------------------------------------------------------
-    def observe_one(self, start: int, age: float, salary: float, gender: str, probability: float,
-                    buy: bool) -> None:  # fmt: skip
+    def observe_one(
+        self, start: int, age: float, salary: float, gender: str, probability: float, buy: bool
+    ) -> None:
         """Score one row with the candidate and queue both probabilities."""
         q = None if self._one is None else self._one(age, salary, gender)
         if q is None:

@@ -41,8 +41,10 @@ class ShadowCollector(Collector):
         now = monitor.clock()
         mine = [w for w in monitor.windows(3) if w.model_version == monitor.model_version]
         found = []
-        for label, windows in (("current", [w for w in mine if w.end > now]),
-                               ("last_closed", [w for w in mine if w.end <= now])):  # fmt: skip
+        for label, windows in (
+            ("current", [w for w in mine if w.end > now]),
+            ("last_closed", [w for w in mine if w.end <= now]),
+        ):
             part = section(windows[-1], monitor.shadow) if windows else None
             if part is not None:
                 found.append((label, part))
@@ -52,8 +54,11 @@ class ShadowCollector(Collector):
         """The shadow gauges (none while the store is down: predict_monitoring_store_up says so)."""
         status = self._monitor.shadow_status
         if status is not None:
-            loaded = GaugeMetricFamily("predict_shadow_loaded", "1 when this worker scores the shadow model, "
-                                       "0 when it failed to load it.", labels=["model_version"])  # fmt: skip
+            loaded = GaugeMetricFamily(
+                "predict_shadow_loaded",
+                "1 when this worker scores the shadow model, 0 when it failed to load it.",
+                labels=["model_version"],
+            )
             loaded.add_metric([status["model_version"]], 1.0 if status["state"] == "scoring" else 0.0)
             yield loaded
         try:
@@ -71,8 +76,9 @@ class ShadowCollector(Collector):
                 if value is not None:
                     family.add_metric([label, part["model_version"]], float(value))
             yield family
-        yes = GaugeMetricFamily("predict_shadow_yes_rate", "Yes rate on the compared rows, per model.",
-                                labels=[*labels, "model"])  # fmt: skip
+        yes = GaugeMetricFamily(
+            "predict_shadow_yes_rate", "Yes rate on the compared rows, per model.", labels=[*labels, "model"]
+        )
         for label, part in sections:
             for model, value in (("shadow", part["yes_rate"]), ("live", part["live_yes_rate"])):
                 if value is not None:

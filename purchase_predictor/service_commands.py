@@ -69,12 +69,27 @@ def start_server(host: str, port: int, socket: Path | None = None) -> int:
     )
 )
 @model_option("the ONNX model to serve")
-@click.option("--host", envvar="PREDICT_HOST", show_envvar=True, default=DEFAULT_HOST, show_default=True,
-              help="the address to listen on (127.0.0.1: this machine only)")  # fmt: skip
-@click.option("--port", envvar="PORT", show_envvar=True, default=str(DEFAULT_PORT), show_default=True,
-              help="the port to listen on")  # fmt: skip
-@click.option("--socket", type=click.Path(dir_okay=False, path_type=Path),
-              help="gunicorn alone on this Unix socket (for a front of your own beside it)")  # fmt: skip
+@click.option(
+    "--host",
+    envvar="PREDICT_HOST",
+    show_envvar=True,
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="the address to listen on (127.0.0.1: this machine only)",
+)
+@click.option(
+    "--port",
+    envvar="PORT",
+    show_envvar=True,
+    default=str(DEFAULT_PORT),
+    show_default=True,
+    help="the port to listen on",
+)
+@click.option(
+    "--socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="gunicorn alone on this Unix socket (for a front of your own beside it)",
+)
 @click.pass_context
 def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | None) -> int:
     """Serve the model over HTTP with gunicorn: /predict, the page at /, /model, /metrics, /docs."""
@@ -104,9 +119,12 @@ def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore
 def state_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """--state-dir, default $PREDICT_STATE_DIR: where the service keeps its model store and pidfile."""
     return click.option(
-        "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar=STATE_ENV, show_envvar=True,
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=STATE_ENV,
+        show_envvar=True,
         help="the running service's state directory (model store, pidfile)",
-    )(function)  # fmt: skip
+    )(function)
 
 
 def _switch(run: Callable[[], None]) -> int:
@@ -139,8 +157,13 @@ def _switch(run: Callable[[], None]) -> int:
 @model_option("the served model file the candidate replaces")
 @state_option
 @click.option("--shadow", is_flag=True, help="score the candidate beside the live model; it never answers")
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
 def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, timeout: float) -> int:
     """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
     its model card (model_card.json beside it) travels with it (service.process.deploy.deploy). With
@@ -156,8 +179,13 @@ def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, t
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor promote"))
 @model_option("the served model file the shadow model replaces")
 @state_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
 def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Make the shadow model live, exactly as a deploy of it would (rollback goes back); empties the slot."""
     from service.process.shadow import promote as run_promote
@@ -169,8 +197,13 @@ def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor discard"))
 @model_option("the served model file")
 @state_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
 def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Drop the shadow model: the service stops scoring it."""
     from service.process.shadow import discard as run_discard
@@ -182,8 +215,13 @@ def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor rollback"))
 @model_option("the served model file")
 @state_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
 def rollback(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Go back to the previously deployed model, the same safe way (a second rollback goes forward)."""
     from service.process.deploy import rollback as run_rollback

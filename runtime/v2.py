@@ -39,9 +39,23 @@ PROBABILITY: Final = "probability"
 PREDICTION: Final = "prediction"
 OUTPUT_DATATYPES: Final = {PROBABILITY: FP64, PREDICTION: BYTES}
 KNOWN_DATATYPES: Final = frozenset(
-    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32",
-     FP64, BYTES, "BF16"}
-)  # fmt: skip
+    {
+        "BOOL",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "FP16",
+        "FP32",
+        FP64,
+        BYTES,
+        "BF16",
+    }
+)
 # Parameters that would change what a tensor means; refused rather than silently ignored.
 UNSUPPORTED_PARAMETERS: Final = {
     "binary_data_size": "binary tensor data",

@@ -78,11 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(
         "%s (%s, calibration %s) on %s, %s: ROC-AUC %.4f ± %.4f (target >= %.3f), "
         "Brier %.4f ± %.4f (target <= %.3f): %s",
-        result["model"], result["hyperparameters"], result["calibration"], result["data"],
+        result["model"],
+        result["hyperparameters"],
+        result["calibration"],
+        result["data"],
         result["cv_scheme"],
-        result["roc_auc"], result["roc_auc_std"], TARGET_ROC_AUC, result["brier"], result["brier_std"],
-        TARGET_BRIER, "targets met" if result["meets_targets"] else "targets NOT met",
-    )  # fmt: skip
+        result["roc_auc"],
+        result["roc_auc_std"],
+        TARGET_ROC_AUC,
+        result["brier"],
+        result["brier_std"],
+        TARGET_BRIER,
+        "targets met" if result["meets_targets"] else "targets NOT met",
+    )
     return 0
 
 

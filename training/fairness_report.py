@@ -9,13 +9,26 @@ from typing import Any
 from training.documents import Fairness, Variant
 
 SLICE_COLUMNS = (
-    "rows", "buy_rate", "roc_auc", "precision", "recall", "yes_rate", "mean_probability", "calibration_gap",
+    "rows",
+    "buy_rate",
+    "roc_auc",
+    "precision",
+    "recall",
+    "yes_rate",
+    "mean_probability",
+    "calibration_gap",
     "brier",
-)  # fmt: skip
+)
 FLIP_COLUMNS = (
-    "rows", "delta_mean", "abs_delta_mean", "abs_delta_p95", "abs_delta_max", "share_within_bound",
-    "decision_flips", "flip_rate",
-)  # fmt: skip
+    "rows",
+    "delta_mean",
+    "abs_delta_mean",
+    "abs_delta_p95",
+    "abs_delta_max",
+    "share_within_bound",
+    "decision_flips",
+    "flip_rate",
+)
 COMPARED = ("roc_auc", "brier", "precision", "recall")
 
 

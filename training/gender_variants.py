@@ -72,17 +72,21 @@ def assess(
     other_cv = cross_validate(other, x_train, y_train, threshold, compared_repeats, seed)
     other.fit(x_train, y_train)
     comparison = {
-        VARIANT_NAMES[gender]: _variant(fitted, final_cv.first_repeats(compared_repeats, threshold), split,
-                                        ranges, threshold),
+        VARIANT_NAMES[gender]: _variant(
+            fitted, final_cv.first_repeats(compared_repeats, threshold), split, ranges, threshold
+        ),
         VARIANT_NAMES[not gender]: _variant(other, other_cv, split, ranges, threshold),
-    }  # fmt: skip
+    }
     logger.info(
         "gender: flip changes %d of %d test decisions, grid |ΔP| < %.2f on %.1f%%; "
         "CV ROC-AUC with %.3f / without %.3f",
-        flip["test"]["decision_flips"], flip["test"]["rows"], flip["grid"]["bound"],
-        100 * flip["grid"]["share_within_bound"], comparison["with_gender"]["cv"]["roc_auc"],
+        flip["test"]["decision_flips"],
+        flip["test"]["rows"],
+        flip["grid"]["bound"],
+        100 * flip["grid"]["share_within_bound"],
+        comparison["with_gender"]["cv"]["roc_auc"],
         comparison["without_gender"]["cv"]["roc_auc"],
-    )  # fmt: skip
+    )
     return {
         "uses_gender": gender,
         "training_ranges": ranges,

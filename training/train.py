@@ -194,9 +194,18 @@ def _fit_final(
     x_train, x_test, y_train, _ = split
     estimator = make_estimator(family, args.seed, **params)
     gender = not args.without_gender
-    base_cv = family_cv if gender else cross_validate(
-        calibrated_pipeline(estimator, "none", gender), x_train, y_train, business, args.cv_repeats, args.seed
-    )  # fmt: skip
+    base_cv = (
+        family_cv
+        if gender
+        else cross_validate(
+            calibrated_pipeline(estimator, "none", gender),
+            x_train,
+            y_train,
+            business,
+            args.cv_repeats,
+            args.seed,
+        )
+    )
     progress.step("calibration: comparing %s calibration for %s", args.calibration, family)
     calibration, calibrations = _calibrate(args, estimator, x_train, y_train, base_cv, business)
     if calibration == "none":
@@ -279,10 +288,16 @@ def _log_summary(
     logger.info(
         "final: %s (calibration %s)  CV ROC-AUC %.3f ± %.3f  test ROC-AUC %.3f  "
         "CV Brier %.3f  test Brier %.3f  threshold %g (%s)",
-        final["model"], final["calibration"], final["cv"]["roc_auc"], final["cv"]["roc_auc_std"],
-        final["test"]["roc_auc"], final["cv"]["brier"], final["test"]["brier"], final["threshold"],
+        final["model"],
+        final["calibration"],
+        final["cv"]["roc_auc"],
+        final["cv"]["roc_auc_std"],
+        final["test"]["roc_auc"],
+        final["cv"]["brier"],
+        final["test"]["brier"],
+        final["threshold"],
         final["threshold_policy"],
-    )  # fmt: skip
+    )
     logger.info("wrote %s, %s, %s, %s in %.0fs", *paths, time.perf_counter() - started)
     if args.out is not None:
         logger.info("next: make export RUN=%s   (writes %s)", args.out, args.out / "purchase_model.onnx")

@@ -51,8 +51,9 @@ class Gunicorn:
         """Everything the server has logged so far."""
         return self.log_path.read_text(errors="replace")
 
-    def wait_workers(self, count: int, exclude: set[int] | frozenset[int] = frozenset(),
-                     timeout: float = 60) -> list[int]:  # fmt: skip
+    def wait_workers(
+        self, count: int, exclude: set[int] | frozenset[int] = frozenset(), timeout: float = 60
+    ) -> list[int]:
         """Wait until `count` workers run, none of them in `exclude`, and /ready answers; their pids."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -48,8 +48,15 @@ class Counts:
 class Load:
     """`threads` paced senders at `rate` requests/s in total; start(), then stop() returns the counts."""
 
-    def __init__(self, url: str, threads: int = 4, rate: float = 200.0, path: str = "/predict",
-                 timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        threads: int = 4,
+        rate: float = 200.0,
+        path: str = "/predict",
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path, self.timeout = path, timeout

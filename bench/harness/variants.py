@@ -98,10 +98,20 @@ def summarize(rounds: Rounds, reference: str) -> dict[str, dict[str, Any]]:
 def table(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, str]) -> Table:
     """Medians and ratios (median [min-max] over rounds) to the reference, one row per variant."""
     result = Table(
-        ["variant", "req/s", "p50 ms", "p99 ms", "CPU µs/req", f"req/s ÷ {reference}", f"p99 ÷ {reference}",
-         f"CPU ÷ {reference}", "errors", "what"],
+        [
+            "variant",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "CPU µs/req",
+            f"req/s ÷ {reference}",
+            f"p99 ÷ {reference}",
+            f"CPU ÷ {reference}",
+            "errors",
+            "what",
+        ],
         [False, *[True] * 8, False],
-    )  # fmt: skip
+    )
     for name, row in summary.items():
         ratios = [
             f"{row.get(f'{m}_ratio', 0):.2f} [{row[f'{m}_spread'][0]:.2f}-{row[f'{m}_spread'][1]:.2f}]"
@@ -110,9 +120,15 @@ def table(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, s
             for m in ("requests_per_s", "p99_ms", "server_cpu_us")
         ]
         result.add(
-            name, f"{row['requests_per_s']:,.0f}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
-            f"{row['server_cpu_us']:,.0f}", *ratios, str(row["errors"]), notes.get(name, ""),
-        )  # fmt: skip
+            name,
+            f"{row['requests_per_s']:,.0f}",
+            f"{row['p50_ms']:.2f}",
+            f"{row['p99_ms']:.2f}",
+            f"{row['server_cpu_us']:,.0f}",
+            *ratios,
+            str(row["errors"]),
+            notes.get(name, ""),
+        )
     return result
 
 

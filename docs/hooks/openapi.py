@@ -179,8 +179,11 @@ def render_operation(method: str, path: str, operation: Spec) -> str:
     parts = [f"### `{method.upper()} {path}` {{#{anchor}}}", "", operation["summary"]]
     parts += ["", _security(operation)]
     if operation.get("parameters"):
-        parts.append("Path parameters: " + ", ".join(f"`{p['name']}` ({p['schema']['type']})"
-                                                     for p in operation["parameters"]) + ".\n")  # fmt: skip
+        parts.append(
+            "Path parameters: "
+            + ", ".join(f"`{p['name']}` ({p['schema']['type']})" for p in operation["parameters"])
+            + ".\n"
+        )
     body = operation.get("requestBody")
     if body:
         for media, content in body["content"].items():

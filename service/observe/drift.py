@@ -21,9 +21,14 @@ def start_monitor(settings: Settings, predictor: Predictor | None, metrics: Metr
     if not settings.monitor or predictor is None:
         return None
     monitor = build_monitor(
-        predictor, settings.monitor_db, settings.monitor_key, settings.monitor_window,
-        settings.monitor_feedback_ttl, FLUSHER.ensure_running, settings.monitor_store_timeout,
-    )  # fmt: skip
+        predictor,
+        settings.monitor_db,
+        settings.monitor_key,
+        settings.monitor_window,
+        settings.monitor_feedback_ttl,
+        FLUSHER.ensure_running,
+        settings.monitor_store_timeout,
+    )
     if monitor is None:
         return None
     FLUSHER.register(monitor)

@@ -68,8 +68,12 @@ def switch(settings: Settings, store: ModelStore, data: bytes, version: str, tim
     write_atomically(settings.model_path, data, 0o644)
     served = reload_service(store, timeout)
     if served is None:
-        logger.info("%s is in place at %s; no running service found (%s), it is served at the next start",
-                    shown(version), settings.model_path, store.pidfile)  # fmt: skip
+        logger.info(
+            "%s is in place at %s; no running service found (%s), it is served at the next start",
+            shown(version),
+            settings.model_path,
+            store.pidfile,
+        )
     else:
         logger.info("the service now serves %s", shown(served))
 
@@ -88,8 +92,10 @@ def reload_service(store: ModelStore, timeout: float) -> str | None:
             raise DeployError(f"the service did not finish its reload within {timeout:g} s")
         time.sleep(0.2)
     if not outcome.get("ok"):
-        raise DeployError(f"the service refused the model and still serves {shown(outcome.get('version'))}: "
-                          f"{outcome.get('reason')}")  # fmt: skip
+        raise DeployError(
+            f"the service refused the model and still serves {shown(outcome.get('version'))}: "
+            f"{outcome.get('reason')}"
+        )
     while old_workers & children(pid):  # the switch is complete once every old worker has drained
         if time.monotonic() > deadline:
             raise DeployError(f"the old workers did not exit within {timeout:g} s")
@@ -165,8 +171,9 @@ def candidate_card(candidate: Path, sha256: str, version: str) -> bytes | None:
     card = matching_card(card_path(candidate), sha256, version)
     if card is None:
         problem = "describes another model" if card_path(candidate).exists() else "is missing"
-        logger.warning("%s %s; the model is deployed without a card",
-                       printable(str(card_path(candidate))), problem)  # fmt: skip
+        logger.warning(
+            "%s %s; the model is deployed without a card", printable(str(card_path(candidate))), problem
+        )
     return card
 
 
@@ -179,8 +186,9 @@ def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: floa
     deploy_checked(settings, store, data, version, card, timeout)
 
 
-def deploy_checked(settings: Settings, store: ModelStore, data: bytes, version: str, card: bytes | None,
-                   timeout: float) -> None:  # fmt: skip
+def deploy_checked(
+    settings: Settings, store: ModelStore, data: bytes, version: str, card: bytes | None, timeout: float
+) -> None:
     """Switch the service to checked model bytes and their card (deploy, and promote of a shadow)."""
     keep_served_card(settings, store)
     if card is not None:
@@ -213,8 +221,14 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
         entry = history[index]
         when = datetime.fromtimestamp(entry.deployed_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         card = "card" if store.card(entry.sha256) is not None else "no card"
-        logger.info("%s %s  %s  sha256:%s  %s", "*" if index == served else " ", when, shown(entry.version),
-                    shown(entry.sha256[:16]), card)  # fmt: skip
+        logger.info(
+            "%s %s  %s  sha256:%s  %s",
+            "*" if index == served else " ",
+            when,
+            shown(entry.version),
+            shown(entry.sha256[:16]),
+            card,
+        )
     from service.process.shadow import describe  # imports this module
 
     if (shadow := describe(store)) is not None:
@@ -227,8 +241,10 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
     except OSError:
         on_disk = None
     if on_disk != current.sha256:
-        logger.info("note: %s is not the served model; it is checked and served at the next reload or start",
-                    printable(str(settings.model_path)))  # fmt: skip
+        logger.info(
+            "note: %s is not the served model; it is checked and served at the next reload or start",
+            printable(str(settings.model_path)),
+        )
     served_card = card_path(settings.model_path)
     if served_card.exists() and matching_card(served_card, current.sha256, current.version) is None:
         logger.info("note: %s describes another model than the served one", printable(str(served_card)))

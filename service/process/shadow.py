@@ -49,11 +49,16 @@ def deploy_shadow(settings: Settings, store: ModelStore, candidate: Path, timeou
     logger.info("%s passed its checks; stored as the shadow model", shown(version))
     served = reload_service(store, timeout)
     if served is None:
-        logger.info("no running service found (%s); it scores %s from its next start", store.pidfile,
-                    shown(version))  # fmt: skip
+        logger.info(
+            "no running service found (%s); it scores %s from its next start", store.pidfile, shown(version)
+        )
     else:
-        logger.info("the service scores %s beside %s on every request and still answers with %s",
-                    shown(version), shown(served), shown(served))  # fmt: skip
+        logger.info(
+            "the service scores %s beside %s on every request and still answers with %s",
+            shown(version),
+            shown(served),
+            shown(served),
+        )
 
 
 def promote(settings: Settings, store: ModelStore, timeout: float) -> None:

@@ -47,8 +47,11 @@ def attach_shadow(app: Flask, settings: Settings) -> None:
         return
     monitor: Monitor | None = state.monitor
     if monitor is None:
-        logger.warning("shadow model %s is not scored: drift monitoring is off (PREDICT_MONITOR=0, or the "
-                       "live model has no reference profile)", shown(entry.version))  # fmt: skip
+        logger.warning(
+            "shadow model %s is not scored: drift monitoring is off (PREDICT_MONITOR=0, or the "
+            "live model has no reference profile)",
+            shown(entry.version),
+        )
         return
     state.metrics.add_collector(ShadowCollector(monitor))  # predict_shadow_loaded says 0 if it fails
     try:
@@ -56,8 +59,9 @@ def attach_shadow(app: Flask, settings: Settings) -> None:
         candidate = Predictor.from_path(path, settings.threshold, data, settings.max_model_bytes)
     except (ModelError, StoreError, OSError) as exc:
         reason = printable(str(exc))
-        logger.error("shadow model %s failed to load, the live model serves alone: %s", shown(entry.version),
-                     reason)  # fmt: skip
+        logger.error(
+            "shadow model %s failed to load, the live model serves alone: %s", shown(entry.version), reason
+        )
         monitor.shadow_status = ShadowStatus(model_version=entry.version, state="failed", reason=reason)
         return
     try:
@@ -66,5 +70,6 @@ def attach_shadow(app: Flask, settings: Settings) -> None:
         profile = None  # compared all the same; no score drift against its own reference
     monitor.shadow = Shadow(candidate, profile)
     monitor.shadow_status = ShadowStatus(model_version=candidate.model_version, state="scoring", reason="")
-    logger.info("scoring the shadow model %s beside %s", shown(candidate.model_version),
-                shown(state.model_version))  # fmt: skip
+    logger.info(
+        "scoring the shadow model %s beside %s", shown(candidate.model_version), shown(state.model_version)
+    )

@@ -55,9 +55,13 @@ def launched(model: Path, tmp: Path, front: str = "worker", **extra: str) -> Ite
     )
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env,
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.process.launch"],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Launched(process, f"http://127.0.0.1:{port}", port, state_dir, log_path)
     try:
         wait_ready(server)

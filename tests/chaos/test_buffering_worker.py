@@ -26,8 +26,11 @@ BODY = json.dumps({"age": 41, "salary": 52000, "gender": "Female"}).encode()
 @pytest.fixture(scope="module")
 def server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     """One launcher with the default front for the whole module (2 workers × 2 threads)."""
-    extra = {"PREDICT_FRONT_HEADER_TIMEOUT": str(TIMEOUT), "PREDICT_FRONT_BODY_TIMEOUT": str(TIMEOUT),
-             "PREDICT_MAX_BODY_BYTES": str(LIMIT)}  # fmt: skip
+    extra = {
+        "PREDICT_FRONT_HEADER_TIMEOUT": str(TIMEOUT),
+        "PREDICT_FRONT_BODY_TIMEOUT": str(TIMEOUT),
+        "PREDICT_MAX_BODY_BYTES": str(LIMIT),
+    }
     with launched(model_path, tmp_path_factory.mktemp("worker"), **extra) as running:
         assert "Using worker: service.front.worker.BufferingWorker" in running.log()
         yield running

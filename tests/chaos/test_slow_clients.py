@@ -152,8 +152,12 @@ def test_a_per_address_connection_limit_refuses_the_excess_in_json_and_spares_ot
             other = http.client.HTTPConnection(
                 "127.0.0.1", server.port, timeout=5, source_address=("127.0.0.2", 0)
             )
-            other.request("POST", "/predict", json.dumps({"age": 30, "salary": 40000, "gender": "Female"}),
-                          {"Content-Type": "application/json"})  # fmt: skip
+            other.request(
+                "POST",
+                "/predict",
+                json.dumps({"age": 30, "salary": 40000, "gender": "Female"}),
+                {"Content-Type": "application/json"},
+            )
             status = other.getresponse().status
             other.close()
         finally:
@@ -186,10 +190,14 @@ def test_deploy_model_and_sighup_through_the_launcher_switch_models_under_load_w
         first_version = requests.get(server.url + "/model", timeout=5).json()["model_version"]
         load = Load(server.url, threads=4, rate=150).start()
         deployed = subprocess.run(
-            [sys.executable, "-m", "service.process.deploy", "deploy", str(second)], cwd=REPO,
+            [sys.executable, "-m", "service.process.deploy", "deploy", str(second)],
+            cwd=REPO,
             env=server_env(live, server.port, PREDICT_STATE_DIR=str(server.state_dir)),
-            capture_output=True, text=True, timeout=240, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
         assert deployed.returncode == 0, deployed.stderr
         assert requests.get(server.url + "/model", timeout=5).json()["model_version"] == SECOND_VERSION
         shutil.copyfile(model_path, live)  # back to the first file, then SIGHUP to the launcher itself

@@ -57,8 +57,11 @@ def generated_config_maps() -> dict[str, dict[str, Any]]:
     for generator in kustomization.get("configMapGenerator", []):
         data = {Path(name).name: (KUBERNETES / name).read_text() for name in generator["files"]}
         found[generator["name"]] = {
-            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data,
-        }  # fmt: skip
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": generator["name"]},
+            "data": data,
+        }
     return found
 
 
@@ -120,9 +123,14 @@ def test_inference_service_validates_against_its_schema(version: str) -> None:
 
 @pytest.mark.parametrize(
     "breakage",
-    ["spec.predictor.containers.0.imagePulPolicy=Always", "spec.predictor.volumes.0.emptyDir=tmp",
-     "spec.predictor.minReplica=1", "spec.predictor.scaleMetric=gpu", "metadata.name=Purchase_Predictor"],
-)  # fmt: skip
+    [
+        "spec.predictor.containers.0.imagePulPolicy=Always",
+        "spec.predictor.volumes.0.emptyDir=tmp",
+        "spec.predictor.minReplica=1",
+        "spec.predictor.scaleMetric=gpu",
+        "metadata.name=Purchase_Predictor",
+    ],
+)
 def test_inference_service_schema_catches_mistakes(breakage: str) -> None:
     (isvc,) = documents(KSERVE / "inferenceservice.yaml")
     path, value = breakage.split("=")

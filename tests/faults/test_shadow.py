@@ -69,8 +69,10 @@ def _rows(seed: int, n: int) -> list[dict[str, Any]]:
     ages = rng.integers(16, 75, n).astype(float)
     salaries = np.round(rng.uniform(10_000, 160_000, n), 2)
     genders = rng.choice(list(c.GENDERS), n)
-    return [{"age": float(a), "salary": float(s), "gender": str(g)}
-            for a, s, g in zip(ages, salaries, genders, strict=True)]  # fmt: skip
+    return [
+        {"age": float(a), "salary": float(s), "gender": str(g)}
+        for a, s, g in zip(ages, salaries, genders, strict=True)
+    ]
 
 
 def _answers(url: str, rows: list[dict[str, Any]]) -> list[Any]:
@@ -89,9 +91,15 @@ def _answers(url: str, rows: list[dict[str, Any]]) -> list[Any]:
         for item in body["predictions"]:
             assert item.pop("feedback_token")
         out.append((batch.headers["X-Model-Version"], body))
-        tensors = [{"name": name, "datatype": kind, "shape": [len(rows) - 80, 1],
-                    "data": [row[name] for row in rows[80:]]}
-                   for name, kind in (("age", "FP64"), ("salary", "FP64"), ("gender", "BYTES"))]  # fmt: skip
+        tensors = [
+            {
+                "name": name,
+                "datatype": kind,
+                "shape": [len(rows) - 80, 1],
+                "data": [row[name] for row in rows[80:]],
+            }
+            for name, kind in (("age", "FP64"), ("salary", "FP64"), ("gender", "BYTES"))
+        ]
         v2 = session.post(f"{url}{INFER}", json={"inputs": tensors}, timeout=10)
         assert v2.status_code == 200, v2.text
         out.append((v2.headers["X-Model-Version"], v2.json()["outputs"]))
@@ -100,18 +108,24 @@ def _answers(url: str, rows: list[dict[str, Any]]) -> list[Any]:
 
 def _offline(live: Path, candidate: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The shadow section computed from the two model files, for the rows both scored."""
-    columns = [np.array([row[name] for row in rows], dtype=float if name != "gender" else object)
-               for name in ("age", "salary", "gender")]  # fmt: skip
+    columns = [
+        np.array([row[name] for row in rows], dtype=float if name != "gender" else object)
+        for name in ("age", "salary", "gender")
+    ]
     old, new = Predictor.from_path(live), Predictor.from_path(candidate)
     p, q = old.probabilities(*columns), new.probabilities(*columns)
     live_yes, yes = p >= old.threshold, q >= new.threshold
     diff = np.abs(q - p)
     largest = float(np.floor(diff.max() * 10_000 + 0.5)) / 10_000  # to the 4 decimals the API answers
     return {
-        "model_version": new.model_version, "rows": len(rows), "agreement": float(np.mean(live_yes == yes)),
-        "mean_abs_diff": float(diff.mean()), "max_abs_diff": largest, "yes_rate": float(yes.mean()),
+        "model_version": new.model_version,
+        "rows": len(rows),
+        "agreement": float(np.mean(live_yes == yes)),
+        "mean_abs_diff": float(diff.mean()),
+        "max_abs_diff": largest,
+        "yes_rate": float(yes.mean()),
         "live_yes_rate": float(live_yes.mean()),
-    }  # fmt: skip
+    }
 
 
 def _drift(url: str, rows: int | None = None, timeout: float = 20) -> dict[str, Any]:
@@ -230,8 +244,10 @@ def test_promote_under_load_makes_the_shadow_live_and_rollback_goes_back(
         assert set(counts.versions) == {LIVE_VERSION, version}
         assert served_version(server) == version
         assert server.model.read_bytes() == candidate.read_bytes()
-        assert server.model.with_name("model_card.json").read_bytes() == candidate.with_name(
-            "model_card.json").read_bytes()  # fmt: skip
+        assert (
+            server.model.with_name("model_card.json").read_bytes()
+            == candidate.with_name("model_card.json").read_bytes()
+        )
         assert ShadowSlot(server.state_dir).current() is None
         assert _drift(server.url)["shadow"] is None  # the promoted model is not also its own shadow
         assert _cli(server, "promote").returncode == 5

@@ -108,8 +108,9 @@ def main() -> None:
     """Log the warning and input-drift rates of every cell on the committed model."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     predictor = Predictor.from_path(COMMITTED_MODEL)
-    logger.info("model %s, %d windows per cell, %d-row references", predictor.model_version, TRIALS,
-                REFERENCE_ROWS)  # fmt: skip
+    logger.info(
+        "model %s, %d windows per cell, %d-row references", predictor.model_version, TRIALS, REFERENCE_ROWS
+    )
     logger.info("%-48s %8s %12s", "cell", "warning", "input drift")
     for cell in CELLS:
         warning, inputs = alarm_rates(predictor, cell)

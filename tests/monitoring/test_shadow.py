@@ -21,8 +21,11 @@ NOW = 1_800_000_000.0
 
 def _columns(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return (rng.integers(17, 70, n).astype(float), np.round(rng.uniform(12_000, 155_000, n), 2),
-            rng.choice(np.array(["Female", "Male"], dtype=object), n))  # fmt: skip
+    return (
+        rng.integers(17, 70, n).astype(float),
+        np.round(rng.uniform(12_000, 155_000, n), 2),
+        rng.choice(np.array(["Female", "Male"], dtype=object), n),
+    )
 
 
 def test_one_by_one_and_batched_rows_give_the_offline_numbers(

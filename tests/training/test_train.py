@@ -123,9 +123,19 @@ def test_same_data_and_seed_give_the_same_model_and_outputs(
 
 def test_policy_and_forced_options_are_recorded(customers_csv: Path, tmp_path: Path) -> None:
     info = run_fast(
-        customers_csv, tmp_path, "--model", "auto", "--calibration", "isotonic", "--threshold", "max-f1",
-        "--cv-repeats", "1", "--seed", "3",
-    )  # fmt: skip
+        customers_csv,
+        tmp_path,
+        "--model",
+        "auto",
+        "--calibration",
+        "isotonic",
+        "--threshold",
+        "max-f1",
+        "--cv-repeats",
+        "1",
+        "--seed",
+        "3",
+    )
     assert info["model_family"] in FAMILIES
     assert info["calibration"] == "isotonic" and info["threshold_policy"] == "max-f1"
     metrics = json.loads((tmp_path / "metrics.json").read_text())
