@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 import requests
-from bench.gunicorn_process import Gunicorn, gunicorn
-from bench.steady_load import Load
 
+from bench.harness.gunicorn import Gunicorn, gunicorn
+from bench.harness.steady_load import Load
 from runtime import contract as c
 from runtime.predictor import Predictor
 from service.process.shadow_slot import ShadowSlot
