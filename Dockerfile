@@ -24,8 +24,9 @@ RUN /opt/venv/bin/pip wheel -q --no-deps --wheel-dir /tmp/dist /src \
  && rm -rf /opt/venv/lib/python3*/site-packages/pip /opt/venv/bin/pip*
 
 FROM ${BASE_IMAGE}
-# nginx (Debian) buffers every request before gunicorn sees it: slow clients cannot hold its threads
-# (docs/operations/slow-clients.md). It runs as the non-root user, its files under a private folder in /tmp.
+# nginx (Debian), for PREDICT_FRONT=nginx and the Kubernetes sidecar, which runs this same image; the default
+# front, gunicorn's buffering worker class, needs none (docs/operations/slow-clients.md). nginx runs as the
+# non-root user, its files under a private folder in /tmp.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
@@ -47,6 +48,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2)"]
 STOPSIGNAL SIGTERM
-# nginx on $PORT (PREDICT_HOST, default 0.0.0.0) before gunicorn on a private Unix socket; PREDICT_FRONT=none
-# runs gunicorn alone on $PORT (behind a buffering proxy of your own). SIGTERM stops both gracefully.
+# gunicorn with the buffering worker class on $PORT (PREDICT_HOST, default 0.0.0.0); PREDICT_FRONT=nginx puts
+# nginx there before gunicorn on a private Unix socket, PREDICT_FRONT=none runs plain gthread gunicorn (behind a
+# buffering proxy of your own). SIGTERM stops it gracefully.
 CMD ["purchase-predictor", "serve"]

@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
         setup-runtime setup-dev clean lock setup-monitoring drift \
         java setup-spark score score-spark bench-batch setup-system
 .PHONY: dist spark-wheel score-spark-submit
-.PHONY: setup-triton deploy-model rollback model-history soak
+.PHONY: setup-triton deploy-model rollback model-history promote discard-shadow soak
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{gsub(/\$$\$$/, "$$", $$2); printf "  %-18s %s\n", $$1, $$2}'
@@ -60,8 +60,8 @@ CLI := $(PY) -m purchase_predictor
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' purchase_predictor/__init__.py)
 WHEEL := dist/purchase_predictor-$(VERSION)-py3-none-any.whl
 
-serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8000): nginx before gunicorn (PREDICT_FRONT=none: gunicorn alone).
-	@[ "$${PREDICT_FRONT:-nginx}" = none ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+serve: $(VENV)/.runtime  ## Serve models/purchase_model.onnx on $PORT (default 8000): gunicorn with the buffering worker (PREDICT_FRONT=nginx|none).
+	@[ "$${PREDICT_FRONT:-worker}" != nginx ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
 	  bash tools/system-packages.sh nginx
 	$(CLI) serve --port '$(PORT)'
 
@@ -83,6 +83,7 @@ bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
 	$(PY) -m bench.rejection $(if $(QUICK),--quick,)
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
 
 # --- drift monitoring (docs/monitoring.md) --------------------------------------------------------------
 setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
@@ -125,15 +126,21 @@ screenshot: $(VENV)/.dev setup-browser  ## Serve the committed model, open the p
 	$(PY) -m tests.page.screenshot --out docs/page.png
 # --- safe model updates and the soak run (docs/operations/model-updates.md, docs/operations/faults.md) ---
 # The model store and pidfile shared by `make serve` and the commands that update its model.
-serve deploy-model rollback model-history: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
+serve deploy-model rollback model-history promote discard-shadow: export PREDICT_STATE_DIR ?= $(CURDIR)/.state
 DURATION ?= 300
 WARMUP ?= 30
 RATE ?= 200
 SOAK_WORKERS ?= 2
 
-deploy-model: $(VENV)/.runtime  ## Check MODEL=path.onnx, copy it over the served model atomically, reload.
-	@case '$(MODEL)' in *.onnx) ;; *) echo "usage: make deploy-model MODEL=path.onnx" >&2; exit 2;; esac
-	$(CLI) deploy '$(MODEL)'
+deploy-model: $(VENV)/.runtime  ## Check MODEL=path.onnx, copy it over the served model atomically, reload (SHADOW=1: score it beside the live model, never answering with it).
+	@case '$(MODEL)' in *.onnx) ;; *) echo "usage: make deploy-model MODEL=path.onnx [SHADOW=1]" >&2; exit 2;; esac
+	$(CLI) deploy $(if $(SHADOW),--shadow) '$(MODEL)'
+
+promote: $(VENV)/.runtime  ## Make the shadow model live the safe way (a deploy of it; rollback goes back).
+	$(CLI) promote
+
+discard-shadow: $(VENV)/.runtime  ## Drop the shadow model: the service stops scoring it.
+	$(CLI) discard
 
 rollback: $(VENV)/.runtime  ## Go back to the previously deployed model the same safe way.
 	$(CLI) rollback
@@ -187,6 +194,7 @@ score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
 
 # --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
 DOCS_HOST ?= 127.0.0.1

@@ -179,8 +179,11 @@ def lookup_table(model: Path, number: int = 20_000) -> dict[str, dict[str, float
     if table.table is None:
         raise RuntimeError(f"{model} gets no lookup table (not a forest on raw inputs)")
     rng = np.random.default_rng(0)
-    columns = (rng.uniform(18, 70, BATCH), rng.uniform(15_000, 150_000, BATCH),
-               rng.choice(np.array(["Female", "Male"], dtype=object), BATCH))  # fmt: skip
+    columns = (
+        rng.uniform(18, 70, BATCH),
+        rng.uniform(15_000, 150_000, BATCH),
+        rng.choice(np.array(["Female", "Male"], dtype=object), BATCH),
+    )
     pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any], int, int]] = {
         "lookup_table": (
             lambda: table.predict_one(45, 90000.0, "Male"),

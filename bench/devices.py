@@ -1,7 +1,7 @@
 """`python -m bench.devices`: each performance device of the service switched off alone, side by side.
 
 Runs the service with every device on (twice: the second copy, `all_on_again`, measures the noise), the
-gthread floor, and one copy per device with that device off (bench/device_app.py). A device is worth
+gthread floor, and one copy per device with that device off (bench/apps/device_app.py). A device is worth
 keeping when switching it off costs more than the noise: throughput lower, or server CPU per request
 higher, than the A/A copy's worst round deviates from 1. Writes bench/results/devices.{json,md}.
 """
@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import servers, variants
-from bench.device_switches import DEVICES, OFF_ENV
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT
+from bench.apps.device_switches import DEVICES, OFF_ENV
+from bench.harness import report, servers, variants
+from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT
 
 log = logging.getLogger(__name__)
 
-DEVICE_CONF = ROOT / "bench" / "gunicorn_devices.py"
+DEVICE_CONF = ROOT / "bench" / "apps" / "gunicorn_devices.py"
 REFERENCE, CONTROL = "all_on", "all_on_again"
 NOTES = {
     "fastpath": "marshmallow schema validates every body",
@@ -34,11 +34,11 @@ NOTES = {
 def specs(onnx_path: Path, devices: tuple[str, ...] = DEVICES) -> list[servers.ServerSpec]:
     """All-on twice, the floor, then one server per device switched off."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}
-    app = "bench.device_app:app"
+    app = "bench.apps.device_app:app"
     out = [
         servers.gunicorn_spec(REFERENCE, app, DEVICE_CONF, env),
         servers.gunicorn_spec(CONTROL, app, DEVICE_CONF, env),
-        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec("floor", FLOOR_APP, GUNICORN_CONF, env),
     ]
     out += [servers.gunicorn_spec(f"no_{d}", app, DEVICE_CONF, {**env, OFF_ENV: d}) for d in devices]
     return out
@@ -77,21 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, devices), plan, "bench-devices-")
     summary = variants.summarize(rounds, REFERENCE)
     judged = verdicts(summary, devices)
-    notes = {f"no_{d}": f"{NOTES[d]}; {'KEEP' if v['keep'] else 'within noise'}"
-             for d, v in judged["devices"].items()}  # fmt: skip
+    notes = {
+        f"no_{d}": f"{NOTES[d]}; {'KEEP' if v['keep'] else 'within noise'}"
+        for d, v in judged["devices"].items()
+    }
     notes[CONTROL] = "identical copy of all_on: the noise"
-    text = (
+    intro = (
         f"Performance devices, each switched off alone ({plan.rounds} interleaved rounds × "
         f"{plan.duration_s} s, {plan.connections} connections, model from {source}); "
         "ratios to all_on, median [min-max] over rounds. "
         f"Noise (A/A): throughput ±{judged['noise']['requests_per_s']:.1%}, "
-        f"CPU/request ±{judged['noise']['server_cpu_us']:.1%}.\n\n"
-        + variants.render(summary, REFERENCE, notes)
+        f"CPU/request ±{judged['noise']['server_cpu_us']:.1%}."
     )
+    page: list[report.Block] = [intro, variants.table(summary, REFERENCE, notes)]
     stem = "devices-quick" if args.quick else "devices"
     document = {"plan": vars(plan), "rounds": rounds, "summary": summary, **judged}
-    variants.write(args.out, stem, document, text)
-    sys.stdout.write(text)
+    report.write(args.out, stem, document, page)
+    sys.stdout.write(report.markdown(page))
     return 0
 
 

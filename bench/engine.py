@@ -13,8 +13,8 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
-from bench.alternative_app import load_pipeline
-from bench.stand_in import synthetic_customers
+from bench.apps.alternative import load_pipeline
+from bench.apps.stand_in import synthetic_customers
 from runtime.session import open_session
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.batch import write_inputs
+from bench.harness import report
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,28 @@ def _children_cpu() -> float:
 
 def run_cli(input_path: Path, output: Path, explain: bool) -> dict[str, float]:
     """One CLI run in a subprocess: rows, wall and CPU seconds, rows per CPU-second."""
-    argv = [sys.executable, "-m", "scoring.batch", "--input", str(input_path), "--output", str(output),
-            "--model", str(MODEL), *(["--explain"] if explain else [])]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "scoring.batch",
+        "--input",
+        str(input_path),
+        "--output",
+        str(output),
+        "--model",
+        str(MODEL),
+        *(["--explain"] if explain else []),
+    ]
     cpu, wall = _children_cpu(), time.perf_counter()
     subprocess.run(
-        argv, check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600,
-    )  # fmt: skip
+        argv,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=3600,
+    )
     wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
     rows = json.loads(output.with_name(output.name + ".manifest.json").read_text())["rows_read"]
     return {"rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu}
@@ -87,24 +103,28 @@ def run(quick: bool, repeats: int) -> dict[str, Any]:
     }
 
 
-def render_markdown(results: dict[str, Any]) -> str:
-    """The results as a markdown section."""
-    lines = [
-        f"Batch CLI with and without `--explain` ({results['mode']} mode, {results['rows']:,} rows, "
-        f"median of {results['repeats']} alternated runs, {results['cpus']} cores, load average "
-        f"{results['load_average'][0]:.1f}; `python -m bench.explain_cli`).",
-        "",
-        "| input → output | plain rows per CPU-s | `--explain` rows per CPU-s | ratio | target |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
+def page(results: dict[str, Any]) -> list[report.Block]:
+    """The results page: one sentence on the run, one table."""
+    table = report.Table(
+        ["input → output", "plain rows per CPU-s", "`--explain` rows per CPU-s", "ratio", "target"],
+        [False, True, True, True, False],
+    )
     for name, found in results["formats"].items():
         medians = found["median_rows_per_cpu_s"]
         verdict = "met" if found["ratio"] >= results["target"] else "MISSED"
-        lines.append(
-            f"| {name} → {name} | {medians['plain']:,.0f} | {medians['explain']:,.0f} | "
-            f"{found['ratio']:.2f} | ≥ {results['target']} × ({verdict}) |"
+        table.add(
+            f"{name} → {name}",
+            round(medians["plain"]),
+            round(medians["explain"]),
+            f"{found['ratio']:.2f}",
+            f"≥ {results['target']} × ({verdict})",
         )
-    return "\n".join(lines) + "\n"
+    intro = (
+        f"Batch CLI with and without `--explain` ({results['mode']} mode, {results['rows']:,} rows, "
+        f"median of {results['repeats']} alternated runs, {results['cpus']} cores, load average "
+        f"{results['load_average'][0]:.1f}; `python -m bench.explain_cli`)."
+    )
+    return [intro, table]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="alternated runs of each (default 3)")
     args = parser.parse_args(argv)
     results = run(args.quick, args.repeats)
-    markdown = render_markdown(results)
-    RESULTS.mkdir(exist_ok=True)
-    stem = "explain-cli-quick" if args.quick else "explain-cli"
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"{stem}.md").write_text(markdown)
-    logger.info("%s", markdown)
+    blocks = page(results)
+    report.write(RESULTS, "explain-cli-quick" if args.quick else "explain-cli", results, blocks)
+    logger.info("%s", report.markdown(blocks))
     return 0 if results["passed"] else 1
 
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import requests
 
-from bench import http_load, memory
-from bench.gunicorn_process import gunicorn
+from bench.harness import procs, report
+from bench.harness import wrk as http_load
+from bench.harness.gunicorn import gunicorn
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,9 @@ def check_answers(url: str) -> None:
 
 def one_round(url: str, script: Path, pids: list[int], seconds: float, connections: int) -> dict[str, Any]:
     """One wrk run: its figures plus the server's CPU µs per request."""
-    before = memory.cpu_seconds(pids)
+    before = procs.cpu_seconds(pids)
     result = http_load.run_wrk(url, script, connections, 2, seconds)
-    cpu_us = (memory.cpu_seconds(pids) - before) / max(result.requests, 1) * 1e6
+    cpu_us = (procs.cpu_seconds(pids) - before) / max(result.requests, 1) * 1e6
     return {**result.as_dict(), "server_cpu_us": round(cpu_us, 1)}
 
 
@@ -83,21 +84,22 @@ def run(quick: bool, rounds: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def render_markdown(results: dict[str, Any]) -> str:
-    """The results as a markdown section."""
+def page(results: dict[str, Any]) -> list[report.Block]:
+    """The results page, through the one renderer."""
     cpu, rate = results["median_server_cpu_us"], results["median_requests_per_s"]
     verdict = "met" if results["passed"] else "MISSED"
-    return (
+    table = report.Table(["request", "server CPU µs per request", "requests/s"], [False, True, True])
+    table.add("`/predict`", round(cpu["plain"]), round(rate["plain"]))
+    table.add("`/predict?explain=true`", round(cpu["explain"]), round(rate["explain"]))
+    return [
         f"`/predict?explain=true` beside `/predict` ({results['mode']} mode: {results['rounds']} alternated "
         f"wrk rounds of {results['seconds']:.0f} s, {results['connections']} connections, one worker, "
         f"{results['cpus']} cores, load average {results['load_average'][0]:.1f}; "
-        "`python -m bench.explain_http`).\n\n"
-        "| request | server CPU µs per request | requests/s |\n| --- | ---: | ---: |\n"
-        f"| `/predict` | {cpu['plain']:,.0f} | {rate['plain']:,.0f} |\n"
-        f"| `/predict?explain=true` | {cpu['explain']:,.0f} | {rate['explain']:,.0f} |\n\n"
+        "`python -m bench.explain_http`).",
+        table,
         f"Cost ratio (CPU per request): {results['cost_ratio']:.2f} × (target ≤ {results['target']:.0f} ×: "
-        f"{verdict}); throughput ratio {results['throughput_ratio']:.2f} ×; errors {results['errors']}.\n"
-    )
+        f"{verdict}); throughput ratio {results['throughput_ratio']:.2f} ×; errors {results['errors']}.",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,12 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of each (default 3)")
     args = parser.parse_args(argv)
     results = run(args.quick, args.rounds)
-    markdown = render_markdown(results)
-    RESULTS.mkdir(exist_ok=True)
-    stem = "explain-http-quick" if args.quick else "explain-http"
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"{stem}.md").write_text(markdown)
-    logger.info("%s", markdown)
+    blocks = page(results)
+    report.write(RESULTS, "explain-http-quick" if args.quick else "explain-http", results, blocks)
+    logger.info("%s", report.markdown(blocks))
     return 0 if results["passed"] else 1
 
 

@@ -1,10 +1,11 @@
-"""`python -m bench.front`: the front's settings side by side, with the service alone and both floors.
+"""`python -m bench.front`: the fronts side by side, with the service alone and both floors, in one run.
 
-Variants: the service as `make serve` runs it (nginx, 1 worker, Unix socket upstream), nginx with 2 workers,
-a loopback TCP upstream instead of the Unix socket, the service without the front (gunicorn alone), and the
-two floors of `make bench`. Same wrk load as `make bench` (16 connections, interleaved rounds). Ratios are
-to the sync-worker floor (the p99 target's reference); `make bench` reports the throughput target against
-the gthread floor. Writes bench/results/front.{json,md} (front-quick with --quick).
+Variants: the service as `make serve` runs it (PREDICT_FRONT=worker: gunicorn's buffering worker class),
+nginx before gthread gunicorn (a worker per core, Unix socket; and 1 worker, the Kubernetes sidecar's),
+the service without any front (gthread gunicorn alone), and the two floors of `make bench`. Same wrk load
+as `make bench` (16 connections, interleaved rounds). The table's ratios are to the sync-worker floor (the
+p99 target's reference); the line below it gives throughput against the gthread floor (the throughput
+target's). Writes bench/results/front.{json,md} (front-quick with --quick).
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import servers, variants
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
+from bench.harness import report, servers, variants
+from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
+from bench.run import front_spec
 
 log = logging.getLogger(__name__)
 
 REFERENCE = "floor_sync"
-FRONTS = {  # name -> extra environment of the launcher, and what it is
-    "front": ({}, "as make serve: an nginx worker per core, Unix socket, keep-alive upstream"),
-    "front_1_worker": ({"PREDICT_FRONT_WORKERS": "1"}, "nginx worker_processes 1 (the Kubernetes sidecar's)"),
-    "front_tcp": ({"PREDICT_FRONT_UPSTREAM": "tcp"}, "loopback TCP upstream instead of the Unix socket"),
+FRONTS = {  # name -> PREDICT_FRONT, extra environment of the launcher, and what it is
+    "worker": ("worker", {}, "as make serve: gunicorn's buffering worker class (service.front.worker)"),
+    "nginx": ("nginx", {}, "nginx, a worker per core, Unix socket, keep-alive upstream, before gthread"),
+    "nginx_1_worker": ("nginx", {"PREDICT_FRONT_WORKERS": "1"}, "nginx worker_processes 1 (the sidecar's)"),
 }
 
 
@@ -31,11 +33,11 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
     """Both floors, the service alone, then the service behind each front variant."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}
     out = [
-        servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
-        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec(REFERENCE, FLOOR_APP, GUNICORN_CONF, env, SYNC_WORKERS),
+        servers.gunicorn_spec("floor", FLOOR_APP, GUNICORN_CONF, env),
         servers.gunicorn_spec("no_front", "service.process.wsgi:app", GUNICORN_CONF, env),
     ]
-    out += [servers.launcher_spec(name, {**env, **FRONTS[name][0]}) for name in fronts]
+    out += [front_spec(name, {**env, **FRONTS[name][1]}, FRONTS[name][0]) for name in fronts]
     return out
 
 
@@ -51,23 +53,34 @@ def main(argv: list[str] | None = None) -> int:
     plan = variants.plan_from(args)
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.fronts), plan, "bench-front-")
     summary = variants.summarize(rounds, REFERENCE)
-    notes = {name: text for name, (_, text) in FRONTS.items()}
-    notes.update({REFERENCE: "floor app, sync workers", "floor": "floor app, service config (gthread)",
-                  "no_front": "the service on gunicorn alone (PREDICT_FRONT=none)"})  # fmt: skip
+    notes = {name: text for name, (_, _, text) in FRONTS.items()}
+    notes.update(
+        {
+            REFERENCE: "floor app, sync workers",
+            "floor": "floor app, service config (gthread)",
+            "no_front": "the service on gthread gunicorn alone (PREDICT_FRONT=none)",
+        }
+    )
     gthread = variants.summarize(rounds, "floor")
     against_floor = ", ".join(
         f"{name} {row['requests_per_s_ratio']:.2f}" for name, row in gthread.items() if name in FRONTS
     )
-    text = (
-        f"Front variants ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
-        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over "
-        "rounds.\n\n"
-        + variants.render(summary, REFERENCE, notes)
-        + f"\nThroughput ÷ gthread floor (median of per-round ratios): {against_floor}.\n"
+    alone = variants.summarize(rounds, "no_front")
+    cost = ", ".join(
+        f"{name} {row['requests_per_s_ratio']:.2f} (CPU/req {row['server_cpu_us_ratio']:.2f})"
+        for name, row in alone.items()
+        if name in FRONTS
     )
+    page: list[report.Block] = [
+        f"Front variants ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
+        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over rounds.",
+        variants.table(summary, REFERENCE, notes),
+        f"Throughput ÷ gthread floor (median of per-round ratios): {against_floor}.",
+        f"The front's cost, throughput with ÷ without it (no_front): {cost}.",
+    ]
     stem = "front-quick" if args.quick else "front"
-    variants.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, text)
-    sys.stdout.write(text)
+    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
+    sys.stdout.write(report.markdown(page))
     return 0
 
 

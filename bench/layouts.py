@@ -13,8 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bench import servers, variants
-from bench.run import GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
+from bench.harness import report, servers, variants
+from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ def specs(onnx_path: Path, layouts: list[str]) -> list[servers.ServerSpec]:
     """Both floors, then the service once per layout."""
     env = {PROJECT_MODEL_ENV: str(onnx_path)}
     out = [
-        servers.gunicorn_spec(REFERENCE, "bench.floor_app:app", GUNICORN_CONF, env, SYNC_WORKERS),
-        servers.gunicorn_spec("floor", "bench.floor_app:app", GUNICORN_CONF, env),
+        servers.gunicorn_spec(REFERENCE, FLOOR_APP, GUNICORN_CONF, env, SYNC_WORKERS),
+        servers.gunicorn_spec("floor", FLOOR_APP, GUNICORN_CONF, env),
     ]
     for name in layouts:
         workers, threads, sync = LAYOUTS[name]
@@ -59,17 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     plan = variants.plan_from(args)
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.layouts), plan, "bench-layouts-")
     summary = variants.summarize(rounds, REFERENCE)
-    notes = {name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
-             for name, (w, t, s) in LAYOUTS.items()}  # fmt: skip
+    notes = {
+        name: "{} workers × {} threads, {}".format(w, t, "sync" if s else "gthread")
+        for name, (w, t, s) in LAYOUTS.items()
+    }
     notes[REFERENCE], notes["floor"] = "floor app, sync workers", "floor app, service config (gthread)"
-    text = (
+    intro = (
         f"Worker layouts ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
-        f"connections, model from {source}); ratios to the sync-worker floor, "
-        "median [min-max] over rounds.\n\n" + variants.render(summary, REFERENCE, notes)
+        f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over rounds."
     )
+    page: list[report.Block] = [intro, variants.table(summary, REFERENCE, notes)]
     stem = "layouts-quick" if args.quick else "layouts"
-    variants.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, text)
-    sys.stdout.write(text)
+    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
+    sys.stdout.write(report.markdown(page))
     return 0
 
 

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.http_bench import SEED_EXAMPLE, batch_body
+from bench.harness.rounds import SEED_EXAMPLE
+from bench.http_bench import batch_body
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from pyinstrument import Profiler
 
-    from bench.floor_app import create_app as floor_app
+    from bench.apps.floor import create_app as floor_app
 
     with tempfile.TemporaryDirectory() as metrics_dir, open(os.devnull, "w") as devnull:
         with contextlib.redirect_stderr(devnull):

@@ -12,7 +12,7 @@ the least disturbed run on a shared machine), valid and invalid bodies interleav
   whitespace to the same size (that body is read by the JSON parser only: a floor, not a target).
 
 Target (docs/api-limits.md): an invalid body costs at most 2 × a valid body of the same size.
-Results: bench/results/rejection.json (quick runs: rejection-quick.json) and a table on stdout.
+Results: bench/results/rejection.{json,md} (quick runs: rejection-quick.*) and the table on stdout.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.harness import report
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +43,10 @@ V2_INFER = "/v2/models/purchase-predictor/infer"
 
 def customers(n: int, **change: Any) -> list[dict[str, Any]]:
     """n customers; `change` overrides fields in every one (a value of ... drops the field)."""
-    rows = [{"age": 18 + i % 60, "salary": 20_000 + 7 * i, "gender": "Female" if i % 2 else "Male"}
-            for i in range(n)]  # fmt: skip
+    rows = [
+        {"age": 18 + i % 60, "salary": 20_000 + 7 * i, "gender": "Female" if i % 2 else "Male"}
+        for i in range(n)
+    ]
     return [{k: v for k, v in {**row, **change}.items() if v is not ...} for row in rows]
 
 
@@ -64,11 +68,15 @@ def unknown_keys_of_size(size: int) -> bytes:
 def v2_body(ages: list[Any], salaries: list[Any], genders: list[Any]) -> bytes:
     """A V2 infer body of three [N] tensors."""
     n = len(ages)
-    return json.dumps({"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [n], "data": ages},
-        {"name": "salary", "datatype": "FP64", "shape": [n], "data": salaries},
-        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
-    ]}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "inputs": [
+                {"name": "age", "datatype": "FP64", "shape": [n], "data": ages},
+                {"name": "salary", "datatype": "FP64", "shape": [n], "data": salaries},
+                {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
+            ]
+        }
+    ).encode()
 
 
 def bodies(rows: int) -> dict[str, tuple[str, bytes, int]]:
@@ -161,21 +169,26 @@ def measure(model: Path, rows: int, repeats: int, many_keys: int) -> dict[str, A
     }
 
 
-def render(figures: dict[str, Any]) -> str:
-    """A Markdown table of the figures."""
-    lines = ["| body | bytes | ms per request | invalid / valid |", "|---|---:|---:|---:|"]
+def page(figures: dict[str, Any]) -> list[report.Block]:
+    """The figures as a table of bodies and the target's verdict."""
+    table = report.Table(["body", "bytes", "ms per request", "invalid / valid"], [False, True, True, True])
     ratios = figures["ratios_invalid_over_valid"]
     for name, seconds in figures["seconds"].items():
-        ratio = ratios.get(name, "")
+        ratio = report.cell(ratios[name], 2) if name in ratios else ""
         if name == "predict_150k_unknown_keys":
-            ratio = f"{figures['predict_150k_unknown_keys_over_padded_valid']} (vs padded, not judged)"
-        lines.append(f"| {name} | {figures['bytes'][name]} | {seconds * 1000:.1f} | {ratio} |")
-    lines.append(f"\nTarget {figures['target']}: **{figures['status']}** (max {figures['max_ratio']}).")
-    return "\n".join(lines) + "\n"
+            ratio = f"{figures['predict_150k_unknown_keys_over_padded_valid']:.2f} (vs padded, not judged)"
+        table.add(name, figures["bytes"][name], f"{seconds * 1000:.1f}", ratio)
+    verdict = f"Target {figures['target']}: **{figures['status']}** (max {figures['max_ratio']:.2f})."
+    return [table, verdict]
+
+
+def render(figures: dict[str, Any]) -> str:
+    """The figures as Markdown (bench.harness.report)."""
+    return report.markdown(page(figures))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure, write bench/results/rejection[-quick].json, print the table."""
+    """Measure, write bench/results/rejection[-quick].{json,md}, print the table."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("service.access").setLevel(logging.WARNING)  # no access line per measured request
     parser = argparse.ArgumentParser(prog="python -m bench.rejection", description=__doc__)
@@ -187,15 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-reject-metrics-") as directory:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # as under gunicorn
         if not model.exists():
-            from bench.stand_in import make_stand_ins
+            from bench.apps.stand_in import make_stand_ins
 
             log.warning("%s missing: using a stand-in model", model)
             model = make_stand_ins(Path(directory))[1]
         figures = measure(model, ROWS, 3 if args.quick else 9, MANY_KEYS)
     figures["mode"] = "quick" if args.quick else "full"
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("rejection-quick.json" if args.quick else "rejection.json")
-    path.write_text(json.dumps(figures, indent=2) + "\n")
+    path, _ = report.write(args.out, "rejection-quick" if args.quick else "rejection", figures, page(figures))
     sys.stdout.write(render(figures))
     log.info("wrote %s; target %s", path, figures["status"])
     return 0

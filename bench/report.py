@@ -1,35 +1,18 @@
-"""Ratios, target evaluation, and the JSON and Markdown renderings of one benchmark run."""
+"""`make bench`'s targets, ratios and page (bench/results/latest.md, rendered by bench.harness.report).
+
+The targets of the HTTP line-up and the engine are checked by bench.harness.targets; `render_markdown` lays
+out the page as blocks, `write_results` writes the JSON document and the page.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Target:
-    """A target on one ratio: `value >= bound` (at_least) or `value <= bound`."""
-
-    key: str
-    label: str
-    bound: float
-    at_least: bool = True
-
-    def evaluate(self, value: float | None) -> str:
-        """'met', 'MISSED' or 'n/a' (value not measured)."""
-        if value is None:
-            return "n/a"
-        ok = value >= self.bound if self.at_least else value <= self.bound
-        return "met" if ok else "MISSED"
-
+from bench.harness import report, targets
+from bench.harness.report import Table, cell
+from bench.harness.targets import Target, paired_ratio
 
 TARGETS = (
     Target("rps_project_over_floor", "/predict throughput ≥ 0.8 × floor", 0.8),
@@ -41,42 +24,6 @@ TARGETS = (
         "p99_front_over_floor_sync", "/predict behind the front: p99 ≤ 1.5 × sync-worker floor", 1.5, False
     ),
 )
-
-
-def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    """numerator / denominator rounded to 2 places, or None when either is missing or zero."""
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 2)
-
-
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-metric medians over wrk rounds (errors summed, since any error matters)."""
-    keys = ["requests_per_s", "p50_ms", "p90_ms", "p99_ms", "mean_ms"]
-    if all("server_cpu_us" in r for r in rounds):
-        keys.append("server_cpu_us")
-    summary: dict[str, Any] = {
-        key: round(float(statistics.median(r[key] for r in rounds)), 3) for key in keys
-    }
-    for key in ("errors", "non_2xx", "socket_errors", "requests"):
-        summary[key] = sum(r[key] for r in rounds)
-    summary["rounds"] = len(rounds)
-    return summary
-
-
-def paired_ratio(first: dict[str, Any] | None, second: dict[str, Any] | None, key: str) -> float | None:
-    """Median over rounds of first/second for `key` (rounds are interleaved, so pairs share conditions).
-
-    Falls back to the ratio of medians when per-round figures are absent or unequal in number.
-    """
-    if first is None or second is None:
-        return None
-    rounds_a, rounds_b = first.get("per_round") or [], second.get("per_round") or []
-    if rounds_a and len(rounds_a) == len(rounds_b) and all(r.get(key) for r in rounds_b):
-        pairs = [a[key] / b[key] for a, b in zip(rounds_a, rounds_b, strict=True) if key in a]
-        if pairs:
-            return round(statistics.median(pairs), 2)
-    return ratio(first.get(key), second.get(key))
 
 
 def http_ratios(http: Mapping[str, dict[str, Any]]) -> dict[str, float | None]:
@@ -109,7 +56,6 @@ def front_ratios(http: Mapping[str, dict[str, Any]]) -> dict[str, float | None]:
     }
 
 
-NOT_JUDGED = "not judged (quick mode)"
 SIDE_BY_SIDE = (
     ("rps_project_over_floor", "throughput / gthread floor"),
     ("rps_project_over_floor_sync", "throughput / sync floor"),
@@ -125,102 +71,92 @@ SIDE_BY_SIDE = (
 
 
 def evaluate(ratios: Mapping[str, float | None], judged: bool = True) -> list[dict[str, Any]]:
-    """Each target with its measured ratio and status; a quick run's ratios are shown, not judged
-    (one 2-second round on a busy CI machine says nothing about a target)."""
-    items = []
-    for t in TARGETS:
-        value = ratios.get(t.key)
-        status = t.evaluate(value) if judged or value is None else NOT_JUDGED
-        items.append({"target": t.label, "key": t.key, "value": value, "status": status})
-    return items
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    """A table cell: numbers with thousands separators, '—' for missing."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    """Each of `make bench`'s targets with its measured ratio and status (a quick run's: not judged)."""
+    return targets.evaluate(TARGETS, ratios, judged)
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    """The Markdown tables of bench/results/*.md (docs/performance/ includes them)."""
-    meta, http, settings = results["machine"], results.get("http", {}), results["settings"]
-    lines = [
+    """The Markdown of bench/results/latest.md (docs/performance/ includes it)."""
+    return report.markdown(page(results))
+
+
+def page(results: dict[str, Any]) -> list[report.Block]:
+    """The page's blocks: the run, the HTTP table, the engine, the batch endpoint, targets and ratios."""
+    meta, settings = results["machine"], results["settings"]
+    blocks: list[report.Block] = [
         f"Benchmark ({results['mode']} mode, {results['finished_at']}): {meta['cpu_count']} cores, "
         f"Python {meta['python']}, onnxruntime {meta['versions'].get('onnxruntime')}, "
         f"model `{results['model']['version']}` ({results['model'].get('source', 'models/')}). "
         "Ratios matter; absolute figures are indicative (shared machine).",
-        "",
         f"HTTP `POST /predict`, wrk, {settings['connections']} connections, "
         f"{settings['rounds']} interleaved rounds × {settings['duration_s']} s, medians "
         "(ratios below: median of per-round ratios):",
-        "",
-        "| server | workers | requests/s | p50 ms | p99 ms | errors | server CPU µs/req | RSS/worker MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        http_table(results),
     ]
+    engine, batch = results.get("engine", {}), results.get("batch")
+    if engine:
+        single, bulk = engine["single_row"], engine["bulk"]
+        blocks += [
+            f"Inference in process ({engine['session_options']}):",
+            Table(["engine", "single row µs (median)", "bulk rows/s"], [False, True, True])
+            .add("onnxruntime", cell(single["onnxruntime"]["median_us"]), _bulk(bulk["onnxruntime"]))
+            .add("scikit-learn predict_proba", cell(single["sklearn"]["median_us"]), _bulk(bulk["sklearn"])),
+        ]
+    if batch:
+        blocks.append(
+            f"Batch endpoint: {cell(batch.get('rows_per_s'))} rows/s through `POST /predict/batch` "
+            f"({cell(batch.get('batch_size'))} rows per request, "
+            f"{cell(batch.get('connections'))} connections, "
+            f"p50 {cell(batch.get('p50_ms'), 1)} ms per request, errors {cell(batch.get('errors'))})."
+        )
+    verdicts = Table(["target", "measured", "status"], [False, True, False])
+    for item in results["targets"]:
+        status = "**MISSED**" if item["status"] == "MISSED" else item["status"]
+        verdicts.add(item["target"], cell(item["value"], 2), status)
+    blocks.append(verdicts)
+    ratios = results.get("ratios", {})
+    cpu = ratios.get("cpu_per_request_project_over_floor")
+    if cpu is not None:
+        blocks.append(
+            f"Server CPU per request, project / floor: {cpu:.2f} (less sensitive to machine noise)."
+        )
+    side = [(key, text) for key, text in SIDE_BY_SIDE if ratios.get(key) is not None]
+    if side:
+        blocks.append("Side by side (same run): " + ", ".join(f"{t} {ratios[k]:.2f}" for k, t in side) + ".")
+    return blocks
+
+
+def _bulk(figures: dict[str, Any]) -> str:
+    """A bulk rows/s cell with its row count."""
+    return f"{cell(figures['rows_per_s'])} ({cell(figures['rows'])} rows)"
+
+
+def http_table(results: dict[str, Any]) -> Table:
+    """One row per server: workers, throughput, latency, errors, server CPU per request, RSS per worker."""
+    http = results.get("http", {})
+    header = ["server", "workers", "requests/s", "p50 ms", "p99 ms", "errors"]
+    table = Table([*header, "server CPU µs/req", "RSS/worker MiB"], [False, *[True] * 7])
     for name in ("project", "front", "floor", "floor_sync", "alternative"):
         row = http.get(name)
         if row is None and name == "front":
             continue  # a run from before the front, or with another gunicorn config
         if row is None:
-            lines.append(f"| {name} | — | not run | — | — | — | — | — |")
+            table.add(name, "—", "not run", "—", "—", "—", "—", "—")
             continue
         mem = results.get("memory", {}).get(name, {})
-        lines.append(
-            f"| {row['label']} | {_fmt(row.get('workers'))} | {_fmt(row['requests_per_s'])} "
-            f"| {_fmt(row['p50_ms'], 2)} | {_fmt(row['p99_ms'], 2)} | {_fmt(row['errors'])} "
-            f"| {_fmt(row.get('server_cpu_us'), 0)} | {_fmt(mem.get('median_worker_rss_mib'))} |"
+        table.add(
+            row["label"],
+            cell(row.get("workers")),
+            cell(row["requests_per_s"]),
+            cell(row["p50_ms"], 2),
+            cell(row["p99_ms"], 2),
+            cell(row["errors"]),
+            cell(row.get("server_cpu_us"), 0),
+            cell(mem.get("median_worker_rss_mib")),
         )
-    engine, batch = results.get("engine", {}), results.get("batch")
-    if engine:
-        single, bulk = engine["single_row"], engine["bulk"]
-        lines += [
-            "",
-            f"Inference in process ({engine['session_options']}):",
-            "",
-            "| engine | single row µs (median) | bulk rows/s |",
-            "| --- | ---: | ---: |",
-            f"| onnxruntime | {_fmt(single['onnxruntime']['median_us'])} "
-            f"| {_fmt(bulk['onnxruntime']['rows_per_s'])} ({_fmt(bulk['onnxruntime']['rows'])} rows) |",
-            f"| scikit-learn predict_proba | {_fmt(single['sklearn']['median_us'])} "
-            f"| {_fmt(bulk['sklearn']['rows_per_s'])} ({_fmt(bulk['sklearn']['rows'])} rows) |",
-        ]
-    if batch:
-        lines += [
-            "",
-            f"Batch endpoint: {_fmt(batch.get('rows_per_s'))} rows/s through `POST /predict/batch` "
-            f"({_fmt(batch.get('batch_size'))} rows per request, "
-            f"{_fmt(batch.get('connections'))} connections, "
-            f"p50 {_fmt(batch.get('p50_ms'), 1)} ms per request, errors {_fmt(batch.get('errors'))}).",
-        ]
-    lines += ["", "| target | measured | status |", "| --- | ---: | --- |"]
-    for item in results["targets"]:
-        status = "**MISSED**" if item["status"] == "MISSED" else item["status"]
-        lines.append(f"| {item['target']} | {_fmt(item['value'], 2)} | {status} |")
-    ratios = results.get("ratios", {})
-    cpu = ratios.get("cpu_per_request_project_over_floor")
-    if cpu is not None:
-        lines += [
-            "",
-            f"Server CPU per request, project / floor: {cpu:.2f} (less sensitive to machine noise).",
-        ]
-    side = [(key, text) for key, text in SIDE_BY_SIDE if ratios.get(key) is not None]
-    if side:
-        lines += ["", "Side by side (same run): " + ", ".join(f"{t} {ratios[k]:.2f}" for k, t in side) + "."]
-    return "\n".join(lines) + "\n"
+    return table
 
 
 def write_results(results: dict[str, Any], directory: Path, stem: str = "latest") -> tuple[Path, Path]:
-    """Write `<stem>.json` and `<stem>.md` atomically (via .tmp files) and return their paths."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = (directory / f"{stem}.json", directory / f"{stem}.md")
-    texts = (json.dumps(results, indent=2, sort_keys=False) + "\n", render_markdown(results))
-    for path, text in zip(paths, texts, strict=True):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    return paths
+    """Write `<stem>.json` and `<stem>.md` atomically (bench.harness.report.write) and return their paths."""
+    return report.write(directory, stem, results, page(results))

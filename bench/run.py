@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import shutil
 import sys
 import tempfile
 import time
@@ -12,24 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import engine, http_bench, machine, report, servers
-from bench.stand_in import make_stand_ins
+from bench import engine, http_bench, report
+from bench.harness import machine, servers
+from bench.harness.models import resolve_models
+from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS
 
 log = logging.getLogger(__name__)
 
-ROOT = servers.ROOT
-MODELS = ROOT / "models"
-GUNICORN_CONF = ROOT / "service" / "process" / "gunicorn.conf.py"
 WSGI = ROOT / "service" / "process" / "wsgi.py"
 LAUNCHER = ROOT / "service" / "process" / "launch.py"
-PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
 DEFAULT_BATCH = 10_000
-SYNC_WORKERS = ("--worker-class", "sync")  # the second floor: same app and config, gunicorn sync workers
 NOTES = [
     "Servers run side by side; wrk rounds interleave project, floors and alternative so drift hits all.",
     "Sync floor: the floor app on gunicorn sync workers (one request at a time, connection closed after it).",
-    "Front: the project as `make serve` runs it, nginx (buffering) before gunicorn on a Unix socket; its CPU "
-    "includes nginx.",
+    "Front: the project as `make serve` runs it (PREDICT_FRONT=worker, the default): gunicorn with the "
+    "buffering worker class, which reads each request whole before a thread gets it; no proxy process.",
     "Ratios are medians of per-round ratios; absolute figures depend on the (shared, noisy) machine.",
     "errors = non-2xx (wrk counts status >= 400; a preflight request must answer 200) + socket errors.",
     "server CPU µs/req = user+system CPU of master and workers during a round / requests: robust to noise.",
@@ -72,37 +69,12 @@ def plan_from(args: argparse.Namespace) -> http_bench.HttpPlan:
 def max_batch_size() -> int:
     """The service's documented maximum batch size, or 10,000 when it cannot be read."""
     try:
-        from service.http.schemas import MAX_BATCH
+        from service.schemas import MAX_BATCH
 
         return int(MAX_BATCH)
     except Exception as error:  # any import or settings failure falls back to the documented default
         log.info("max batch size not read from the service (%s); using %d", error, DEFAULT_BATCH)
         return DEFAULT_BATCH
-
-
-def resolve_models(tmp: Path) -> tuple[Path, Path, str]:
-    """The joblib and ONNX models to measure, and where they come from.
-
-    Real files (copied into `tmp`) when both exist; the real joblib exported by the project's exporter
-    into `tmp` when only the ONNX file is missing (models/ is never touched); else freshly made stand-ins.
-    """
-    joblib_path, onnx_path = MODELS / "purchase_pipeline.joblib", MODELS / "purchase_model.onnx"
-    if joblib_path.exists() and onnx_path.exists():  # copies: a re-export mid-run cannot mix two models
-        return Path(shutil.copy2(joblib_path, tmp)), Path(shutil.copy2(onnx_path, tmp)), "models/"
-    if joblib_path.exists():
-        try:
-            from export.bundle import load_bundle
-            from export.export import build_model
-
-            proto, _ = build_model(load_bundle(joblib_path))
-            (tmp / "purchase_model.onnx").write_bytes(proto.SerializeToString())
-            log.warning("models/purchase_model.onnx missing: exported the real pipeline into %s", tmp)
-            return joblib_path, tmp / "purchase_model.onnx", "real pipeline, exported to a temp folder"
-        except Exception as error:  # any exporter failure falls back to stand-ins, which still measure
-            log.warning("export of the real pipeline failed (%s): using stand-ins", error)
-    log.warning("models/ incomplete: using stand-in Random Forest models in %s", tmp)
-    joblib_path, onnx_path = make_stand_ins(tmp)
-    return joblib_path, onnx_path, "stand-in"
 
 
 def server_specs(
@@ -112,12 +84,12 @@ def server_specs(
     env = {PROJECT_MODEL_ENV: str(onnx_path)}  # the config's on_starting hook checks the model for both
     project = front = floor = floor_sync = None
     if config.exists():
-        floor = servers.gunicorn_spec("floor", "bench.floor_app:app", config, env)
-        floor_sync = servers.gunicorn_spec("floor_sync", "bench.floor_app:app", config, env, SYNC_WORKERS)
+        floor = servers.gunicorn_spec("floor", FLOOR_APP, config, env)
+        floor_sync = servers.gunicorn_spec("floor_sync", FLOOR_APP, config, env, SYNC_WORKERS)
         if WSGI.exists():
             project = servers.gunicorn_spec("project", "service.process.wsgi:app", config, env)
             if config == GUNICORN_CONF and LAUNCHER.exists():  # the launcher always uses service/'s config
-                front = servers.launcher_spec("front", env)
+                front = front_spec("front", env)
     else:
         log.warning("%s missing: project and floor not run", config)
     return {
@@ -127,6 +99,13 @@ def server_specs(
         "floor_sync": floor_sync,
         "alternative": http_bench.alternative_spec(joblib_path, 1),
     }
+
+
+def front_spec(name: str, env: dict[str, str], front: str = "worker") -> servers.ServerSpec:
+    """The launcher with PREDICT_FRONT=`front`: with the worker front it execs gunicorn itself (workers one
+    level down), with nginx it runs gunicorn and nginx as children (workers two levels down)."""
+    spec = servers.launcher_spec(name, {**env, "PREDICT_FRONT": front})
+    return dataclasses.replace(spec, depth=2 if front == "nginx" else 1)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

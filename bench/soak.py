@@ -17,18 +17,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.gunicorn_process import REPO, gunicorn
-from bench.memory import rss_kib
-from bench.steady_load import Load
+from bench.harness.gunicorn import REPO, gunicorn
+from bench.harness.procs import rss_mib
+from bench.harness.steady_load import Load
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 30.0
-
-
-def rss_mib(pids: list[int]) -> dict[int, float]:
-    """VmRSS in MiB per pid (0 for a pid that is gone)."""
-    return {pid: round((rss_kib(pid) or 0) / 1024, 2) for pid in pids}
 
 
 def judge(summary: dict[str, Any], max_growth: float) -> list[str]:
@@ -60,8 +55,12 @@ def soak(
             while (left := duration - (time.monotonic() - start)) > 0:
                 time.sleep(min(left, PROGRESS_EVERY_S))
                 seen = load.snapshot()
-                logger.info("soak: %.0f s, %d requests, %d failed", time.monotonic() - start, seen.total,
-                            seen.total - seen.ok)  # fmt: skip
+                logger.info(
+                    "soak: %.0f s, %d requests, %d failed",
+                    time.monotonic() - start,
+                    seen.total,
+                    seen.total - seen.ok,
+                )
             end_rss = rss_mib(pids)
             elapsed = time.monotonic() - start
             counts = load.stop()

@@ -175,8 +175,18 @@ def socket_probe_status(image: str, timeout: float = 90.0) -> int:
     command = kubernetes_app_command()
     socket_path = command[command.index("--socket") + 1]
     name = f"pp-smoke-socket-{os.getpid()}"
-    docker("run", "-d", "--name", name, "--network", "host", "--tmpfs", str(Path(socket_path).parent),
-           image, *command)  # fmt: skip
+    docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "--tmpfs",
+        str(Path(socket_path).parent),
+        image,
+        *command,
+    )
     try:
         deadline, status = time.monotonic() + timeout, 1
         while time.monotonic() < deadline:

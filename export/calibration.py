@@ -9,6 +9,7 @@ import numpy as np
 from onnx import TensorProto
 from sklearn.calibration import CalibratedClassifierCV
 
+from export.binary import stack_binary
 from export.errors import UnsupportedModelError
 from export.graph import GraphBuilder
 from export.preprocess import Features
@@ -115,8 +116,6 @@ def calibrated_probabilities(
     folds get that cap. With one fold (ensemble=False) the mean is the fold itself: 0 + p and p / 1
     are exact, so neither is added to the graph.
     """
-    from export.converters import stack_binary
-
     total = None
     for fold in model.calibrated_classifiers_:
         if len(fold.calibrators) != 1:

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 
+from export.binary import expit, stack_binary
 from export.calibration import calibrated_probabilities
 from export.errors import UnsupportedModelError
 from export.exact_trees import tree_probabilities
@@ -57,19 +58,6 @@ def _logreg_decision(builder: GraphBuilder, model: LogisticRegression, features:
     coef = np.asarray(model.coef_, dtype=np.float64).T
     product = builder.op("MatMul", [features, builder.const(coef, "coef")], "xw")
     return builder.op("Add", [product, builder.const(model.intercept_, "intercept", np.float64)], "dec")
-
-
-def expit(builder: GraphBuilder, x: str) -> str:
-    """1 / (1 + exp(-x)) in float64, the formula of scipy.special.expit."""
-    one = builder.const(np.float64(1.0), "one")
-    exp = builder.op("Exp", [builder.op("Neg", [x], "negx")], "exp")
-    return builder.op("Div", [one, builder.op("Add", [one, exp], "denom")], "expit")
-
-
-def stack_binary(builder: GraphBuilder, positive: str) -> str:
-    """Turn P(class 1) of shape [N, 1] into [[1 - p, p]] of shape [N, 2]."""
-    negative = builder.op("Sub", [builder.const(np.float64(1.0), "one"), positive], "p0")
-    return builder.op("Concat", [negative, positive], "proba", axis=1)
 
 
 def positive_score(builder: GraphBuilder, model: Any, features: Features) -> str:

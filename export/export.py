@@ -21,6 +21,7 @@ from typing import Any
 import onnx
 
 from export.bundle import load_bundle
+from export.card import ModelCard
 from export.cli import DEFAULT_MODEL, configure_logging, export_paths, parser
 from export.convert import pipeline_to_onnx
 from export.converters import describe
@@ -53,20 +54,20 @@ def model_card(
     bundle: Path | None = None,
 ) -> str:
     """The human-readable card: the metadata decoded, the parity results, the file's hash and its bundle."""
-    card: dict[str, Any] = {
+    card: ModelCard = {
         "model_file": model_path.name,
         "metadata": parse_metadata(props),
         "parity": results,
+        "drift_detection": detectable_shifts(  # docs/monitoring.md: the smallest detectable shifts
+            parse_profile(props["reference_profile"]),
+            {k: (float(v[0]), float(v[1])) for k, v in json.loads(props["training_ranges"]).items()},
+        ),
     }
     if sha256 is not None:
         card["sha256"] = sha256
     if bundle is not None:
         card["bundle"] = bundle.as_posix()
-    card["drift_detection"] = detectable_shifts(  # docs/monitoring.md: the smallest detectable shifts
-        parse_profile(props["reference_profile"]),
-        {k: (float(v[0]), float(v[1])) for k, v in json.loads(props["training_ranges"]).items()},
-    )
-    return json.dumps(card, indent=2, sort_keys=True) + "\n"
+    return json.dumps(card, indent=2, sort_keys=True) + "\n"  # sorted keys: the order above is free
 
 
 def _temp_path(target: Path, suffix: str) -> Path:
@@ -116,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("export: %s", exc)
         return 1
     if model.resolve() == DEFAULT_MODEL.resolve():
-        logger.info("export: %s is the file `make serve` serves; a running service switches only at its next "
-                    "reload or start (make deploy-model checks and reloads)", model)  # fmt: skip
+        logger.info(
+            "export: %s is the file `make serve` serves; a running service switches only at its next "
+            "reload or start (make deploy-model checks and reloads)",
+            model,
+        )
     else:
         logger.info("next: make deploy-model MODEL=%s", model)
     return 0

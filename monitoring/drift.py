@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from monitoring.documents import DriftDocument
 from monitoring.offline import OfflineWindow
 from monitoring.profile import ProfileError
 from monitoring.report import clean, render
@@ -73,7 +74,7 @@ def _floats(values: list[Any]) -> np.ndarray:
     return out
 
 
-def check_file(model_path: Path, current: Path) -> dict[str, Any]:
+def check_file(model_path: Path, current: Path) -> DriftDocument:
     """The drift document for one file against the model's reference profile."""
     predictor = Predictor.from_path(model_path)
     window = OfflineWindow(predictor)

@@ -7,11 +7,21 @@ reported next to their no-drift noise floor as effect sizes, never as the alarm 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from monitoring import stats
+from monitoring.documents import (
+    DataQuality,
+    DriftDocument,
+    DriftWindow,
+    EvaluatedWindow,
+    GenderDrift,
+    HistogramTests,
+    InsufficientWindow,
+    NumericDrift,
+    ScoreDrift,
+    ShadowStatus,
+)
 from monitoring.profile import ReferenceProfile
 from monitoring.quality import quality
 from monitoring.window import (
@@ -36,7 +46,7 @@ def _adjusted(p: float) -> float:
     return min(1.0, p * TESTS)
 
 
-def numeric_feature(ref: list[int], cur: np.ndarray) -> dict[str, Any]:
+def _histogram_tests(ref: list[int], cur: np.ndarray) -> HistogramTests:
     """KS on the fine bins, χ² on merged pairs, PSI and JS with noise floors."""
     ks_d, ks_p = stats.ks_from_counts(ref, cur)
     chi, chi_p = stats.chi2_homogeneity(stats.merge_pairs(ref), stats.merge_pairs(cur))
@@ -57,7 +67,12 @@ def numeric_feature(ref: list[int], cur: np.ndarray) -> dict[str, Any]:
     }
 
 
-def gender_feature(ref: list[int], cur: np.ndarray) -> dict[str, Any]:
+def numeric_feature(ref: list[int], cur: np.ndarray, edges: list[float]) -> NumericDrift:
+    """A numeric input's tests and the reference bins' edges."""
+    return {**_histogram_tests(ref, cur), "edges": list(edges)}
+
+
+def gender_feature(ref: list[int], cur: np.ndarray) -> GenderDrift:
     """χ² on the two genders and the change in the Female share."""
     chi, chi_p = stats.chi2_homogeneity(ref, cur)
     change, _ = stats.two_proportion_z(ref[0], sum(ref), float(cur[0]), float(cur.sum()))
@@ -75,23 +90,27 @@ def gender_feature(ref: list[int], cur: np.ndarray) -> dict[str, Any]:
     }
 
 
-def score_drift(profile: ReferenceProfile, window: WindowData) -> dict[str, Any]:
+def score_drift(profile: ReferenceProfile, window: WindowData) -> ScoreDrift:
     """Drift of the model's output: score histogram (KS + χ²) and the Yes-rate change."""
     ref = profile.score.counts
-    result = numeric_feature(ref, window.vector(SCORE, len(ref)))
+    tests = _histogram_tests(ref, window.vector(SCORE, len(ref)))
     no, yes = (int(v) for v in window.vector(DECISION, 2))
     ref_yes = profile.yes_rate * profile.rows
     change, z_p = stats.two_proportion_z(ref_yes, profile.rows, yes, yes + no)
-    result["yes_rate"] = yes / (yes + no) if yes + no else float("nan")
-    result["reference_yes_rate"] = profile.yes_rate
-    result["yes_rate_change"] = change
-    result["yes_rate_p_value"] = z_p
-    result["p_value"] = min(result["p_value"], _adjusted(z_p))
-    result["alarm"] = result["p_value"] < ALPHA
-    return result
+    p_value = min(tests["p_value"], _adjusted(z_p))
+    return {
+        **tests,
+        "p_value": p_value,  # keeps its place: first
+        "alarm": p_value < ALPHA,
+        "yes_rate": yes / (yes + no) if yes + no else float("nan"),
+        "reference_yes_rate": profile.yes_rate,
+        "yes_rate_change": change,
+        "yes_rate_p_value": z_p,
+        "edges": list(profile.score.edges),
+    }
 
 
-def data_quality(window: WindowData) -> dict[str, Any]:
+def data_quality(window: WindowData) -> DataQuality:
     """Rows outside the training range and rejected inputs, per field."""
     outside = window.vector(OUT_OF_RANGE, len(c.NUMERIC_INPUTS)).tolist()
     rejected = window.vector(REJECTED, len(REJECT_FIELDS)).tolist()
@@ -101,60 +120,112 @@ def data_quality(window: WindowData) -> dict[str, Any]:
     }
 
 
-def evaluate(profile: ReferenceProfile, window: WindowData, previous_warning: bool = False) -> dict[str, Any]:
-    """The window's JSON entry: features, score, quality, data quality and the alarm level."""
-    entry: dict[str, Any] = {
+def _insufficient(profile: ReferenceProfile, window: WindowData) -> InsufficientWindow:
+    """The entry of a window too small to test."""
+    return {
         "start": window.start,
         "end": window.end,
         "rows": window.rows,
         "model_version": window.model_version,
         "data_quality": data_quality(window),
+        "status": "insufficient",
+        "features": {},
+        "score": {},
+        "level": "none",
+        "warning": False,
+        "paging": False,
+        "quality": quality(window, profile),
     }
-    if window.rows < MIN_ROWS:
-        entry |= {
-            "status": "insufficient",
-            "features": {},
-            "score": {},
-            "level": "none",
-            "warning": False,
-            "paging": False,
-            "quality": quality(window, profile),
-        }
-        return entry
-    features = {}
+
+
+def _evaluated(profile: ReferenceProfile, window: WindowData, previous_warning: bool) -> EvaluatedWindow:
+    """The entry of a tested window; it pages when the previous window of its model warned too."""
+    features: dict[str, NumericDrift | GenderDrift] = {}
     for name in c.NUMERIC_INPUTS:
         ref = profile.numeric[name].counts
-        features[name] = numeric_feature(ref, window.vector(name, len(ref)))
-        features[name]["edges"] = list(profile.numeric[name].edges)  # the report labels bins with these
+        features[name] = numeric_feature(ref, window.vector(name, len(ref)), profile.numeric[name].edges)
     genders = [profile.gender[g] for g in c.GENDERS]
     features[c.GENDER] = gender_feature(genders, window.vector(GENDER_SERIES, 2))
     score = score_drift(profile, window)
-    score["edges"] = list(profile.score.edges)
-    warning = any(f["alarm"] for f in features.values()) or score["alarm"]
+    input_drift = any(f["alarm"] for f in features.values())
+    warning = input_drift or score["alarm"]
     paging = warning and previous_warning
-    entry |= {
+    return {
+        "start": window.start,
+        "end": window.end,
+        "rows": window.rows,
+        "model_version": window.model_version,
+        "data_quality": data_quality(window),
         "status": "evaluated",
         "features": features,
         "score": score,
         "quality": quality(window, profile),
-        "input_drift": any(f["alarm"] for f in features.values()),
+        "input_drift": input_drift,
         "warning": warning,
         "paging": paging,
         "level": "page" if paging else "warning" if warning else "none",
         "alpha": ALPHA,
         "tests": TESTS,
     }
+
+
+def evaluate(
+    profile: ReferenceProfile,
+    window: WindowData,
+    previous_warning: bool = False,
+    *,
+    closed: bool | None = None,
+    label: str | None = None,
+) -> DriftWindow:
+    """The window's JSON entry (the one builder): features, score, quality, data quality, alarm level;
+    `closed` for a service window, `label` for a file's."""
+    entry: DriftWindow = (
+        _evaluated(profile, window, previous_warning)
+        if window.rows >= MIN_ROWS
+        else _insufficient(profile, window)
+    )
+    if closed is not None:
+        entry["closed"] = closed
+    if label is not None:
+        entry["label"] = label
     return entry
 
 
-def evaluate_series(profile: ReferenceProfile, windows: list[WindowData]) -> list[dict[str, Any]]:
-    """Evaluate windows in time order; paging needs a warning in the previous window of the same model."""
-    results: list[dict[str, Any]] = []
+def evaluate_series(
+    profile: ReferenceProfile, windows: list[WindowData], now: float | None = None
+) -> list[DriftWindow]:
+    """Evaluate windows in time order; paging needs a warning in the previous window of the same model.
+    With `now`, each entry says whether the window is closed (its end has passed)."""
+    results: list[DriftWindow] = []
     previous: dict[str, tuple[int, bool]] = {}
     for window in sorted(windows, key=lambda w: (w.start, w.model_version)):
         last = previous.get(window.model_version)
         consecutive = last is not None and last[0] == window.start - (window.end - window.start) and last[1]
-        entry = evaluate(profile, window, consecutive)
+        closed = None if now is None else window.end <= now
+        entry = evaluate(profile, window, consecutive, closed=closed)
         previous[window.model_version] = (window.start, entry["warning"])
         results.append(entry)
     return results
+
+
+def service_document(
+    window_seconds: int,
+    store: str,
+    model_version: str,
+    windows: list[DriftWindow],
+    shadow: ShadowStatus | None = None,
+) -> DriftDocument:
+    """The service's drift document (GET /monitoring/drift): its last windows, newest last, and this
+    worker's shadow model (None without one)."""
+    return {
+        "window_seconds": window_seconds,
+        "store": store,
+        "model_version": model_version,
+        "windows": windows,
+        "shadow": shadow,
+    }
+
+
+def file_document(source: str, model_version: str, window: DriftWindow) -> DriftDocument:
+    """A file's drift document (`python -m monitoring.drift`, batch `--drift`): its one window."""
+    return {"source": source, "store": "file", "model_version": model_version, "windows": [window]}

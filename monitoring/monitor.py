@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.evaluate import evaluate_series
+from monitoring.documents import DriftDocument, ShadowStatus
+from monitoring.evaluate import evaluate_series, service_document
 from monitoring.pending import Pending
 from monitoring.profile import ReferenceProfile
+from monitoring.shadow import Shadow, add_sections
 from monitoring.store import CountBatch, Replayed, Store, StoreUnavailable, SumBatch
 from monitoring.tokens import Receipt, TokenError, TokenSigner
 from monitoring.window import (
@@ -93,6 +95,8 @@ class Monitor:
         self.on_lost: Callable[[int], None] = lambda rows: None  # rows unwritten at exit
         self._reported: tuple[bool, int] | None = None
         self._next_sweep = time.monotonic() + _RANDOM.uniform(0, SWEEP_INTERVAL_S)
+        self.shadow: Shadow | None = None  # a candidate scored beside the model (monitoring.shadow)
+        self.shadow_status: ShadowStatus | None = None
 
     # --- request path -------------------------------------------------------------------------------
     def observe_one(self, age: float, salary: float, gender: str, probability: float, buy: bool) -> str:
@@ -104,6 +108,8 @@ class Monitor:
         outside = (not a_lo <= age <= a_hi, not s_lo <= salary <= s_hi)
         bins = row_bins(self.profile, age, salary, gender, probability)
         self._queue.append((start, *bins, probability, buy, outside))
+        if self.shadow is not None:  # shadow scoring (monitoring.shadow)
+            self.shadow.observe_one(start, age, salary, gender, probability, buy)
         self._wake()
         return self.signer.issue(start, now, probability, buy, self.model_version)
 
@@ -117,6 +123,8 @@ class Monitor:
         sums: dict[str, float] = {}
         add_rows(counts, sums, self.profile, columns, probabilities, self.threshold, self.training_ranges)
         self._queue.append((start, counts, sums))
+        if self.shadow is not None:  # shadow scoring (monitoring.shadow)
+            self.shadow.observe_many(start, columns, probabilities, self.threshold)
         self._wake()
         if not tokens:
             return []
@@ -141,6 +149,8 @@ class Monitor:
             return  # a request does not wait long for the flusher's write (it is what it would do)
         try:
             self.pending.add(*self._drain())
+            if self.shadow is not None:
+                self.pending.add(*self.shadow.drain(self.window_s, self.model_version))
             counts, sums = self.pending.take()
             try:
                 if counts or sums:
@@ -218,14 +228,19 @@ class Monitor:
         if entries:
             logger.warning(
                 "monitoring store (%s) unavailable at exit: %d scored rows (%d counts) of this process "
-                "were not written", self.store.kind, rows, entries,
-            )  # fmt: skip
+                "were not written",
+                self.store.kind,
+                rows,
+                entries,
+            )
             self.on_lost(rows)
 
     def discard(self) -> None:
         """Drop queued and held rows (a forked child's copy of its parent's)."""
         self._queue.clear()
         self.pending.clear()
+        if self.shadow is not None:
+            self.shadow.discard()
         self._flushing = threading.Lock()
 
     # --- feedback -----------------------------------------------------------------------------------
@@ -279,15 +294,11 @@ class Monitor:
             self._wake()
             raise
 
-    def drift(self, limit: int = 30) -> dict[str, Any]:
+    def drift(self, limit: int = 30) -> DriftDocument:
         """The /monitoring/drift document: evaluated windows, newest last, and whether each is closed."""
         now = self.clock()
-        entries = evaluate_series(self.profile, self.windows(limit))
-        for entry in entries:
-            entry["closed"] = entry["end"] <= now
-        return {
-            "window_seconds": self.window_s,
-            "store": self.store.kind,
-            "model_version": self.model_version,
-            "windows": entries,
-        }
+        windows = self.windows(limit)
+        entries = evaluate_series(self.profile, windows, now)
+        add_sections(entries, windows, self.shadow)  # each window's "shadow" section (monitoring.shadow)
+        version, status = self.model_version, self.shadow_status
+        return service_document(self.window_s, self.store.kind, version, entries, status)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitoring.evaluate import evaluate
+from monitoring.documents import DriftDocument
+from monitoring.evaluate import evaluate, file_document
 from monitoring.profile import parse_profile
 from monitoring.window import REJECT_FIELDS, REJECTED, Key, WindowData, add_rows
 from runtime import contract as c
@@ -48,17 +49,11 @@ class OfflineWindow:
             self.predictor.metadata.training_ranges,
         )
 
-    def document(self, label: str) -> dict[str, Any]:
+    def document(self, label: str) -> DriftDocument:
         """The drift document (same shape as GET /monitoring/drift) with this one window."""
         window = WindowData(0, 0, self.predictor.model_version)
         for (series, index), n in self.counts.items():
             window.counts.setdefault(series, {})[index] = n
         window.sums.update(self.sums)
-        entry = evaluate(self.profile, window)
-        entry["label"] = label
-        return {
-            "source": label,
-            "store": "file",
-            "model_version": self.predictor.model_version,
-            "windows": [entry],
-        }
+        entry = evaluate(self.profile, window, label=label)
+        return file_document(label, self.predictor.model_version, entry)

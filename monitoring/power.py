@@ -10,7 +10,7 @@ share the two-proportion test flags at the same level, again at about 50 % power
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -55,7 +55,16 @@ def detectable_share_change(share: float, n: int, m: int) -> float:
     return z * math.sqrt(share * (1 - share) * (1 / n + 1 / m))
 
 
-def detectable_shifts(profile: ReferenceProfile, ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
+class DetectableShifts(TypedDict):
+    """The model card's `drift_detection`: per window size, the smallest shifts an alarm catches."""
+
+    reference_rows: int
+    alarm: str
+    power: str
+    by_window_rows: dict[str, dict[str, float | None]]
+
+
+def detectable_shifts(profile: ReferenceProfile, ranges: dict[str, tuple[float, float]]) -> DetectableShifts:
     """The model card's table: per window size, the smallest age, salary and Female-share shifts."""
     n = profile.rows
     female = profile.gender[c.GENDERS[0]] / n

@@ -12,7 +12,7 @@ import bisect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -128,16 +128,44 @@ def cbpe(n_yes: float, sum_yes: float, n_no: float, sum_no: float, sum_var: floa
     }
 
 
+class BinnedCounts(TypedDict):
+    """A binned series in the profile's JSON: interior edges and the count per bin."""
+
+    edges: list[float]
+    counts: list[int]
+
+
+class ScoreCounts(BinnedCounts):
+    """The out-of-fold score histogram, with where its scores come from."""
+
+    source: str
+
+
+class ProfileDocument(TypedDict):
+    """The reference profile as the model metadata carries it (`reference_profile`), read by parse_profile."""
+
+    version: int
+    rows: int
+    min_bin_count: int
+    numeric: dict[str, BinnedCounts]
+    gender: dict[str, int]
+    score: ScoreCounts
+    yes_rate: float
+    threshold: float
+    metrics: dict[str, float]
+    estimated: dict[str, float]
+
+
 def build_profile(
     features: Mapping[str, npt.ArrayLike],
     oof_scores: npt.ArrayLike,
     threshold: float,
-    cv_metrics: dict[str, Any],
-) -> dict[str, Any]:
+    cv_metrics: Mapping[str, float],
+) -> ProfileDocument:
     """The profile as a JSON-ready dict from the training rows, their out-of-fold scores and CV metrics."""
     genders = [str(g) for g in np.asarray(features[c.GENDER], dtype=object)]
     scores = np.asarray(oof_scores, dtype=np.float64)
-    numeric = {}
+    numeric: dict[str, BinnedCounts] = {}
     for name in c.NUMERIC_INPUTS:
         b = binned(features[name], FEATURE_BINS)
         numeric[name] = {"edges": b.edges, "counts": b.counts}

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from monitoring.documents import FEATURES, DataQuality, DriftDocument, DriftWindow, Quality, drift_sections
 from monitoring.store_guard import StoreUnavailable
 
 logger = logging.getLogger(__name__)
-
-FEATURES = ("age", "salary", "gender", "score")
 
 
 def _finite(value: Any) -> float | None:
@@ -31,7 +30,7 @@ def _finite(value: Any) -> float | None:
 class DriftCollector(Collector):
     """Reads the monitor's drift document on every scrape (a few small queries)."""
 
-    def __init__(self, drift: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, drift: Callable[[], DriftDocument]) -> None:
         self._drift = drift
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -58,77 +57,85 @@ class DriftCollector(Collector):
         last = closed[-1]
         yield from self._window(last, version)
 
-    def _window(self, w: dict[str, Any], v: str) -> Iterator[GaugeMetricFamily]:
+    def _window(self, w: DriftWindow, v: str) -> Iterator[GaugeMetricFamily]:
         """The gauges of one evaluated window."""
-        p_value = GaugeMetricFamily(
-            "predict_drift_p_value", "Bonferroni-adjusted p-value.", labels=["feature", "model_version"]
-        )
-        alarm = GaugeMetricFamily(
-            "predict_drift_alarm", "1 when the feature drifted.", labels=["feature", "model_version"]
-        )
-        psi = GaugeMetricFamily(
-            "predict_drift_psi", "Population stability index.", labels=["feature", "model_version"]
-        )
-        floor = GaugeMetricFamily(
-            "predict_drift_psi_noise_floor",
-            "PSI expected without drift.",
-            labels=["feature", "model_version"],
-        )
-        parts = {**w.get("features", {}), "score": w.get("score", {})}
-        for name in FEATURES:
-            entry = parts.get(name) or {}
-            for family, key in (
-                (p_value, "p_value"),
-                (alarm, "alarm"),
-                (psi, "psi"),
-                (floor, "psi_noise_floor"),
-            ):
-                value = _finite(entry.get(key))
-                if value is not None:
-                    family.add_metric([name, v], value)
-        yield from (p_value, alarm, psi, floor)
+        yield from _feature_gauges(w, v)
         level = GaugeMetricFamily(
             "predict_drift_level", "Alarm level: 0 none, 1 warning, 2 page.", labels=["model_version"]
         )
         level.add_metric([v], {"none": 0.0, "warning": 1.0, "page": 2.0}[w["level"]])
         yield level
-        quality = w.get("quality", {})
-        for name, section, help_text in (
-            ("predict_estimated_metric", quality.get("estimated", {}), "Label-free estimate (CBPE)."),
-            ("predict_realized_metric", quality.get("realized", {}), "Realized from delayed labels."),
-            ("predict_reference_metric", quality.get("reference", {}), "Cross-validated baseline."),
-        ):
-            family = GaugeMetricFamily(name, help_text, labels=["metric", "model_version"])
-            for metric in ("precision", "recall", "brier", "roc_auc", "accuracy"):
-                value = _finite(section.get(metric))
-                if value is not None:
-                    family.add_metric([metric, v], value)
-            yield family
-        coverage = GaugeMetricFamily(
-            "predict_label_coverage_ratio", "Labelled share of the window's rows.", labels=["model_version"]
-        )
-        coverage.add_metric([v], float(quality.get("realized", {}).get("coverage", 0.0)))
-        yield coverage
-        concept = GaugeMetricFamily(
-            "predict_concept_drift", "1 when realized and estimated quality disagree."
-        )
-        concept.add_metric([v], float(bool(quality.get("concept_drift"))))
-        yield concept
-        dq = w.get("data_quality", {})
-        outside = GaugeMetricFamily(
-            "predict_window_out_of_training_range",
-            "Rows outside the training range.",
-            labels=["feature", "model_version"],
-        )
-        for name, n in dq.get("out_of_training_range", {}).items():
-            outside.add_metric([name, v], float(n))
-        rejected = GaugeMetricFamily(
-            "predict_window_rejected_inputs", "Rejected requests by field.", labels=["field", "model_version"]
-        )
-        for name, n in dq.get("rejected", {}).items():
-            rejected.add_metric([name, v], float(n))
-        yield outside
-        yield rejected
+        yield from _quality_gauges(w["quality"], v)
+        yield from _data_quality_gauges(w["data_quality"], v)
+
+
+def _feature_gauges(w: DriftWindow, v: str) -> Iterator[GaugeMetricFamily]:
+    """Per feature and the score: adjusted p-value, alarm, PSI and its noise floor."""
+    p_value = GaugeMetricFamily(
+        "predict_drift_p_value", "Bonferroni-adjusted p-value.", labels=["feature", "model_version"]
+    )
+    alarm = GaugeMetricFamily(
+        "predict_drift_alarm", "1 when the feature drifted.", labels=["feature", "model_version"]
+    )
+    psi = GaugeMetricFamily(
+        "predict_drift_psi", "Population stability index.", labels=["feature", "model_version"]
+    )
+    floor = GaugeMetricFamily(
+        "predict_drift_psi_noise_floor",
+        "PSI expected without drift.",
+        labels=["feature", "model_version"],
+    )
+    for name, entry in drift_sections(w):
+        if name not in FEATURES:
+            continue
+        for family, key in ((p_value, "p_value"), (alarm, "alarm"), (psi, "psi"), (floor, "psi_noise_floor")):
+            value = _finite(entry.get(key))
+            if value is not None:
+                family.add_metric([name, v], value)
+    yield from (p_value, alarm, psi, floor)
+
+
+def _quality_gauges(quality: Quality, v: str) -> Iterator[GaugeMetricFamily]:
+    """Estimated, realized and reference metrics, the label coverage and the concept-drift flag."""
+    sections: tuple[tuple[str, Mapping[str, Any], str], ...] = (
+        ("predict_estimated_metric", quality.get("estimated", {}), "Label-free estimate (CBPE)."),
+        ("predict_realized_metric", quality.get("realized", {}), "Realized from delayed labels."),
+        ("predict_reference_metric", quality.get("reference", {}), "Cross-validated baseline."),
+    )
+    for name, section, help_text in sections:
+        family = GaugeMetricFamily(name, help_text, labels=["metric", "model_version"])
+        for metric in ("precision", "recall", "brier", "roc_auc", "accuracy"):
+            value = _finite(section.get(metric))
+            if value is not None:
+                family.add_metric([metric, v], value)
+        yield family
+    coverage = GaugeMetricFamily(
+        "predict_label_coverage_ratio", "Labelled share of the window's rows.", labels=["model_version"]
+    )
+    realized: Mapping[str, Any] = quality.get("realized", {})
+    coverage.add_metric([v], float(realized.get("coverage", 0.0)))
+    yield coverage
+    concept = GaugeMetricFamily("predict_concept_drift", "1 when realized and estimated quality disagree.")
+    concept.add_metric([v], float(bool(quality.get("concept_drift"))))
+    yield concept
+
+
+def _data_quality_gauges(dq: DataQuality, v: str) -> Iterator[GaugeMetricFamily]:
+    """Rows outside the training range per input and rejected requests per field."""
+    outside = GaugeMetricFamily(
+        "predict_window_out_of_training_range",
+        "Rows outside the training range.",
+        labels=["feature", "model_version"],
+    )
+    for name, n in dq.get("out_of_training_range", {}).items():
+        outside.add_metric([name, v], float(n))
+    rejected = GaugeMetricFamily(
+        "predict_window_rejected_inputs", "Rejected requests by field.", labels=["field", "model_version"]
+    )
+    for name, n in dq.get("rejected", {}).items():
+        rejected.add_metric([name, v], float(n))
+    yield outside
+    yield rejected
 
 
 class StoreMetrics:
@@ -139,13 +146,15 @@ class StoreMetrics:
         self.up = Gauge(
             "predict_monitoring_store_up",
             "1 when the monitoring store answers, 0 while it is down (minimum over the workers).",
-            multiprocess_mode="livemin", registry=registry,
-        )  # fmt: skip
+            multiprocess_mode="livemin",
+            registry=registry,
+        )
         self.pending = Gauge(
             "predict_monitoring_pending_rows",
             "Scored rows held in memory until the monitoring store takes them (sum over the workers).",
-            multiprocess_mode="livesum", registry=registry,
-        )  # fmt: skip
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
         self.lost = Counter(
             "predict_monitoring_rows_lost",
             "Scored rows a worker held when it exited with the monitoring store down (not counted).",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from monitoring.documents import Quality, Realized
 from monitoring.profile import ReferenceProfile, cbpe
 from monitoring.stats import wilson
 from monitoring.window import (
@@ -58,19 +58,21 @@ def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, flo
     return max(0.0, auc - half), min(1.0, auc + half)
 
 
-def realized(window: WindowData) -> dict[str, Any]:
+def realized(window: WindowData) -> Realized:
     """Precision, recall, Brier and ROC-AUC from the labels credited to the window, with 95 % intervals."""
     tn, fp, fn, tp = (int(v) for v in window.vector(OUTCOME, 4))
     labels = tn + fp + fn + tp
-    result: dict[str, Any] = {"labels": labels, "coverage": labels / window.rows if window.rows else 0.0}
+    coverage = labels / window.rows if window.rows else 0.0
     if not labels:
-        return result
+        return {"labels": labels, "coverage": coverage}
     nan = float("nan")
     brier = window.sums.get(SUM_BRIER, 0.0) / labels
     spread = max(window.sums.get(SUM_BRIER_SQ, 0.0) / labels - brier * brier, 0.0)
     half = 1.96 * math.sqrt(spread / labels)
     auc = roc_auc_from_counts(window.counts.get(LABEL, {}))
-    result |= {
+    return {
+        "labels": labels,
+        "coverage": coverage,
         "precision": tp / (tp + fp) if tp + fp else nan,
         "precision_ci": list(wilson(tp, tp + fp)),
         "recall": tp / (tp + fn) if tp + fn else nan,
@@ -81,15 +83,16 @@ def realized(window: WindowData) -> dict[str, Any]:
         "roc_auc_ci": list(auc_interval(auc, tp + fn, tn + fp)),
         "roc_auc_resolution": 1 / SCORE_KEY_SCALE,
     }
-    return result
 
 
-def concept_drift(real: dict[str, Any], estimate: dict[str, float]) -> bool:
+def concept_drift(real: Realized, estimate: dict[str, float]) -> bool:
     """Realized precision or recall disagrees with the label-free estimate beyond its interval."""
     if real.get("labels", 0) < MIN_LABELS:
         return False
-    for metric in ("precision", "recall"):
-        value, interval = real.get(metric), real.get(f"{metric}_ci")
+    for value, interval, metric in (
+        (real.get("precision"), real.get("precision_ci"), "precision"),
+        (real.get("recall"), real.get("recall_ci"), "recall"),
+    ):
         guess = estimate.get(metric, float("nan"))
         if value is None or interval is None or math.isnan(value) or math.isnan(guess):
             continue
@@ -98,7 +101,7 @@ def concept_drift(real: dict[str, Any], estimate: dict[str, float]) -> bool:
     return False
 
 
-def quality(window: WindowData, profile: ReferenceProfile) -> dict[str, Any]:
+def quality(window: WindowData, profile: ReferenceProfile) -> Quality:
     """The window's quality section: estimate, change since reference, realized, concept-drift flag."""
     estimate = estimated(window)
     change = {k: estimate[k] - profile.estimated[k] for k in estimate if k in profile.estimated}

@@ -10,6 +10,7 @@ rows as insufficient, so the page never singles out a handful of customers. Used
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from itertools import pairwise
@@ -18,11 +19,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from monitoring.documents import FEATURES, QUALITY_METRICS, drift_sections
 from monitoring.evaluate import ALPHA, MIN_ROWS, SMALL_CELL
 from runtime import contract as c
 
-FEATURES = ("age", "salary", "gender", "score")
-QUALITY_METRICS = ("precision", "recall", "brier", "roc_auc")
 # What to do at each level; docs/monitoring.md carries the same sentences (a test checks).
 GUIDANCE = {
     "none": "Nothing to do: no test alarmed.",
@@ -118,12 +118,12 @@ def _time(seconds: Any) -> dict[str, str] | None:
     return {"iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "text": moment.strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def _level(window: dict[str, Any]) -> str:
+def _level(window: Mapping[str, Any]) -> str:
     """The window's level, "insufficient" for windows too small to test."""
     return "insufficient" if window.get("status") != "evaluated" else str(window.get("level", "none"))
 
 
-def _bars(name: str, entry: dict[str, Any]) -> dict[str, Any]:
+def _bars(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     """A reference (grey) vs window (blue) bar chart and its bin table; small window cells left out."""
     reference, counts = list(entry["reference_counts"]), list(entry.get("counts", []))
     labels = bin_labels(name, entry.get("edges"), len(reference))
@@ -175,13 +175,13 @@ def _bars(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _short(window: dict[str, Any]) -> str:
+def _short(window: Mapping[str, Any]) -> str:
     """A short x-axis label for a window: its start date, or its label."""
     moment = _time(window.get("start"))
     return moment["text"][:16] if moment else str(window.get("label", ""))
 
 
-def _trends(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _trends(windows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per feature: -log10 of the adjusted p-value per evaluated window, with the alarm line."""
     evaluated = [w for w in windows if w.get("status") == "evaluated"]
     plot_w = _TREND_W - _TREND_LEFT - 8
@@ -210,7 +210,7 @@ def _trends(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return charts
 
 
-def _window(w: dict[str, Any], newest: bool) -> dict[str, Any]:
+def _window(w: Mapping[str, Any], newest: bool) -> dict[str, Any]:
     """The template's view of one window."""
     start, end = _time(w.get("start")), _time(w.get("end"))
     view: dict[str, Any] = {
@@ -226,10 +226,7 @@ def _window(w: dict[str, Any], newest: bool) -> dict[str, Any]:
         "charts": [],
     }
     if view["level"] != "insufficient":
-        entries = {**w.get("features", {}), "score": w.get("score", {})}
-        names = [*FEATURES, *(n for n in entries if n not in FEATURES)]
-        for name in names:
-            e = entries.get(name, {})
+        for name, e in drift_sections(w):
             view["features"].append(
                 {
                     "name": name,
@@ -264,7 +261,7 @@ def _window(w: dict[str, Any], newest: bool) -> dict[str, Any]:
     return view
 
 
-def render(doc: dict[str, Any], title: str = "Purchase Predictor — drift report") -> str:
+def render(doc: Mapping[str, Any], title: str = "Purchase Predictor — drift report") -> str:
     """The whole page."""
     windows = doc.get("windows", [])
     evaluated = [i for i, w in enumerate(windows) if w.get("status") == "evaluated"]

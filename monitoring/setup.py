@@ -81,8 +81,10 @@ def build_monitor(
     except OSError as exc:
         logger.error(
             "drift monitoring is off: no feedback key beside the SQLite store (%s: %s); make its folder "
-            "writable or set PREDICT_MONITOR_KEY", type(exc).__name__, exc.strerror or exc,
-        )  # fmt: skip
+            "writable or set PREDICT_MONITOR_KEY",
+            type(exc).__name__,
+            exc.strerror or exc,
+        )
         return None
     signer = TokenSigner(signing_key, ttl_s)
     return Monitor(

@@ -96,8 +96,10 @@ class Health:
             logger.warning(
                 "monitoring store (%s) is unavailable (%s); counts are kept in memory and written when it "
                 "returns, /feedback and /monitoring/* answer 503 meanwhile; retrying every %.0f s at most",
-                self.name, reason(exc), MAX_RETRY_S,
-            )  # fmt: skip
+                self.name,
+                reason(exc),
+                MAX_RETRY_S,
+            )
             self.on_change(False)
         return StoreUnavailable(f"the monitoring store ({self.name}) is unavailable", self.retry_after())
 

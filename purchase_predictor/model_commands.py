@@ -23,12 +23,25 @@ PATH = click.Path(path_type=Path)
     )
 )
 @click.option("--data", type=PATH, default=Path("data/customers.csv"), show_default=True, help="customer CSV")
-@click.option("--family", type=click.Choice(FAMILIES), default="forest", show_default=True,
-              help="the final model family (auto: the best of the comparison)")  # fmt: skip
-@click.option("--threshold", default="0.6", show_default=True,
-              help="a number in (0,1), max-f1, precision>=X, recall>=X or profit")  # fmt: skip
-@click.option("--calibration", type=click.Choice(["auto", "none", "sigmoid", "isotonic"]), default="auto",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--family",
+    type=click.Choice(FAMILIES),
+    default="forest",
+    show_default=True,
+    help="the final model family (auto: the best of the comparison)",
+)
+@click.option(
+    "--threshold",
+    default="0.6",
+    show_default=True,
+    help="a number in (0,1), max-f1, precision>=X, recall>=X or profit",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["auto", "none", "sigmoid", "isotonic"]),
+    default="auto",
+    show_default=True,
+)
 @click.option("--gain-tp", type=float, help="profit of a true positive (for --threshold profit)")
 @click.option("--cost-fp", type=float, help="cost of a false positive (for --threshold profit)")
 @click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True)
@@ -47,9 +60,17 @@ def train(**options: Any) -> int:
     except ImportError as exc:
         raise needs_extra("training", exc) from None
     argv = [
-        "--data", str(options["data"]), "--model", options["family"], "--threshold", options["threshold"],
-        "--calibration", options["calibration"], "--seed", str(options["seed"]),
-    ]  # fmt: skip
+        "--data",
+        str(options["data"]),
+        "--model",
+        options["family"],
+        "--threshold",
+        options["threshold"],
+        "--calibration",
+        options["calibration"],
+        "--seed",
+        str(options["seed"]),
+    ]
     for flag in ("gain_tp", "cost_fp", "cv_repeats", "out", "out_dir", "report_dir"):
         if options[flag] is not None:
             argv += ["--" + flag.replace("_", "-"), str(options[flag])]
@@ -111,8 +132,15 @@ def _given(ctx: click.Context, name: str, value: Path) -> Path | None:
 @click.option("--card", type=PATH, help="the model card to write (default: model_card.json beside the model)")
 @click.option("--small", is_flag=True, help="a smaller parity grid (quick checks)")
 @click.pass_context
-def export(ctx: click.Context, run: Path | None, out: Path | None, bundle: Path | None, model: Path,
-           card: Path | None, small: bool) -> int:  # fmt: skip
+def export(
+    ctx: click.Context,
+    run: Path | None,
+    out: Path | None,
+    bundle: Path | None,
+    model: Path,
+    card: Path | None,
+    small: bool,
+) -> int:
     """Convert a trained bundle to one ONNX file with its model card, after a parity check."""
     try:
         from export.cli import export_paths, parser
@@ -130,8 +158,10 @@ def export(ctx: click.Context, run: Path | None, out: Path | None, bundle: Path 
         raise _export_errors(exc) from None
     except OSError as exc:
         raise CliError(Exit.INTERNAL, f"cannot write output: {exc}") from None
-    click.echo(f"export: wrote {model_path} and {card_path}; deploy it with: purchase-predictor deploy "
-               f"{model_path}", err=True)  # fmt: skip
+    click.echo(
+        f"export: wrote {model_path} and {card_path}; deploy it with: purchase-predictor deploy {model_path}",
+        err=True,
+    )
     return Exit.OK
 
 

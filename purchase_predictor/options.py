@@ -19,9 +19,14 @@ MODEL_ENV = "PREDICT_MODEL_PATH"
 def model_option(help_text: str = "the ONNX model file") -> Callable[[Any], Any]:
     """--model PATH, default $PREDICT_MODEL_PATH, else models/purchase_model.onnx (relative to the cwd)."""
     return click.option(
-        "--model", type=click.Path(dir_okay=False, path_type=Path), envvar=MODEL_ENV, show_envvar=True,
-        default=DEFAULT_MODEL, show_default=True, help=help_text,
-    )  # fmt: skip
+        "--model",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=MODEL_ENV,
+        show_envvar=True,
+        default=DEFAULT_MODEL,
+        show_default=True,
+        help=help_text,
+    )
 
 
 def example(*lines: str) -> str:

@@ -1,4 +1,5 @@
-"""`serve`, `deploy`, `rollback`, `history`: the HTTP service and its safe model updates."""
+"""`serve`, `deploy` (`--shadow`), `rollback`, `history`, `promote`, `discard`: the HTTP service and its safe
+model updates."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def gunicorn_config() -> Path:
 
 
 def start_server(host: str, port: int, socket: Path | None = None) -> int:
-    """Replace this process with the service's launcher (as `make serve`): nginx on host:port before
-    gunicorn, or gunicorn alone with PREDICT_FRONT=none (docs/operations/slow-clients.md); with `socket`,
+    """Replace this process with the service's launcher (as `make serve`): gunicorn with the buffering
+    worker class on host:port, nginx before it with PREDICT_FRONT=nginx, or plain gthread gunicorn with
+    PREDICT_FRONT=none (docs/operations/slow-clients.md); with `socket`,
     gunicorn alone on that Unix socket, for a front that runs beside it (the Kubernetes sidecar). Returns
     only on failure. PREDICT_MODEL_PATH is already in the environment."""
     os.environ["PREDICT_HOST"] = host
@@ -67,12 +69,27 @@ def start_server(host: str, port: int, socket: Path | None = None) -> int:
     )
 )
 @model_option("the ONNX model to serve")
-@click.option("--host", envvar="PREDICT_HOST", show_envvar=True, default=DEFAULT_HOST, show_default=True,
-              help="the address to listen on (127.0.0.1: this machine only)")  # fmt: skip
-@click.option("--port", envvar="PORT", show_envvar=True, default=str(DEFAULT_PORT), show_default=True,
-              help="the port to listen on")  # fmt: skip
-@click.option("--socket", type=click.Path(dir_okay=False, path_type=Path),
-              help="gunicorn alone on this Unix socket (for a front of your own beside it)")  # fmt: skip
+@click.option(
+    "--host",
+    envvar="PREDICT_HOST",
+    show_envvar=True,
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="the address to listen on (127.0.0.1: this machine only)",
+)
+@click.option(
+    "--port",
+    envvar="PORT",
+    show_envvar=True,
+    default=str(DEFAULT_PORT),
+    show_default=True,
+    help="the port to listen on",
+)
+@click.option(
+    "--socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="gunicorn alone on this Unix socket (for a front of your own beside it)",
+)
 @click.pass_context
 def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | None) -> int:
     """Serve the model over HTTP with gunicorn: /predict, the page at /, /model, /metrics, /docs."""
@@ -86,9 +103,9 @@ def serve(ctx: click.Context, model: Path, host: str, port: str, socket: Path | 
 
 def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore]:
     """The service's settings and model store for the served model path and state directory."""
-    from service.http.errors import StartupError
     from service.process.model_store import ModelStore, StoreError
     from service.process.settings import Settings
+    from service.process.startup_errors import StartupError
 
     if state_dir is None:
         raise CliError(Exit.CONFIG, f"{STATE_ENV} or --state-dir must name the service's state directory")
@@ -102,9 +119,12 @@ def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore
 def state_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """--state-dir, default $PREDICT_STATE_DIR: where the service keeps its model store and pidfile."""
     return click.option(
-        "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar=STATE_ENV, show_envvar=True,
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=STATE_ENV,
+        show_envvar=True,
         help="the running service's state directory (model store, pidfile)",
-    )(function)  # fmt: skip
+    )(function)
 
 
 def _switch(run: Callable[[], None]) -> int:
@@ -127,26 +147,81 @@ def _switch(run: Callable[[], None]) -> int:
     return Exit.OK
 
 
-@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor deploy runs/today/model.onnx"))
+@click.command(
+    epilog=example(
+        "PREDICT_STATE_DIR=.state purchase-predictor deploy runs/today/model.onnx",
+        "PREDICT_STATE_DIR=.state purchase-predictor deploy --shadow runs/today/model.onnx",
+    )
+)
 @click.argument("candidate", type=click.Path(dir_okay=False, path_type=Path))
 @model_option("the served model file the candidate replaces")
 @state_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
-def deploy(candidate: Path, model: Path, state_dir: Path | None, timeout: float) -> int:
+@click.option("--shadow", is_flag=True, help="score the candidate beside the live model; it never answers")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
+def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, timeout: float) -> int:
     """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
-    its model card (model_card.json beside it) travels with it (service.process.deploy.deploy)."""
+    its model card (model_card.json beside it) travels with it (service.process.deploy.deploy). With
+    --shadow: the same checks, then the service scores it beside the live model (service.process.shadow)."""
     from service.process.deploy import deploy as run_deploy
+    from service.process.shadow import deploy_shadow
 
     settings, store = _settings(model, state_dir)
-    return _switch(lambda: run_deploy(settings, store, candidate, timeout))
+    run = deploy_shadow if shadow else run_deploy
+    return _switch(lambda: run(settings, store, candidate, timeout))
+
+
+@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor promote"))
+@model_option("the served model file the shadow model replaces")
+@state_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
+def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
+    """Make the shadow model live, exactly as a deploy of it would (rollback goes back); empties the slot."""
+    from service.process.shadow import promote as run_promote
+
+    settings, store = _settings(model, state_dir)
+    return _switch(lambda: run_promote(settings, store, timeout))
+
+
+@click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor discard"))
+@model_option("the served model file")
+@state_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
+def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
+    """Drop the shadow model: the service stops scoring it."""
+    from service.process.shadow import discard as run_discard
+
+    store = _settings(model, state_dir)[1]
+    return _switch(lambda: run_discard(store, timeout))
 
 
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor rollback"))
 @model_option("the served model file")
 @state_option
-@click.option("--timeout", type=click.FloatRange(min=1), default=WAIT_S, show_default=True,
-              help="seconds to wait for the service's reload")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
 def rollback(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Go back to the previously deployed model, the same safe way (a second rollback goes forward)."""
     from service.process.deploy import rollback as run_rollback
@@ -165,4 +240,4 @@ def history(state_dir: Path | None) -> int:
     return _switch(lambda: show_history(store, settings))
 
 
-COMMANDS = (serve, deploy, rollback, history)
+COMMANDS = (serve, deploy, rollback, history, promote, discard)

@@ -129,8 +129,9 @@ class Explainer:
         self.predictor = predictor
         self.background = background
         self.weights = background.weights
-        self.base = float(weighted_sum(self.weights, self._score(background.age, background.salary,
-                                                                  background.gender)))  # fmt: skip
+        self.base = float(
+            weighted_sum(self.weights, self._score(background.age, background.salary, background.gender))
+        )
         table = predictor.table
         fits = table is not None and len(background) * table.grid.cells <= MAX_PRECOMPUTED
         self.cells = CellValues.build(table, background) if table is not None and fits else None

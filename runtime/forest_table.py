@@ -163,8 +163,13 @@ class ForestTable:
         ages = around(self.grid.age, age_low, age_high)
         salaries = around(self.grid.salary, salary_low, salary_high)
         age = np.concatenate([ages, rng.uniform(age_low, age_high, len(salaries) + CHECK_ROWS)])
-        salary = np.concatenate([rng.uniform(salary_low, salary_high, len(ages)), salaries,
-                                 rng.uniform(salary_low, salary_high, CHECK_ROWS)])  # fmt: skip
+        salary = np.concatenate(
+            [
+                rng.uniform(salary_low, salary_high, len(ages)),
+                salaries,
+                rng.uniform(salary_low, salary_high, CHECK_ROWS),
+            ]
+        )
         gender = np.array(c.GENDERS, dtype=object)[rng.integers(0, len(c.GENDERS), len(age))]
         return age, salary, gender
 
@@ -198,7 +203,7 @@ class ForestTable:
             & (age <= self._age_high)
             & (salary >= self._salary_low)
             & (salary <= self._salary_high)
-        )  # fmt: skip  (NaN fails every comparison, so it is never covered)
+        )  # NaN fails every comparison, so it is never covered
         return (
             codes[covered],
             np.searchsorted(self.grid.age, age[covered], side="left"),

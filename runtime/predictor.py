@@ -118,10 +118,13 @@ class Predictor:
             pair = np.array([[gender], [gender]], dtype=object)
         (probs,) = self._run(
             OUTPUTS,
-            {c.AGE: np.array([[age], [age]], dtype=np.float64),
-             c.SALARY: np.array([[salary], [salary]], dtype=np.float64), c.GENDER: pair},
+            {
+                c.AGE: np.array([[age], [age]], dtype=np.float64),
+                c.SALARY: np.array([[salary], [salary]], dtype=np.float64),
+                c.GENDER: pair,
+            },
             None,
-        )  # fmt: skip
+        )
         return float(probs.item(1))  # row 0, column 1 as a Python float
 
     def predict_many(self, ages: list[float], salaries: list[float], genders: list[str]) -> list[Prediction]:

@@ -23,12 +23,14 @@ import numpy as np
 from runtime import contract as c
 from runtime.validation import (
     MESSAGES,
-    FloatArray,
     ObjectArray,
     first_row_error,
     gender_problems,
     normalise_genders,
     number_problems,
+)
+from runtime.validation import (
+    FloatArray as FloatArray,  # re-exported: service.http.v2_routes annotates with v2.FloatArray
 )
 
 PLATFORM: Final = "onnx_onnxv1"
@@ -41,9 +43,23 @@ CONTRIBUTIONS: Final = "contributions"
 OUTPUT_DATATYPES: Final = {PROBABILITY: FP64, PREDICTION: BYTES}  # the default outputs
 REQUESTABLE_DATATYPES: Final = {**OUTPUT_DATATYPES, CONTRIBUTIONS: FP64}  # contributions: only when named
 KNOWN_DATATYPES: Final = frozenset(
-    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32",
-     FP64, BYTES, "BF16"}
-)  # fmt: skip
+    {
+        "BOOL",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "FP16",
+        "FP32",
+        FP64,
+        BYTES,
+        "BF16",
+    }
+)
 # Parameters that would change what a tensor means; refused rather than silently ignored.
 UNSUPPORTED_PARAMETERS: Final = {
     "binary_data_size": "binary tensor data",

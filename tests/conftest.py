@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.gunicorn_process import Gunicorn, gunicorn
+from bench.harness.gunicorn import Gunicorn, gunicorn
 from monitoring.profile import ReferenceProfile, parse_profile
 from runtime import contract as c
 from runtime.predictor import Predictor

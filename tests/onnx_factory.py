@@ -18,8 +18,14 @@ BIAS = -1.0
 AGE_MEAN, AGE_SD = 38.0, 10.0
 SALARY_MEAN, SALARY_SD = 70_000.0, 30_000.0
 TRAINING_RANGES = {"age": [18, 60], "salary": [15000, 150000]}
-GOLDEN_INPUTS = [(19, 19000, "Male"), (35, 20000, "Male"), (45, 90000, "Female"), (60, 150000, "Female"),
-                 (27, 58000, "Female"), (47, 25000, "Male")]  # fmt: skip
+GOLDEN_INPUTS = [
+    (19, 19000, "Male"),
+    (35, 20000, "Male"),
+    (45, 90000, "Female"),
+    (60, 150000, "Female"),
+    (27, 58000, "Female"),
+    (47, 25000, "Male"),
+]
 # model_version values a hostile or careless exporter could write (tests/runtime, tests/chaos)
 VERSION_CRLF = "logreg-1\r\nX-Forged: yes"
 VERSION_LF = "logreg-1\nmodel reload: serving forged"
@@ -27,8 +33,11 @@ VERSION_NON_ASCII = "logreg-\u00e9t\u00e9"
 VERSION_64 = "v" + "1" * 63
 VERSION_65 = "v" + "1" * 64
 HOSTILE_VERSIONS = {
-    "crlf": VERSION_CRLF, "lf": VERSION_LF, "non-ascii": VERSION_NON_ASCII, "65 bytes": VERSION_65,
-}  # fmt: skip
+    "crlf": VERSION_CRLF,
+    "lf": VERSION_LF,
+    "non-ascii": VERSION_NON_ASCII,
+    "65 bytes": VERSION_65,
+}
 INPUT_SCHEMA = {
     "age": {"type": "float64", "min": 0, "max": 120, "min_exclusive": True},
     "salary": {"type": "float64", "min": 0, "max": 1000000},
@@ -56,8 +65,15 @@ def build_graph(age_type: int = TensorProto.DOUBLE, extra_input: bool = False) -
     """age/salary float64 [N,1], gender string [N,1] -> label int64 [N], probabilities float64 [N,2]."""
     age_cast = "age" if age_type == TensorProto.DOUBLE else "age_d"
     nodes = [
-        helper.make_node("LabelEncoder", ["gender"], ["male_f"], domain="ai.onnx.ml",
-                         keys_strings=["Female", "Male"], values_floats=[0.0, 1.0], default_float=0.0),
+        helper.make_node(
+            "LabelEncoder",
+            ["gender"],
+            ["male_f"],
+            domain="ai.onnx.ml",
+            keys_strings=["Female", "Male"],
+            values_floats=[0.0, 1.0],
+            default_float=0.0,
+        ),
         helper.make_node("Cast", ["male_f"], ["male"], to=TensorProto.DOUBLE),
         helper.make_node("Sub", [age_cast, "age_mean"], ["age_c"]),
         helper.make_node("Div", ["age_c", "age_sd"], ["age_s"]),
@@ -70,14 +86,18 @@ def build_graph(age_type: int = TensorProto.DOUBLE, extra_input: bool = False) -
         helper.make_node("Sub", ["one", "p"], ["q"]),
         helper.make_node("Concat", ["q", "p"], ["probabilities"], axis=1),
         helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
-    ]  # fmt: skip
+    ]
     if age_type != TensorProto.DOUBLE:
         nodes.insert(0, helper.make_node("Cast", ["age"], ["age_d"], to=TensorProto.DOUBLE))
     inits = [
-        _const("age_mean", [AGE_MEAN], []), _const("age_sd", [AGE_SD], []),
-        _const("salary_mean", [SALARY_MEAN], []), _const("salary_sd", [SALARY_SD], []),
-        _const("w", list(WEIGHTS), [3, 1]), _const("b", [BIAS], []), _const("one", [1.0], []),
-    ]  # fmt: skip
+        _const("age_mean", [AGE_MEAN], []),
+        _const("age_sd", [AGE_SD], []),
+        _const("salary_mean", [SALARY_MEAN], []),
+        _const("salary_sd", [SALARY_SD], []),
+        _const("w", list(WEIGHTS), [3, 1]),
+        _const("b", [BIAS], []),
+        _const("one", [1.0], []),
+    ]
     inputs = [
         helper.make_tensor_value_info("age", age_type, ["N", 1]),
         helper.make_tensor_value_info("salary", TensorProto.DOUBLE, ["N", 1]),

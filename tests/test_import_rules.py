@@ -11,20 +11,66 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "runtime": {"flask", "werkzeug", "marshmallow", "sklearn", "pandas", "xgboost", "training", "export",
-                "service", "scoring", "monitoring", "purchase_predictor"},
+    "runtime": {
+        "flask",
+        "werkzeug",
+        "marshmallow",
+        "sklearn",
+        "pandas",
+        "xgboost",
+        "training",
+        "export",
+        "service",
+        "scoring",
+        "monitoring",
+        "purchase_predictor",
+    },
     "service": {"training", "export", "sklearn", "pandas", "xgboost"},
     "export": {"service"},
     "training": {"export", "service"},
-    "monitoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
-                   "xgboost", "pyarrow"},
+    "monitoring": {
+        "flask",
+        "werkzeug",
+        "marshmallow",
+        "service",
+        "training",
+        "export",
+        "sklearn",
+        "pandas",
+        "xgboost",
+        "pyarrow",
+    },
     # scoring/: batch CLI and Spark; Arrow, never pandas or the service
-    "scoring": {"flask", "werkzeug", "marshmallow", "service", "training", "export", "sklearn", "pandas",
-                "xgboost", "purchase_predictor"},
+    "scoring": {
+        "flask",
+        "werkzeug",
+        "marshmallow",
+        "service",
+        "training",
+        "export",
+        "sklearn",
+        "pandas",
+        "xgboost",
+        "purchase_predictor",
+    },
     # purchase_predictor/: the command; it reaches libraries only through the product's modules, lazily
-    "purchase_predictor": {"flask", "werkzeug", "marshmallow", "sklearn", "pandas", "xgboost", "pyspark",
-                           "pyarrow", "numpy", "onnxruntime", "onnx", "gunicorn", "bench", "tests"},
-}  # fmt: skip
+    "purchase_predictor": {
+        "flask",
+        "werkzeug",
+        "marshmallow",
+        "sklearn",
+        "pandas",
+        "xgboost",
+        "pyspark",
+        "pyarrow",
+        "numpy",
+        "onnxruntime",
+        "onnx",
+        "gunicorn",
+        "bench",
+        "tests",
+    },
+}
 ALLOWED = {"monitoring/drift.py": {"pyarrow"}}  # the offline file reader
 HEAVY = ("flask", "sklearn", "pandas", "xgboost")
 
@@ -69,9 +115,10 @@ def modules_of(package: str, leave_out: frozenset[str] = frozenset()) -> list[st
 
 # runtime/ and scoring/ but the Spark module (pyspark itself loads pandas), and the command
 LIGHT_MODULES = [
-    *modules_of("runtime"), *modules_of("scoring", frozenset({"spark"})),
+    *modules_of("runtime"),
+    *modules_of("scoring", frozenset({"spark"})),
     *modules_of("purchase_predictor", frozenset({"__main__"})),  # the command (__main__ runs it)
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("module", LIGHT_MODULES)
@@ -100,8 +147,15 @@ def test_score_through_the_command_loads_no_training_library(tmp_path: Path) -> 
     # (pandas is left out here: pyarrow loads it when installed; the installed wheel's runtime has none)
     source = tmp_path / "in.csv"
     source.write_text("User ID,Age,EstimatedSalary,Gender\n1,30,40000,Male\n2,50,90000,Female\n")
-    args = ["score", "--input", str(source), "--output", str(tmp_path / "out.csv"),
-            "--model", str(REPO / "models" / "purchase_model.onnx")]  # fmt: skip
+    args = [
+        "score",
+        "--input",
+        str(source),
+        "--output",
+        str(tmp_path / "out.csv"),
+        "--model",
+        str(REPO / "models" / "purchase_model.onnx"),
+    ]
     code = (
         "import sys\nfrom purchase_predictor.cli import main\ntry:\n    main(sys.argv[1:])\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"

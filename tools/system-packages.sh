@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need, where they are missing (one `apt-get update`, only if needed):
 # wrk (load tests), chromium + chromium-driver (the page's browser tests), postgresql and prometheus
-# (drift monitoring's store and scrape tests), default-jre-headless (Spark), nginx (the buffering front of
-# `make serve` and the image). Used by `make test` and .ci/run; `tools/system-packages.sh nginx` installs only
-# the named ones (`make serve` does that when nginx is missing).
+# (drift monitoring's store and scrape tests), default-jre-headless (Spark), nginx (the front of
+# PREDICT_FRONT=nginx and of the Kubernetes sidecar). Used by `make test` and .ci/run;
+# `tools/system-packages.sh nginx` installs only the named ones (`PREDICT_FRONT=nginx make serve` does that
+# when nginx is missing).
 set -euo pipefail
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)

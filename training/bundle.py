@@ -14,6 +14,8 @@ import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from training.documents import GoldenExample, TrainingInfo
+
 PIPELINE_FILE = "purchase_pipeline.joblib"
 INFO_FILE = "training.json"
 GOLDEN_INPUTS: list[tuple[float, float, str]] = [
@@ -54,7 +56,7 @@ def trained_at() -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def golden_examples(pipeline: Pipeline) -> list[dict[str, Any]]:
+def golden_examples(pipeline: Pipeline) -> list[GoldenExample]:
     """Fixed, diverse inputs (in and out of the training range) with the pipeline's P(buy)."""
     frame = pd.DataFrame(GOLDEN_INPUTS, columns=["age", "salary", "gender"]).astype(
         {"age": "float64", "salary": "float64", "gender": "object"}
@@ -67,7 +69,7 @@ def golden_examples(pipeline: Pipeline) -> list[dict[str, Any]]:
 
 
 def save_bundle(
-    pipeline: Pipeline, info: dict[str, Any], out_dir: Path, test_rows: pd.DataFrame
+    pipeline: Pipeline, info: TrainingInfo, out_dir: Path, test_rows: pd.DataFrame
 ) -> tuple[Path, Path]:
     """Write ``{"pipeline", "training", "test_rows"}`` to the joblib file and the info to training.json.
 

@@ -48,9 +48,11 @@ def compare_calibrations(
         )
         logger.info(
             "calibration %-8s CV Brier %.4f  log-loss %.4f  ROC-AUC %.3f",
-            method, results[method].summary["brier"], results[method].summary["log_loss"],
+            method,
+            results[method].summary["brier"],
+            results[method].summary["log_loss"],
             results[method].summary["roc_auc"],
-        )  # fmt: skip
+        )
     return results
 
 

@@ -12,15 +12,30 @@ REQUIRED = ("age", "salary", "gender", "purchased")
 SOURCE_NAMES = {"age": "Age", "salary": "EstimatedSalary", "gender": "Gender", "purchased": "Purchased"}
 
 LABELS = {
-    "0": 0, "1": 1, "0.0": 0, "1.0": 1,
-    "no": 0, "yes": 1, "n": 0, "y": 1,
-    "false": 0, "true": 1,
-    "not purchased": 0, "purchased": 1,
-}  # fmt: skip
+    "0": 0,
+    "1": 1,
+    "0.0": 0,
+    "1.0": 1,
+    "no": 0,
+    "yes": 1,
+    "n": 0,
+    "y": 1,
+    "false": 0,
+    "true": 1,
+    "not purchased": 0,
+    "purchased": 1,
+}
 __all__ = [
-    "HEADER_ALIASES", "LABELS", "REQUIRED", "SOURCE_NAMES",
-    "header_key", "map_header", "parse_genders", "parse_labels", "parse_numbers",
-]  # fmt: skip
+    "HEADER_ALIASES",
+    "LABELS",
+    "REQUIRED",
+    "SOURCE_NAMES",
+    "header_key",
+    "map_header",
+    "parse_genders",
+    "parse_labels",
+    "parse_numbers",
+]
 
 
 def _squash(values: pd.Series) -> pd.Series:

@@ -82,23 +82,39 @@ def compare_models(
         points = search_size(family, fast)
         progress.step(
             "[%d/%d] %s: searching %d candidates x %d folds (%d fits)",
-            number, len(FAMILIES), family, points, SEARCH_FOLDS, points * SEARCH_FOLDS,
-        )  # fmt: skip
+            number,
+            len(FAMILIES),
+            family,
+            points,
+            SEARCH_FOLDS,
+            points * SEARCH_FOLDS,
+        )
         params = tune(family, x_train, y_train, seed, fast)
         pipeline = tuned_pipeline(family, params, seed)
         progress.step(
             "[%d/%d] %s: cross-validating %s (%dx%d = %d fits)",
-            number, len(FAMILIES), family, params, repeats, N_SPLITS, repeats * N_SPLITS,
-        )  # fmt: skip
+            number,
+            len(FAMILIES),
+            family,
+            params,
+            repeats,
+            N_SPLITS,
+            repeats * N_SPLITS,
+        )
         cv = cross_validate(pipeline, x_train, y_train, threshold, repeats, seed)
         test_proba = pipeline.fit(x_train, y_train).predict_proba(x_test)[:, 1]
         test = rounded(score(y_test, test_proba, threshold))
         candidates[family] = Candidate(family, params, cv, test, test_proba)
         logger.info(
             "%-8s CV ROC-AUC %.3f ± %.3f  Brier %.3f  test ROC-AUC %.3f  (%s; %.1fs)",
-            family, cv.summary["roc_auc"], cv.summary["roc_auc_std"], cv.summary["brier"],
-            test["roc_auc"], params, time.perf_counter() - started,
-        )  # fmt: skip
+            family,
+            cv.summary["roc_auc"],
+            cv.summary["roc_auc_std"],
+            cv.summary["brier"],
+            test["roc_auc"],
+            params,
+            time.perf_counter() - started,
+        )
     return candidates
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import pandas as pd
 
+from training.documents import DataFacts
 from training.load import FEATURES, LABEL
 
 FINGERPRINT_HEADER = "age,salary,gender,purchased\n"
@@ -30,7 +30,7 @@ def value_ranges(frame: pd.DataFrame) -> dict[str, list[float]]:
     return {column: [float(frame[column].min()), float(frame[column].max())] for column in ("age", "salary")}
 
 
-def describe_frame(frame: pd.DataFrame) -> dict[str, Any]:
+def describe_frame(frame: pd.DataFrame) -> DataFacts:
     """Row count, class balance and the ranges seen for age and salary."""
     buyers = int(frame[LABEL].sum())
     return {

@@ -12,7 +12,6 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 from sklearn.model_selection import train_test_split
 
@@ -20,6 +19,7 @@ from training.calibration import METHODS, calibrated_pipeline, choose_calibratio
 from training.candidates import FAMILIES, make_estimator
 from training.compare import tune
 from training.crossval import N_SPLITS, cross_validate
+from training.documents import ReferenceEvaluation
 from training.errors import DataError
 from training.load import FEATURES, LABEL, load_customers
 from training.threshold import DEFAULT_THRESHOLD
@@ -31,7 +31,7 @@ TARGET_ROC_AUC = 0.955  # on the public Social Network Ads data (docs/model/card
 TARGET_BRIER = 0.075
 
 
-def evaluate(data: Path, family: str, repeats: int, seed: int, gender: bool = True) -> dict[str, Any]:
+def evaluate(data: Path, family: str, repeats: int, seed: int, gender: bool = True) -> ReferenceEvaluation:
     """Tune and calibrate as training does, then ``repeats`` x 5-fold CV of that pipeline on all rows."""
     frame = load_customers(data).frame
     x, y = frame[FEATURES], frame[LABEL].to_numpy()
@@ -78,11 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(
         "%s (%s, calibration %s) on %s, %s: ROC-AUC %.4f ± %.4f (target >= %.3f), "
         "Brier %.4f ± %.4f (target <= %.3f): %s",
-        result["model"], result["hyperparameters"], result["calibration"], result["data"],
+        result["model"],
+        result["hyperparameters"],
+        result["calibration"],
+        result["data"],
         result["cv_scheme"],
-        result["roc_auc"], result["roc_auc_std"], TARGET_ROC_AUC, result["brier"], result["brier_std"],
-        TARGET_BRIER, "targets met" if result["meets_targets"] else "targets NOT met",
-    )  # fmt: skip
+        result["roc_auc"],
+        result["roc_auc_std"],
+        TARGET_ROC_AUC,
+        result["brier"],
+        result["brier_std"],
+        TARGET_BRIER,
+        "targets met" if result["meets_targets"] else "targets NOT met",
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from runtime import contract as c
+from training.documents import BackgroundPoint, ExplanationBackground
 
 BACKGROUND_VERSION = 1
 METHOD = "mondrian-median"
@@ -61,14 +62,14 @@ def partition(
     return sorted(cells, key=lambda rows: tuple(values[rows].mean(axis=0)))
 
 
-def explanation_background(x_train: pd.DataFrame, k: int = c.BACKGROUND_MIN_ROWS) -> dict[str, Any]:
+def explanation_background(x_train: pd.DataFrame, k: int = c.BACKGROUND_MIN_ROWS) -> ExplanationBackground:
     """The background document training stores and export copies into the model (`explanation_background`)."""
     if k < c.BACKGROUND_MIN_ROWS:
         raise BackgroundError(f"k must be at least {c.BACKGROUND_MIN_ROWS}, got {k}")
     numeric = x_train[list(c.NUMERIC_INPUTS)].to_numpy(dtype=np.float64)
     genders = x_train[c.GENDER].to_numpy(dtype=object)
     spans = tuple(max(float(np.ptp(numeric[:, i])), 1.0) for i in range(len(c.NUMERIC_INPUTS)))
-    points: list[dict[str, Any]] = []
+    points: list[BackgroundPoint] = []
     counts: list[int] = []
     for gender in c.GENDERS:
         rows = numeric[genders == gender]
@@ -78,7 +79,7 @@ def explanation_background(x_train: pd.DataFrame, k: int = c.BACKGROUND_MIN_ROWS
             raise BackgroundError(f"only {len(rows)} {gender} training rows; every point needs {k}")
         for cell in partition(rows, (spans[0], spans[1]), k):
             age, salary = rows[cell].mean(axis=0).tolist()
-            points.append({c.AGE: age, c.SALARY: salary, c.GENDER: gender})
+            points.append({"age": age, "salary": salary, "gender": gender})
             counts.append(len(cell))
     _refuse_raw_rows(points, numeric, genders)
     return {
@@ -91,7 +92,7 @@ def explanation_background(x_train: pd.DataFrame, k: int = c.BACKGROUND_MIN_ROWS
     }
 
 
-def _refuse_raw_rows(points: list[dict[str, Any]], numeric: FloatArray, genders: npt.NDArray[Any]) -> None:
+def _refuse_raw_rows(points: list[BackgroundPoint], numeric: FloatArray, genders: npt.NDArray[Any]) -> None:
     """Fail when a point equals a training row (a cell's mean can only do so by coincidence)."""
     raw = {(float(a), float(s), str(g)) for (a, s), g in zip(numeric.tolist(), genders, strict=True)}
     for point in points:

@@ -8,14 +8,14 @@ ranges; how large ΔP is and how many decisions change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, precision_score, recall_score, roc_auc_score
 
 from runtime import contract
+from training.documents import Counterfactual, Fairness, FlipSummary, ModelCardFairness, Slices
 from training.metrics import predict_yes
 
 #: The invariance bound: a gender flip should move P(buy) by less than this on most of the grid. The
@@ -32,10 +32,10 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None
 
 
-def slice_metrics(y: np.ndarray, proba: np.ndarray, gender: np.ndarray, threshold: float) -> dict[str, Any]:
+def slice_metrics(y: np.ndarray, proba: np.ndarray, gender: np.ndarray, threshold: float) -> Slices:
     """Per gender: rows, buy rate, ROC-AUC, precision, recall, Yes-rate, mean P(buy), gap and Brier."""
     y, proba, gender = np.asarray(y), np.asarray(proba, dtype=np.float64), np.asarray(gender)
-    slices: dict[str, Any] = {}
+    slices: Slices = {}
     for name in contract.GENDERS:
         mask = gender == name
         if not mask.any():
@@ -56,7 +56,7 @@ def slice_metrics(y: np.ndarray, proba: np.ndarray, gender: np.ndarray, threshol
     return slices
 
 
-def training_grid(ranges: dict[str, list[float] | tuple[float, float]]) -> pd.DataFrame:
+def training_grid(ranges: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     """Ages in 1-year and salaries in 1,000 steps over the training ranges (gender column left out)."""
     (a_lo, a_hi), (s_lo, s_hi) = ranges["age"], ranges["salary"]
     ages = np.arange(float(a_lo), float(a_hi) + GRID_AGE_STEP / 2, GRID_AGE_STEP)
@@ -77,7 +77,7 @@ def flip_deltas(scorer: Scorer, frame: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return scorer(as_gender(frame, female)), scorer(as_gender(frame, male))
 
 
-def flip_summary(p_female: np.ndarray, p_male: np.ndarray, threshold: float) -> dict[str, Any]:
+def flip_summary(p_female: np.ndarray, p_male: np.ndarray, threshold: float) -> FlipSummary:
     """Distribution of ΔP = P(Male) - P(Female) and how many decisions the flip changes."""
     delta = np.asarray(p_male, dtype=np.float64) - np.asarray(p_female, dtype=np.float64)
     size = np.abs(delta)
@@ -100,8 +100,8 @@ def flip_summary(p_female: np.ndarray, p_male: np.ndarray, threshold: float) -> 
 
 
 def counterfactual(
-    scorer: Scorer, test_rows: pd.DataFrame, ranges: dict[str, Any], threshold: float
-) -> dict[str, Any]:
+    scorer: Scorer, test_rows: pd.DataFrame, ranges: dict[str, list[float]], threshold: float
+) -> Counterfactual:
     """The gender flip on every held-out row and on the training-range grid."""
     return {
         "test": flip_summary(*flip_deltas(scorer, test_rows), threshold),
@@ -113,7 +113,7 @@ def counterfactual(
     }
 
 
-def model_card_fairness(fairness: dict[str, Any]) -> dict[str, Any]:
+def model_card_fairness(fairness: Fairness) -> ModelCardFairness:
     """The compact part the ONNX metadata and model card carry: held-out slices and the flip numbers."""
     return {
         "slices_test": fairness["slices"]["test"],

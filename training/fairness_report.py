@@ -3,34 +3,49 @@ flip, the with/without comparison."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from training.documents import Fairness, Variant
+
 SLICE_COLUMNS = (
-    "rows", "buy_rate", "roc_auc", "precision", "recall", "yes_rate", "mean_probability", "calibration_gap",
+    "rows",
+    "buy_rate",
+    "roc_auc",
+    "precision",
+    "recall",
+    "yes_rate",
+    "mean_probability",
+    "calibration_gap",
     "brier",
-)  # fmt: skip
+)
 FLIP_COLUMNS = (
-    "rows", "delta_mean", "abs_delta_mean", "abs_delta_p95", "abs_delta_max", "share_within_bound",
-    "decision_flips", "flip_rate",
-)  # fmt: skip
+    "rows",
+    "delta_mean",
+    "abs_delta_mean",
+    "abs_delta_p95",
+    "abs_delta_max",
+    "share_within_bound",
+    "decision_flips",
+    "flip_rate",
+)
 COMPARED = ("roc_auc", "brier", "precision", "recall")
 
 
-def slice_rows(slices: dict[str, dict[str, Any]]) -> list[list[Any]]:
+def slice_rows(slices: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
     """One row per gender, the SLICE_COLUMNS in order."""
     return [[gender, *(values[name] for name in SLICE_COLUMNS)] for gender, values in slices.items()]
 
 
-def flip_rows(flip: dict[str, dict[str, Any]]) -> list[list[Any]]:
+def flip_rows(flip: Mapping[str, Any]) -> list[list[Any]]:
     """One row per population (held-out rows, training-range grid), the FLIP_COLUMNS in order."""
     names = {"test": "held-out rows", "grid": "training-range grid"}
     return [[names[key], *(flip[key][name] for name in FLIP_COLUMNS)] for key in ("test", "grid")]
 
 
-def comparison_rows(comparison: dict[str, dict[str, Any]]) -> list[list[Any]]:
+def comparison_rows(comparison: Mapping[str, Variant]) -> list[list[Any]]:
     """Per variant: CV and test metrics, per-gender test Yes-rates and the grid's decision flip rate."""
-    rows = []
+    rows: list[list[Any]] = []
     for variant, entry in comparison.items():
         yes = {g: s["yes_rate"] for g, s in entry["slices_test"].items()}
         rows.append(
@@ -42,9 +57,7 @@ def comparison_rows(comparison: dict[str, dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
-def fairness_view(
-    fairness: dict[str, Any], table: Callable[[list[str], list[list[Any]]], Any]
-) -> dict[str, Any]:
+def fairness_view(fairness: Fairness, table: Callable[[list[str], list[list[Any]]], Any]) -> dict[str, Any]:
     """What the template shows; ``table`` turns a header and rows into a table (training.report.table)."""
     flip = fairness["counterfactual"]
     return {

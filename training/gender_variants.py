@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from training.calibration import calibrated_pipeline
 from training.crossval import CVResult, cross_validate
+from training.documents import Fairness, SlicePair, Variant
 from training.fairness import counterfactual, slice_metrics
 from training.metrics import rounded, score
 
@@ -30,9 +31,9 @@ def _variant(
     pipeline: Pipeline,
     cv: CVResult,
     split: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray],
-    ranges: dict[str, Any],
+    ranges: dict[str, list[float]],
     threshold: float,
-) -> dict[str, Any]:
+) -> Variant:
     """One fitted variant's CV summary, test metrics, test slices and gender flip."""
     _, x_test, _, y_test = split
     proba = pipeline.predict_proba(x_test)[:, 1]
@@ -53,14 +54,14 @@ def assess(
     split: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray],
     threshold: float,
     seed: int,
-) -> dict[str, Any]:
+) -> Fairness:
     """Slices and flip of the shipped pipeline, plus the same pipeline with the gender input toggled."""
     x_train, x_test, y_train, y_test = split
     ranges = {c: [float(x_train[c].min()), float(x_train[c].max())] for c in ("age", "salary")}
     test_proba = fitted.predict_proba(x_test)[:, 1]
     repeats = final_cv.oof.shape[0]
     pooled_gender = np.tile(x_train["gender"].to_numpy(), repeats)
-    slices = {
+    slices: SlicePair = {
         "test": slice_metrics(y_test, test_proba, x_test["gender"].to_numpy(), threshold),
         "cv": slice_metrics(np.tile(y_train, repeats), final_cv.oof.ravel(), pooled_gender, threshold),
     }
@@ -71,17 +72,21 @@ def assess(
     other_cv = cross_validate(other, x_train, y_train, threshold, compared_repeats, seed)
     other.fit(x_train, y_train)
     comparison = {
-        VARIANT_NAMES[gender]: _variant(fitted, final_cv.first_repeats(compared_repeats, threshold), split,
-                                        ranges, threshold),
+        VARIANT_NAMES[gender]: _variant(
+            fitted, final_cv.first_repeats(compared_repeats, threshold), split, ranges, threshold
+        ),
         VARIANT_NAMES[not gender]: _variant(other, other_cv, split, ranges, threshold),
-    }  # fmt: skip
+    }
     logger.info(
         "gender: flip changes %d of %d test decisions, grid |ΔP| < %.2f on %.1f%%; "
         "CV ROC-AUC with %.3f / without %.3f",
-        flip["test"]["decision_flips"], flip["test"]["rows"], flip["grid"]["bound"],
-        100 * flip["grid"]["share_within_bound"], comparison["with_gender"]["cv"]["roc_auc"],
+        flip["test"]["decision_flips"],
+        flip["test"]["rows"],
+        flip["grid"]["bound"],
+        100 * flip["grid"]["share_within_bound"],
+        comparison["with_gender"]["cv"]["roc_auc"],
         comparison["without_gender"]["cv"]["roc_auc"],
-    )  # fmt: skip
+    )
     return {
         "uses_gender": gender,
         "training_ranges": ranges,

@@ -6,17 +6,17 @@ into the ONNX metadata (`reference_profile`), where the service's drift monitori
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from monitoring.profile import build_profile
+from monitoring.profile import ProfileDocument, build_profile
 
 
 def reference_profile(
-    x_train: pd.DataFrame, oof_scores: np.ndarray, threshold: float, cv_metrics: dict[str, Any]
-) -> dict[str, Any]:
+    x_train: pd.DataFrame, oof_scores: np.ndarray, threshold: float, cv_metrics: Mapping[str, float]
+) -> ProfileDocument:
     """Bins of age and salary, gender counts, the out-of-fold score histogram and the CV baseline."""
     features = {name: x_train[name].to_numpy() for name in ("age", "salary", "gender")}
     return build_profile(features, np.asarray(oof_scores, dtype=np.float64), threshold, cv_metrics)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from monitoring.report import environment
 from training import plots
+from training.documents import TrainingMetrics
 from training.fairness_report import fairness_view
 
 COLUMNS = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "log_loss")
@@ -29,7 +30,7 @@ def table(header: list[str], rows: list[list[Any]]) -> dict[str, Any]:
     return {"header": [str(h) for h in header], "rows": [[_fmt(cell) for cell in row] for row in rows]}
 
 
-def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
+def comparison_rows(metrics: TrainingMetrics) -> list[list[Any]]:
     """One row per model: CV ROC-AUC mean ± std, the other CV metrics, then test ROC-AUC and Brier."""
     rows = []
     for family, entry in metrics["models"].items():
@@ -42,7 +43,7 @@ def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def comparison_text(metrics: dict[str, Any]) -> str:
+def comparison_text(metrics: TrainingMetrics) -> str:
     """The model comparison as a plain-text table for the console."""
     header = ["model", "CV ROC-AUC", *[f"CV {name}" for name in COLUMNS[1:]], "test ROC-AUC", "test Brier"]
     rows = [[_fmt(cell) for cell in row] for row in comparison_rows(metrics)]
@@ -54,7 +55,7 @@ def comparison_text(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_metrics(metrics: dict[str, Any], report_dir: Path) -> Path:
+def write_metrics(metrics: TrainingMetrics, report_dir: Path) -> Path:
     """Write the metrics dict as reports/metrics.json."""
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "metrics.json"
@@ -63,7 +64,7 @@ def write_metrics(metrics: dict[str, Any], report_dir: Path) -> Path:
 
 
 def write_report(
-    metrics: dict[str, Any],
+    metrics: TrainingMetrics,
     frame: pd.DataFrame,
     curves: dict[str, Any],
     report_dir: Path,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from monitoring.profile import ProfileDocument
 from training.bundle import golden_examples, library_versions, trained_at
 from training.calibration import MIN_BRIER_GAIN
 from training.compare import Candidate
 from training.crossval import N_SPLITS, CVResult
 from training.dataset_info import data_fingerprint, describe_frame
+from training.documents import ExplanationBackground, Fairness, FinalModel, TrainingInfo, TrainingMetrics
+from training.fairness import model_card_fairness
 from training.load import LoadedData
 
 FINGERPRINT_DEFINITION = (
@@ -26,10 +28,11 @@ def build_metrics(
     loaded: LoadedData,
     candidates: dict[str, Candidate],
     calibrations: dict[str, CVResult],
-    final: dict[str, Any],
+    final: FinalModel,
     threshold_sweep: dict[str, list[float]],
-) -> dict[str, Any]:
-    """The comparison of all models, the calibration comparison, the final model and the sweep."""
+    fairness: Fairness,
+) -> TrainingMetrics:
+    """reports/metrics.json: all models compared, the calibrations, the final model, the sweep, fairness."""
     return {
         "data": {
             "path": str(args.data),
@@ -46,6 +49,7 @@ def build_metrics(
         "calibration": {method: result.summary for method, result in calibrations.items()},
         "final": final,
         "threshold_sweep": threshold_sweep,
+        "fairness": fairness,
     }
 
 
@@ -55,9 +59,12 @@ def build_info(
     x_train: pd.DataFrame,
     x_test: pd.DataFrame,
     pipeline: Pipeline,
-    metrics: dict[str, Any],
-) -> dict[str, Any]:
-    """Everything the export and the audit trail need about the saved pipeline (training.json)."""
+    metrics: TrainingMetrics,
+    profile: ProfileDocument,
+    background: ExplanationBackground,
+) -> TrainingInfo:
+    """training.json: everything the export and the audit trail need about the saved pipeline (its
+    monitoring reference `profile` and the model card's fairness part included)."""
     final = metrics["final"]
     facts = describe_frame(loaded.frame)
     training_ranges = {
@@ -94,4 +101,7 @@ def build_info(
         "library_versions": library_versions(),
         "trained_at": trained_at(),
         "golden_examples": golden_examples(pipeline),
+        "reference_profile": profile,
+        "fairness": model_card_fairness(metrics["fairness"]),
+        "explanation_background": background,
     }

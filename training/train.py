@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,17 +15,18 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
 from training.bundle import save_bundle
 from training.calibration import METHODS, calibrated_pipeline, choose_calibration, compare_calibrations
 from training.candidates import FAMILIES, make_estimator
-from training.compare import compare_models, pick_best
+from training.compare import Candidate, compare_models, pick_best
 from training.crossval import N_SPLITS, CVResult, cross_validate
+from training.documents import ExplanationBackground, FinalModel, TrainingInfo, TrainingMetrics
 from training.errors import ConfigError, DataError
 from training.explanation_background import BackgroundError, explanation_background
-from training.fairness import model_card_fairness
 from training.gender_variants import assess
-from training.load import FEATURES, LABEL, load_customers
+from training.load import FEATURES, LABEL, LoadedData, load_customers
 from training.metrics import rounded, score
 from training.progress import Progress
 from training.reference_profile import reference_profile
@@ -141,10 +143,28 @@ def _calibrate(
     return choose_calibration(results), results
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Train, evaluate, explain and save; returns the training info written to training.json."""
-    started = time.perf_counter()
-    progress = Progress()
+Split = tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]  # x_train, x_test, y_train, y_test
+
+
+@dataclass
+class FinalFit:
+    """The chosen family calibrated, thresholded and refitted on the training split."""
+
+    family: str
+    params: dict[str, Any]
+    estimator: BaseEstimator
+    calibration: str
+    calibrations: dict[str, CVResult]
+    cv: CVResult
+    threshold: float
+    pipeline: Pipeline
+    test_proba: np.ndarray
+    pooled_y: np.ndarray  # the training labels once per CV repeat
+    pooled_p: np.ndarray  # their out-of-fold P(buy), repeat after repeat
+
+
+def _split(args: argparse.Namespace) -> tuple[LoadedData, Split]:
+    """The customer file and its stratified train/test split."""
     loaded = load_customers(args.data, drop_invalid=args.drop_invalid)
     frame = loaded.frame
     x_train, x_test, y_train, y_test = train_test_split(
@@ -158,17 +178,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     logger.info(
         "loaded %d rows (%d train / %d test) from %s", len(frame), len(x_train), len(x_test), args.data
     )
-    policy: Policy = args.threshold
-    business = policy.value if policy.kind == "fixed" and policy.value is not None else DEFAULT_THRESHOLD
-    split = (x_train, x_test, y_train, y_test)
-    candidates = compare_models(split, business, args.cv_repeats, args.seed, args.fast, progress)
-    family = pick_best(candidates) if args.model == "auto" else args.model
-    chosen = candidates[family]
-    estimator = make_estimator(family, args.seed, **chosen.params)
+    return loaded, (x_train, x_test, y_train, y_test)
+
+
+def _fit_final(
+    args: argparse.Namespace,
+    split: Split,
+    family: str,
+    params: dict[str, Any],
+    family_cv: CVResult,
+    business: float,
+    progress: Progress,
+) -> FinalFit:
+    """Calibrate the chosen family, choose its threshold on the pooled out-of-fold scores and refit it."""
+    x_train, x_test, y_train, _ = split
+    estimator = make_estimator(family, args.seed, **params)
     gender = not args.without_gender
-    base_cv = chosen.cv if gender else cross_validate(
-        calibrated_pipeline(estimator, "none", gender), x_train, y_train, business, args.cv_repeats, args.seed
-    )  # fmt: skip
+    base_cv = (
+        family_cv
+        if gender
+        else cross_validate(
+            calibrated_pipeline(estimator, "none", gender),
+            x_train,
+            y_train,
+            business,
+            args.cv_repeats,
+            args.seed,
+        )
+    )
     progress.step("calibration: comparing %s calibration for %s", args.calibration, family)
     calibration, calibrations = _calibrate(args, estimator, x_train, y_train, base_cv, business)
     if calibration == "none":
@@ -180,58 +217,122 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     progress.step("final: %s (calibration %s), refit on %d rows", family, calibration, len(x_train))
     pooled_y, pooled_p = np.tile(y_train, args.cv_repeats), final_cv.oof.ravel()
-    threshold = choose_threshold(policy, pooled_y, pooled_p, args.gain_tp, args.cost_fp)
+    threshold = choose_threshold(args.threshold, pooled_y, pooled_p, args.gain_tp, args.cost_fp)
     pipeline = calibrated_pipeline(estimator, calibration, gender).fit(x_train, y_train)
     test_proba = pipeline.predict_proba(x_test)[:, 1]
-    final: dict[str, Any] = {
-        "model": family,
-        "hyperparameters": chosen.params,
-        "calibration": calibration,
-        "uses_gender": gender,
-        "calibration_scheme": f"{min(args.cv_repeats, CALIBRATION_REPEATS)}x{N_SPLITS} stratified CV",
-        "threshold": threshold,
-        "threshold_policy": policy.describe(),
-        "cv": final_cv.summary_at(threshold),
-        "test": rounded(score(y_test, test_proba, threshold)),
-    }
-    metrics = build_metrics(args, loaded, candidates, calibrations, final, sweep(pooled_y, pooled_p))
-    progress.step("fairness: gender variants of %s", family)
-    metrics["fairness"] = assess(
-        estimator, calibration, gender, pipeline, final_cv, split, threshold, args.seed
+    return FinalFit(
+        family,
+        params,
+        estimator,
+        calibration,
+        calibrations,
+        final_cv,
+        threshold,
+        pipeline,
+        test_proba,
+        pooled_y,
+        pooled_p,
     )
-    info = build_info(args, loaded, x_train, x_test, pipeline, metrics)
-    info["reference_profile"] = reference_profile(x_train, final_cv.oof[0], threshold, final["cv"])
-    info["fairness"] = model_card_fairness(metrics["fairness"])
-    info["explanation_background"] = _background(args, x_train)
+
+
+def final_section(args: argparse.Namespace, fit: FinalFit, y_test: np.ndarray) -> FinalModel:
+    """metrics.json "final": the chosen model, its calibration and threshold, CV and test metrics."""
+    return {
+        "model": fit.family,
+        "hyperparameters": fit.params,
+        "calibration": fit.calibration,
+        "uses_gender": not args.without_gender,
+        "calibration_scheme": f"{min(args.cv_repeats, CALIBRATION_REPEATS)}x{N_SPLITS} stratified CV",
+        "threshold": fit.threshold,
+        "threshold_policy": args.threshold.describe(),
+        "cv": fit.cv.summary_at(fit.threshold),
+        "test": rounded(score(y_test, fit.test_proba, fit.threshold)),
+    }
+
+
+def _write_outputs(
+    args: argparse.Namespace,
+    frame: pd.DataFrame,
+    split: Split,
+    candidates: dict[str, Candidate],
+    fit: FinalFit,
+    metrics: TrainingMetrics,
+    info: TrainingInfo,
+    progress: Progress,
+) -> list[Path]:
+    """The bundle, training.json, metrics.json and the HTML report; their paths."""
+    _, x_test, y_train, y_test = split
     written = {str(args.out_dir), str(args.report_dir)}
     progress.step("writing %s", " and ".join(sorted(written)))
-    model_path, info_path = save_bundle(pipeline, info, args.out_dir, x_test)
+    model_path, info_path = save_bundle(fit.pipeline, info, args.out_dir, x_test)
     metrics_path = write_metrics(metrics, args.report_dir)
     curves = {
         "y_train": y_train,
         "y_test": y_test,
         "oof": {name: c.cv.oof[0] for name, c in candidates.items()},
-        "final_oof": final_cv.oof[0],
-        "test_proba": test_proba,
+        "final_oof": fit.cv.oof[0],
+        "test_proba": fit.test_proba,
     }
     report_path = write_report(metrics, frame, curves, args.report_dir)
+    return [model_path, info_path, metrics_path, report_path]
+
+
+def _log_summary(
+    args: argparse.Namespace, metrics: TrainingMetrics, paths: list[Path], started: float
+) -> None:
+    """The comparison table, the final model's figures, what was written and what to run next."""
+    final = metrics["final"]
     logger.info(
         "model comparison (CV %s on the training split):\n%s", metrics["cv_scheme"], comparison_text(metrics)
     )
     logger.info(
         "final: %s (calibration %s)  CV ROC-AUC %.3f ± %.3f  test ROC-AUC %.3f  "
         "CV Brier %.3f  test Brier %.3f  threshold %g (%s)",
-        family, calibration, final["cv"]["roc_auc"], final["cv"]["roc_auc_std"], final["test"]["roc_auc"],
-        final["cv"]["brier"], final["test"]["brier"], threshold, policy.describe(),
-    )  # fmt: skip
-    logger.info("wrote %s, %s, %s, %s in %.0fs", model_path, info_path, metrics_path, report_path,
-                time.perf_counter() - started)  # fmt: skip
+        final["model"],
+        final["calibration"],
+        final["cv"]["roc_auc"],
+        final["cv"]["roc_auc_std"],
+        final["test"]["roc_auc"],
+        final["cv"]["brier"],
+        final["test"]["brier"],
+        final["threshold"],
+        final["threshold_policy"],
+    )
+    logger.info("wrote %s, %s, %s, %s in %.0fs", *paths, time.perf_counter() - started)
     if args.out is not None:
         logger.info("next: make export RUN=%s   (writes %s)", args.out, args.out / "purchase_model.onnx")
+
+
+def run(args: argparse.Namespace) -> TrainingInfo:
+    """Train, evaluate, explain and save; returns the training info written to training.json."""
+    started = time.perf_counter()
+    progress = Progress()
+    loaded, split = _split(args)
+    x_train, x_test, _, _ = split
+    policy: Policy = args.threshold
+    business = policy.value if policy.kind == "fixed" and policy.value is not None else DEFAULT_THRESHOLD
+    candidates = compare_models(split, business, args.cv_repeats, args.seed, args.fast, progress)
+    family = pick_best(candidates) if args.model == "auto" else args.model
+    chosen = candidates[family]
+    fit = _fit_final(args, split, family, chosen.params, chosen.cv, business, progress)
+    final = final_section(args, fit, split[3])
+    progress.step("fairness: gender variants of %s", family)
+    gender = not args.without_gender
+    fairness = assess(
+        fit.estimator, fit.calibration, gender, fit.pipeline, fit.cv, split, fit.threshold, args.seed
+    )
+    metrics = build_metrics(
+        args, loaded, candidates, fit.calibrations, final, sweep(fit.pooled_y, fit.pooled_p), fairness
+    )
+    profile = reference_profile(x_train, fit.cv.oof[0], fit.threshold, final["cv"])
+    background = _background(args, x_train)
+    info = build_info(args, loaded, x_train, x_test, fit.pipeline, metrics, profile, background)
+    paths = _write_outputs(args, loaded.frame, split, candidates, fit, metrics, info, progress)
+    _log_summary(args, metrics, paths, started)
     return info
 
 
-def _background(args: argparse.Namespace, x_train: pd.DataFrame) -> dict[str, Any]:
+def _background(args: argparse.Namespace, x_train: pd.DataFrame) -> ExplanationBackground:
     """The k-anonymous background of exact explanations (docs/model/explanations.md), or DataError."""
     try:
         return explanation_background(x_train)

@@ -1,1 +1,2 @@
-"""The buffering front (nginx) that `python -m service.launch` puts before gunicorn: settings, config."""
+"""The fronts `python -m service.process.launch` protects gunicorn with: the buffering worker class, or
+nginx (settings, config)."""

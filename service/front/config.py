@@ -16,9 +16,9 @@ from pathlib import Path
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
-FRONTS = ("nginx", "none")
+FRONTS = ("worker", "nginx", "none")  # the first is the default
 UPSTREAMS = ("unix", "tcp")
-DEFAULT_MAX_BODY = 2 * 1024 * 1024  # service.settings.Settings.max_body_bytes
+DEFAULT_MAX_BODY = 2 * 1024 * 1024  # service.process.settings.Settings.max_body_bytes
 
 
 class FrontError(ValueError):
@@ -54,7 +54,7 @@ def host_env(env: Mapping[str, str], name: str = "PREDICT_HOST", default: str = 
 class FrontSettings:
     """What the nginx configuration depends on."""
 
-    front: str = "nginx"
+    front: str = "worker"  # service.front.worker in gunicorn itself; "nginx": a proxy process before it
     upstream: str = "unix"  # how nginx reaches gunicorn: a private Unix socket, or a loopback port
     host: str = "0.0.0.0"
     port: int = 8000
@@ -72,7 +72,7 @@ class FrontSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FrontSettings:
         """Read and check PREDICT_FRONT, PREDICT_HOST, PORT and the PREDICT_FRONT_* limits."""
         env = os.environ if environ is None else environ
-        front = env.get("PREDICT_FRONT", "").strip().lower() or "nginx"
+        front = env.get("PREDICT_FRONT", "").strip().lower() or FRONTS[0]
         if front not in FRONTS:
             raise FrontError(f"PREDICT_FRONT must be one of {', '.join(FRONTS)}")
         upstream = env.get("PREDICT_FRONT_UPSTREAM", "").strip().lower() or "unix"
@@ -138,7 +138,7 @@ def render(
 
 
 # the sidecar: one nginx worker (its CPU limit is 1 core; deploy/kubernetes/deployment.yaml)
-KUBERNETES = replace(FrontSettings(), port=8000, max_conn_per_ip=0, worker_processes=1)
+KUBERNETES = replace(FrontSettings(), front="nginx", port=8000, max_conn_per_ip=0, worker_processes=1)
 KUBERNETES_RUN_DIR = "/tmp"  # the sidecar's own emptyDir
 KUBERNETES_UPSTREAM = "unix:/run/app/gunicorn.sock"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.1
-START_TIMEOUT_S = 300  # the model check before gunicorn binds is bounded at 120 s (service.reload)
+START_TIMEOUT_S = 300  # the model check before gunicorn binds is bounded at 120 s (service.process.reload)
 NGINX_SETTLE_S = 0.5  # nginx that cannot parse its config exits within this
 PR_SET_PDEATHSIG = 1
 

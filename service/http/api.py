@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask
 from marshmallow import Schema
@@ -111,3 +111,35 @@ def routes(app: Flask) -> Iterator[Route]:
 def undocumented(app: Flask) -> list[str]:
     """'METHOD /path' of every route whose view carries no `@operation` metadata."""
     return [f"{r.method.upper()} {r.path}" for r in routes(app) if r.operation is None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One URL rule of a views class: the path, its one method and the view (a bound method)."""
+
+    path: str
+    method: str
+    view: Callable[..., Any]
+
+
+ErrorHandler = tuple[type[Exception], Callable[..., Any]]
+
+
+class Views(Protocol):
+    """A group of views built from the complete state: its URL rules and its own error handlers."""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The URL rules, in route-table order."""
+        ...
+
+    def error_handlers(self) -> tuple[ErrorHandler, ...]:
+        """(exception class, handler) pairs this group answers for."""
+        ...
+
+
+def add_views(app: Flask, views: Views) -> None:
+    """Register a group's rules with `add_url_rule` (the endpoint is the view's name), then its handlers."""
+    for rule in views.rules():
+        app.add_url_rule(rule.path, view_func=rule.view, methods=[rule.method])
+    for kind, handler in views.error_handlers():
+        app.register_error_handler(kind, handler)

@@ -1,4 +1,9 @@
-"""The application factory: registers routes, hooks and error handlers, and nothing else."""
+"""The application factory: builds the state, registers the views, hooks and error handlers, nothing else.
+
+The state is complete before any view exists (`build_state`); each group of views is a class built from it
+whose `rules()` are added with `add_url_rule` (MLServer's `Endpoints` and route list), and registering
+changes no shared state, so the order below is only the order of the route table (and of /openapi.json).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ import logging
 from flask import Flask
 
 from runtime.predictor import Predictor
-from service.http import auth, errors, monitoring_routes, openapi, page_routes, routes, v2_routes
+from service.http import auth, errors, openapi
+from service.http.api import add_views
+from service.http.monitoring_routes import MonitoringViews
 from service.http.openapi import API_VERSION
-from service.http.state import EXTENSION, ServiceState, model_document
+from service.http.page_routes import PageViews
+from service.http.routes import PredictionViews
+from service.http.state import EXTENSION, build_state
+from service.http.v2_routes import V2Views
 from service.observe import middleware
-from service.observe.logs import AccessLog
-from service.observe.metrics import Metrics
 from service.process.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -23,24 +31,17 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    state = ServiceState(
-        settings=settings,
-        predictor=predictor,
-        metrics=Metrics(),
-        access_log=AccessLog(),
-        openapi_json=b"",  # rendered from the route table once every route is registered (below)
-        model_json=model_document(predictor, settings),
-        model_version=predictor.model_version if predictor is not None else "none",
-    )
+    state = build_state(settings, predictor)
     app.extensions[EXTENSION] = state
     middleware.install(app, state)
     auth.install(app, settings)  # optional API keys
-    routes.register(app, state)
-    v2_routes.register(app, state)  # Open Inference Protocol (V2)
-    page_routes.register(app, state)  # the web page at /
-    monitoring_routes.register(app, state)  # drift monitoring and feedback
+    predictions = PredictionViews(state)
+    add_views(app, predictions)
+    add_views(app, V2Views(state))  # Open Inference Protocol (V2)
+    add_views(app, PageViews())  # the web page at /
+    add_views(app, MonitoringViews(state))  # drift monitoring and feedback
     errors.register_error_handlers(app)
-    state.openapi_json = openapi.document(  # keep last; API-key scopes: docs/operations/api-keys.md
+    predictions.openapi_json = openapi.document(  # keep last; API-key scopes: docs/operations/api-keys.md
         app, API_VERSION, settings.max_body_bytes, auth.required_scopes(settings)
     )
     return app

@@ -1,5 +1,5 @@
-"""Drift monitoring in the service: builds the monitor, counts rejected inputs, and serves POST /feedback,
-GET /monitoring/drift, GET /monitoring/report and the monitoring gauges on /metrics.
+"""Drift monitoring's views: POST /feedback, GET /monitoring/drift and GET /monitoring/report, and the
+handlers that count refused inputs. The monitor itself is started with the state (service.observe.drift).
 """
 
 from __future__ import annotations
@@ -7,15 +7,12 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, request
+from flask import Response, request
 
 from monitoring.monitor import FeedbackError, Monitor
-from monitoring.prometheus import DriftCollector, StoreMetrics
 from monitoring.report import clean, render
-from monitoring.setup import build_monitor
 from monitoring.store_guard import StoreUnavailable as StoreDown
-from service.fast.flusher import FLUSHER
-from service.http.api import operation
+from service.http.api import ErrorHandler, Rule, operation
 from service.http.errors import HTTPError, InvalidInput, StoreUnavailable, error_response
 from service.http.feedback_input import BODY_SCHEMA as FEEDBACK_BODY
 from service.http.feedback_input import items
@@ -61,42 +58,42 @@ def _store_down(error: StoreDown) -> Response:
     return error_response(StoreUnavailable(message, error.retry_after))
 
 
-def register(app: Flask, state: ServiceState) -> None:
-    """Create the monitor (when the model carries a reference profile) and add the monitoring routes."""
-    settings, predictor = state.settings, state.predictor
-    if settings.monitor and predictor is not None:
-        state.monitor = build_monitor(
-            predictor, settings.monitor_db, settings.monitor_key, settings.monitor_window,
-            settings.monitor_feedback_ttl, FLUSHER.ensure_running, settings.monitor_store_timeout,
-        )  # fmt: skip
-    monitor: Monitor | None = state.monitor
-    if monitor is not None:
-        FLUSHER.register(monitor)
-        state.metrics.add_collector(DriftCollector(lambda: monitor.drift(2)))
-        store_metrics = StoreMetrics(state.metrics.registry)
-        monitor.on_status, monitor.on_lost = store_metrics.status, store_metrics.rows_lost
-        monitor.report()
-        app.register_error_handler(StoreDown, _store_down)
+class MonitoringViews:
+    """POST /feedback, GET /monitoring/drift and /monitoring/report; with a monitor, the handlers that count
+    refused inputs and answer 503 while the monitoring store is down."""
 
-    def ready_monitor() -> Monitor:
-        if monitor is None:
+    def __init__(self, state: ServiceState) -> None:
+        self.monitor, self.limit = state.monitor, state.settings.max_body_bytes
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The URL rules, in the order the OpenAPI document lists them."""
+        return (
+            Rule("/feedback", "POST", self.feedback),
+            Rule("/monitoring/drift", "GET", self.drift),
+            Rule("/monitoring/report", "GET", self.report),
+        )
+
+    def error_handlers(self) -> tuple[ErrorHandler, ...]:
+        """Only while monitoring runs: refused inputs counted by field name, 503 while the store is down."""
+        if self.monitor is None:
+            return ()
+        return ((StoreDown, _store_down), (InvalidInput, _marking_rejected_fields))
+
+    def ready_monitor(self) -> Monitor:
+        """The monitor, or 503 when monitoring is off."""
+        if self.monitor is None:
             raise MonitoringOff(
                 "Drift monitoring is off (PREDICT_MONITOR=0, or the model has no reference profile)."
             )
-        return monitor
+        return self.monitor
 
-    if monitor is not None:  # rejected inputs, by field name (never by value)
-        state.on_rejected = lambda fields: monitor.observe_rejected(list(fields))
-        app.register_error_handler(InvalidInput, _marking_rejected_fields)
-
-    @app.post("/feedback")
     @operation("feedback", "Report real outcomes of earlier predictions (delayed labels).",
                "How many outcomes were credited.", FEEDBACK_ANSWER, body=FEEDBACK_BODY,
                errors=(400, 401, 409, 410, 413, 415, 422, 503))  # fmt: skip
-    def feedback() -> Response:
+    def feedback(self) -> Response:
         """Credit real outcomes to the predictions' windows: one item or {"feedback": [...]}."""
-        mon = ready_monitor()
-        pairs = items(read_json(request.environ, settings.max_body_bytes))  # types checked before any token
+        mon = self.ready_monitor()
+        pairs = items(read_json(request.environ, self.limit))  # types checked before any token
         try:
             accepted = mon.feedback(pairs)
         except FeedbackError as exc:
@@ -106,17 +103,15 @@ def register(app: Flask, state: ServiceState) -> None:
             raise error from None
         return Response(json.dumps({"accepted": accepted}), mimetype="application/json")
 
-    @app.get("/monitoring/drift")
     @operation("monitoringDrift", "Drift statistics and live quality of the last windows.",
                "The windows, newest last.", {"type": "object"}, errors=(401, 503))  # fmt: skip
-    def drift() -> Response:
+    def drift(self) -> Response:
         """The last windows' drift statistics and quality as JSON."""
-        doc = ready_monitor().drift(WINDOWS_SHOWN)
+        doc = self.ready_monitor().drift(WINDOWS_SHOWN)
         return Response(json.dumps(clean(doc)), mimetype="application/json")
 
-    @app.get("/monitoring/report")
     @operation("monitoringReport", "The same statistics as a self-contained HTML page.", "HTML page.",
                content_type="text/html", errors=(401, 503))  # fmt: skip
-    def report() -> Response:
+    def report(self) -> Response:
         """A self-contained HTML page of the same statistics."""
-        return Response(render(clean(ready_monitor().drift(WINDOWS_SHOWN))), mimetype="text/html")
+        return Response(render(clean(self.ready_monitor().drift(WINDOWS_SHOWN))), mimetype="text/html")

@@ -12,11 +12,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Response, request
 
-from service.http.api import operation
+from service.http.api import ErrorHandler, Rule, operation
 from service.http.errors import NotFound
-from service.http.state import ServiceState
 
 logger = logging.getLogger(__name__)
 
@@ -75,24 +74,32 @@ def _send(asset: Asset) -> Response:
     return Response(asset.body, content_type=asset.content_type, headers=headers)
 
 
-def register(app: Flask, state: ServiceState) -> None:
-    """Serve the page at `/` and its assets at `/page/<name>`."""
-    page, assets = load_assets()
-    logger.debug("web page: %d bytes plus %d assets", len(page.body), len(assets))
+class PageViews:
+    """The page at `/` and its assets at `/page/<name>`, read once when the views are built."""
 
-    @app.get("/")
+    def __init__(self) -> None:
+        self.page, self.assets = load_assets()
+        logger.debug("web page: %d bytes plus %d assets", len(self.page.body), len(self.assets))
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The URL rules, in the order the OpenAPI document lists them."""
+        return (Rule("/", "GET", self.index), Rule("/page/<name>", "GET", self.page_asset))
+
+    def error_handlers(self) -> tuple[ErrorHandler, ...]:
+        """None of its own."""
+        return ()
+
     @operation("page", "The web page: try a customer, the map, the model, monitoring.", "HTML page.",
                content_type="text/html")  # fmt: skip
-    def index() -> Response:
+    def index(self) -> Response:
         """The page for the people who use the predictions."""
-        return _send(page)
+        return _send(self.page)
 
-    @app.get("/page/<name>")
     @operation("pageAsset", "A script or stylesheet of the web page (content-hashed URL).", "The asset.",
                content_type="text/plain")  # fmt: skip
-    def page_asset(name: str) -> Response:
+    def page_asset(self, name: str) -> Response:
         """A script or stylesheet of the page."""
-        asset = assets.get(name)
+        asset = self.assets.get(name)
         if asset is None:
             raise NotFound("No such page asset; the page is at '/', the API at /openapi.json.")
         return _send(asset)

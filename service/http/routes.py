@@ -3,7 +3,8 @@
 Each view carries its OpenAPI metadata (`@operation`, service.http.api): the Flask URL map is the one route
 table, and service.http.openapi builds the document from it.
 
-The views close over the app's state and read the WSGI environ directly: the /predict path is kept lean.
+The views are methods of a class built from the app's state (service.http.app adds their `rules()`); they
+read the WSGI environ directly: the /predict path is kept lean.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import logging
 from time import perf_counter
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Response, request
 
 from runtime.predictor import Prediction
 from service.fast import fastpath
 from service.http import auth, explain, reject, schemas
-from service.http.api import operation
+from service.http.api import ErrorHandler, Rule, operation
 from service.http.docs import DOCS_HTML
 from service.http.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
 from service.http.openapi import BODY_ERRORS
@@ -96,30 +97,54 @@ def answer_one(result: Prediction, tail: str, token: str | None = None) -> str:
     )
 
 
-def register(app: Flask, state: ServiceState) -> None:
-    """Add every route to the app."""
-    limit, log_inputs, metrics = state.settings.max_body_bytes, state.settings.log_inputs, state.metrics
-    predictor = state.predictor
-    keys_on = auth.keys_enabled(state.settings)
-    constant: dict[str, Any] = {}
-    if predictor is not None:  # the same in every /predict answer
-        constant = {"threshold": predictor.threshold, "model_version": predictor.model_version}
-    tail = answer_tail(constant)
+class PredictionViews:
+    """The scoring views (/predict, /predict/batch), health, readiness, the model, metrics and the API docs.
 
-    @app.post("/predict")
+    Built from the complete state; `openapi_json` is the one value set after registration, by the factory,
+    because the document describes the registered routes."""
+
+    def __init__(self, state: ServiceState) -> None:
+        self.state = state
+        self.limit, self.log_inputs = state.settings.max_body_bytes, state.settings.log_inputs
+        self.metrics, self.monitor = state.metrics, state.monitor
+        self.keys_on = auth.keys_enabled(state.settings)
+        predictor = state.predictor
+        constant: dict[str, Any] = {}
+        if predictor is not None:  # the same in every /predict answer
+            constant = {"threshold": predictor.threshold, "model_version": predictor.model_version}
+        self.tail = answer_tail(constant)
+        self.openapi_json = b""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The URL rules, in the order the OpenAPI document lists them."""
+        return (
+            Rule("/predict", "POST", self.predict),
+            Rule("/predict/batch", "POST", self.predict_batch),
+            Rule("/health", "GET", self.health),
+            Rule("/ready", "GET", self.ready),
+            Rule("/model", "GET", self.model),
+            Rule("/metrics", "GET", self.metrics_text),
+            Rule("/openapi.json", "GET", self.openapi),
+            Rule("/docs", "GET", self.docs),
+        )
+
+    def error_handlers(self) -> tuple[ErrorHandler, ...]:
+        """None of its own (service.http.errors answers for every view)."""
+        return ()
+
     @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
                body=CustomerSchema, errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
-    def predict() -> Response:
+    def predict(self) -> Response:
         """Score one customer."""
-        predictor = state.ready_predictor()
+        predictor = self.state.ready_predictor()
         environ = request.environ
         explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
-        body = read_json(environ, limit)
+        body = read_json(environ, self.limit)
         start = perf_counter()
         row = fastpath.customer(body)
         if row is None:  # exactly the bodies the schema refuses (tests/service/test_fastpath.py)
             raise reject.customer_error(body)
-        if log_inputs:
+        if self.log_inputs:
             environ[INPUTS] = {"age": row[0], "salary": row[1], "gender": row[2]}
         timings = environ[TIMINGS]
         timings["validate"] = perf_counter() - start
@@ -127,25 +152,25 @@ def register(app: Flask, state: ServiceState) -> None:
         result = predictor.predict_one(*row)
         extra = explain.answer_tail(explainer, *row) if explainer else ""  # explain
         timings["infer"] = perf_counter() - start
-        metrics.observe_prediction(result.probability, result.buy)
-        token = state.monitor.observe_one(*row, result.probability, result.buy) if state.monitor else None
-        return Response(answer_one(result, extra + tail, token), content_type=JSON_MIMETYPE)  # explain: extra
+        self.metrics.observe_prediction(result.probability, result.buy)
+        monitor = self.monitor
+        token = monitor.observe_one(*row, result.probability, result.buy) if monitor else None
+        return Response(answer_one(result, extra + self.tail, token), content_type=JSON_MIMETYPE)  # explain
 
-    @app.post("/predict/batch")
     @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",
                "Predictions in request order.", schemas.BatchResponseSchema, body=BatchRequestSchema,
                errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
-    def predict_batch() -> Response:
+    def predict_batch(self) -> Response:
         """Score up to MAX_BATCH customers with one onnxruntime call."""
-        predictor = state.ready_predictor()
+        predictor = self.state.ready_predictor()
         environ = request.environ
         explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
-        body = read_json(environ, limit)
+        body = read_json(environ, self.limit)
         start = perf_counter()
         columns = fastpath.batch(body)
         if columns is None:  # exactly the bodies the schema refuses: counted, the first few explained
             raise reject.batch_error(body)
-        if log_inputs:
+        if self.log_inputs:
             environ[INPUTS] = {"customers": [
                 {"age": a, "salary": s, "gender": g} for a, s, g in zip(*columns, strict=True)
             ]}  # fmt: skip
@@ -154,54 +179,49 @@ def register(app: Flask, state: ServiceState) -> None:
         start = perf_counter()
         probabilities, buys, warnings = predictor.predict_columns(*columns)
         timings["infer"] = perf_counter() - start
-        metrics.observe_predictions(probabilities, sum(buys))
+        self.metrics.observe_predictions(probabilities, sum(buys))
         items = [
             {"probability": round(p, 4), "prediction": "Yes" if buy else "No", "warnings": w}
             for p, buy, w in zip(probabilities.tolist(), buys, warnings, strict=True)
         ]
-        if state.monitor and not auth.honours_what_if(environ, keys_on):  # not the page's what-if map
-            for item, token in zip(items, state.monitor.observe_many(columns, probabilities), strict=True):
+        monitor = self.monitor
+        if monitor and not auth.honours_what_if(environ, self.keys_on):  # not the page's what-if map
+            for item, token in zip(items, monitor.observe_many(columns, probabilities), strict=True):
                 item["feedback_token"] = token
         if explainer:  # explain
             explain.add_to_items(explainer, items, columns)
         return _json({"predictions": items, "threshold": predictor.threshold,
                       "model_version": predictor.model_version})  # fmt: skip
 
-    @app.get("/health")
     @operation("health", "Liveness.", "Alive.", schemas.HealthSchema)
-    def health() -> Response:
+    def health(self) -> Response:
         """The process is alive (says nothing about the model)."""
         return _json({"status": "ok"})
 
-    @app.get("/ready")
     @operation("ready", "Model loaded and golden examples reproduced.", "Ready.", schemas.ReadySchema,
                errors=(503,))  # fmt: skip
-    def ready() -> Response:
+    def ready(self) -> Response:
         """200 only when the model is loaded and reproduced its golden examples."""
-        return _json({"status": "ready", "model_version": state.ready_predictor().model_version})
+        return _json({"status": "ready", "model_version": self.state.ready_predictor().model_version})
 
-    @app.get("/model")
     @operation("model", "Version, threshold, inputs, ranges, metrics.", "The model.", schemas.ModelInfoSchema,
                errors=(503,))  # fmt: skip
-    def model() -> Response:
+    def model(self) -> Response:
         """Version, threshold, inputs and ranges, training ranges and metrics."""
-        state.ready_predictor()
-        return Response(state.model_json, mimetype=JSON_MIMETYPE)
+        self.state.ready_predictor()
+        return Response(self.state.model_json, mimetype=JSON_MIMETYPE)
 
-    @app.get("/metrics")
     @operation("metrics", "Prometheus metrics.", "Prometheus text format.", content_type="text/plain")
-    def metrics_text() -> Response:
+    def metrics_text(self) -> Response:
         """Prometheus text format, aggregated across workers."""
-        return Response(metrics.render(), content_type=metrics.content_type)
+        return Response(self.metrics.render(), content_type=self.metrics.content_type)
 
-    @app.get("/openapi.json")
     @operation("openapi", "This document.", "OpenAPI 3.0 document.", OPENAPI_SCHEMA)
-    def openapi() -> Response:
+    def openapi(self) -> Response:
         """The OpenAPI document generated from the schemas."""
-        return Response(state.openapi_json, mimetype=JSON_MIMETYPE)
+        return Response(self.openapi_json, mimetype=JSON_MIMETYPE)
 
-    @app.get("/docs")
     @operation("docs", "Browsable API documentation.", "HTML page.", content_type="text/html")
-    def docs() -> Response:
+    def docs(self) -> Response:
         """A browsable page rendering /openapi.json."""
         return Response(DOCS_HTML, mimetype="text/html")

@@ -1,18 +1,19 @@
-"""What the routes share: settings, the predictor (or None), metrics and documents prebuilt at start."""
+"""What the views share: settings, the predictor (or None), metrics, the monitor and documents prebuilt at
+start. `build_state` makes it whole before any view is registered; nothing changes it afterwards."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from monitoring.monitor import Monitor
 from purchase_predictor import __version__
 from runtime.explain import background_document
 from runtime.predictor import Predictor
 from service.http.errors import ModelNotReady
 from service.http.schemas import INPUT_RULES, MAX_BATCH
+from service.observe.drift import start_monitor
 from service.observe.logs import AccessLog
 from service.observe.metrics import Metrics
 from service.process.settings import Settings
@@ -22,19 +23,17 @@ logger = logging.getLogger(__name__)
 EXTENSION = "purchase_predictor"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceState:
-    """Per-app state, stored in `app.extensions`."""
+    """Per-app state, stored in `app.extensions`; complete when built (see `build_state`)."""
 
     settings: Settings
     predictor: Predictor | None
     metrics: Metrics
     access_log: AccessLog
-    openapi_json: bytes
     model_json: bytes
     model_version: str
-    monitor: Any = None  # monitoring.monitor.Monitor when drift monitoring runs
-    on_rejected: Callable[[Sequence[str]], None] | None = None  # counts a refused request's field names
+    monitor: Monitor | None  # None when drift monitoring is off (setting, or no reference profile)
 
     def ready_predictor(self) -> Predictor:
         """The predictor if it passed its self-test, else 503."""
@@ -42,6 +41,20 @@ class ServiceState:
         if predictor is None or not predictor.ready:
             raise ModelNotReady("The model is not loaded or has not passed its self-test yet; retry later.")
         return predictor
+
+
+def build_state(settings: Settings, predictor: Predictor | None) -> ServiceState:
+    """The app's state: metrics, access log, the /model document and, when it runs, the drift monitor."""
+    metrics = Metrics()
+    return ServiceState(
+        settings=settings,
+        predictor=predictor,
+        metrics=metrics,
+        access_log=AccessLog(),
+        model_json=model_document(predictor, settings),
+        model_version=predictor.model_version if predictor is not None else "none",
+        monitor=start_monitor(settings, predictor, metrics),
+    )
 
 
 def model_document(predictor: Predictor | None, settings: Settings) -> bytes:

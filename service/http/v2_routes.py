@@ -19,13 +19,13 @@ from functools import wraps
 from time import perf_counter
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from runtime import v2
 from runtime.predictor import Predictor
 from service.http import explain
-from service.http.api import operation
+from service.http.api import ErrorHandler, Rule, operation
 from service.http.errors import HTTPError, ModelNotReady, _handle_werkzeug
 from service.http.openapi import API_VERSION
 from service.http.routes import JSON_MIMETYPE, read_json
@@ -155,90 +155,104 @@ V2_INFER_RESPONSE = {"type": "object", "properties": {
     "parameters": _OBJECT, "outputs": {"type": "array", "items": V2_TENSOR}}}  # fmt: skip
 
 
-def register(app: Flask, state: ServiceState) -> None:
-    """Add the V2 routes and make 404/405/413 under /v2 answer in the V2 error shape."""
-    name, limit = state.settings.model_name, state.settings.max_body_bytes
-    log_inputs = state.settings.log_inputs
-    server_version = API_VERSION
+class V2Views:
+    """The V2 views: health, server and model metadata, model readiness and infer, plus the handler that
+    answers 404/405/413 under /v2 in the V2 error shape."""
 
-    def model(model_name: str, version: str | None) -> Predictor:
+    def __init__(self, state: ServiceState) -> None:
+        self.state = state
+        self.name, self.limit = state.settings.model_name, state.settings.max_body_bytes
+        self.log_inputs = state.settings.log_inputs
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The URL rules, in the order the OpenAPI document lists them."""
+        return (
+            Rule(f"{PREFIX}/health/live", "GET", self.v2_live),
+            Rule(f"{PREFIX}/health/ready", "GET", self.v2_ready),
+            Rule(f"{PREFIX}/", "GET", self.v2_server),
+            Rule(PREFIX, "GET", self.v2_server),
+            Rule(VERSIONED, "GET", self.v2_model),
+            Rule(MODELS, "GET", self.v2_model),
+            Rule(f"{VERSIONED}/ready", "GET", self.v2_model_ready),
+            Rule(f"{MODELS}/ready", "GET", self.v2_model_ready),
+            Rule(f"{VERSIONED}/infer", "POST", self.v2_infer),
+            Rule(f"{MODELS}/infer", "POST", self.v2_infer),
+        )
+
+    def error_handlers(self) -> tuple[ErrorHandler, ...]:
+        """404/405/413 answer in the V2 shape under /v2 (and in the service's shape elsewhere)."""
+        kinds = (NotFound, MethodNotAllowed, RequestEntityTooLarge)
+        return tuple((kind, self.routing_error) for kind in kinds)
+
+    def model(self, model_name: str, version: str | None) -> Predictor:
         """The ready predictor for this URL's model and version: 404 unknown, 503 not ready."""
+        name = self.name
         if model_name != name:
             raise V2Error(404, f"Unknown model; this server serves '{name}'.")
-        predictor = state.ready_predictor()
+        predictor = self.state.ready_predictor()
         if version is not None and version != predictor.model_version:
             raise V2Error(404, f"Unknown version of model '{name}'; it has '{predictor.model_version}'.")
         return predictor
 
-    @app.get(f"{PREFIX}/health/live")
     @operation("v2Live", "V2 server liveness.", "Live.", V2_LIVE)
-    def v2_live() -> Response:
+    def v2_live(self) -> Response:
         """The process is serving (says nothing about the model)."""
         return answer({"live": True})
 
-    @app.get(f"{PREFIX}/health/ready")
     @operation("v2Ready", "V2 server readiness.", "Ready (503 with ready false when not).", V2_READY)
-    def v2_ready() -> Response:
+    def v2_ready(self) -> Response:
         """200 when the model passed its self-test, else 503."""
-        predictor = state.predictor
+        predictor = self.state.predictor
         ready = predictor is not None and predictor.ready
         return answer({"ready": ready}, 200 if ready else 503)
 
-    @app.get(PREFIX)
-    @app.get(f"{PREFIX}/")
     @operation("v2Server", "V2 server metadata.", "Name, version, extensions.", V2_SERVER)
-    def v2_server() -> Response:
+    def v2_server(self) -> Response:
         """Server metadata; no protocol extensions."""
-        return answer(v2.server_metadata(name, server_version))
+        return answer(v2.server_metadata(self.name, API_VERSION))
 
-    @app.get(MODELS)
-    @app.get(VERSIONED)
     @operation("v2Model", "V2 model metadata.", "Inputs, outputs, versions, platform.", V2_MODEL,
                errors=(404, 503), error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
-    def v2_model(name: str, version: str | None = None) -> Response:
+    def v2_model(self, name: str, version: str | None = None) -> Response:
         """Model metadata: inputs, outputs, version and platform."""
-        predictor = model(name, version)
+        predictor = self.model(name, version)
         explainable = explain.explainable(predictor)  # explain: metadata lists contributions
         return answer(v2.model_metadata(name, predictor.model_version, explainable))
 
-    @app.get(f"{MODELS}/ready")
-    @app.get(f"{VERSIONED}/ready")
     @operation("v2ModelReady", "V2 model readiness.", "Ready (503 with ready false when not).",
                V2_MODEL_READY, errors=(404,), error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
-    def v2_model_ready(name: str, version: str | None = None) -> Response:
+    def v2_model_ready(self, name: str, version: str | None = None) -> Response:
         """200 when this model (and version) can answer, else 404 or 503."""
         try:
-            model(name, version)
+            self.model(name, version)
         except ModelNotReady:
             return answer({"name": name, "ready": False}, 503)
         return answer({"name": name, "ready": True})
 
-    @app.post(f"{MODELS}/infer")
-    @app.post(f"{VERSIONED}/infer")
     @operation("v2Infer", "Score N customers sent as Open Inference Protocol tensors.",
                "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters; "
                "contributions (FP64 [N, 3]: age, salary, gender) only when named in outputs.",  # explain
                V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 409, 413, 415, 503),
                error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
-    def v2_infer(name: str, version: str | None = None) -> Response:
+    def v2_infer(self, name: str, version: str | None = None) -> Response:
         """Score N rows sent as V2 tensors; answers probability and prediction tensors."""
-        predictor = model(name, version)
+        predictor = self.model(name, version)
         environ = request.environ
         _check_transport(environ)
-        body = read_json(environ, limit)
+        body = read_json(environ, self.limit)
         start = perf_counter()
         rows = v2.decode_request(body, MAX_BATCH)
         explainer = explain.v2_explainer(predictor, rows)  # explain: 409 before scoring without a background
-        if log_inputs:
+        if self.log_inputs:
             environ[INPUTS] = {"age": rows.age.tolist(), "salary": rows.salary.tolist(),
                                "gender": rows.gender.tolist()}  # fmt: skip
         timings = environ[TIMINGS]
         timings["validate"] = perf_counter() - start
         start = perf_counter()
-        probabilities, buys = score(state, predictor, rows)
+        probabilities, buys = score(self.state, predictor, rows)
         contributions = explain.v2_contributions(explainer, rows)  # explain
         timings["infer"] = perf_counter() - start
         document = v2.encode_response(
@@ -247,7 +261,7 @@ def register(app: Flask, state: ServiceState) -> None:
         )  # fmt: skip
         return answer(document)
 
-    def routing_error(error: HTTPException) -> Response:
+    def routing_error(self, error: HTTPException) -> Response:
         """404/405/413 in the V2 error shape under /v2, in the service's shape elsewhere."""
         if not request.path.startswith(PREFIX):
             return _handle_werkzeug(error)
@@ -259,6 +273,3 @@ def register(app: Flask, state: ServiceState) -> None:
             if header.lower() == "allow":
                 response.headers["Allow"] = value
         return response
-
-    for kind in (NotFound, MethodNotAllowed, RequestEntityTooLarge):
-        app.register_error_handler(kind, routing_error)

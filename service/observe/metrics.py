@@ -43,13 +43,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "predict_http_requests", "HTTP requests by endpoint, method and status.",
-            ["endpoint", "method", "status"], registry=self.registry,
-        )  # fmt: skip
+            "predict_http_requests",
+            "HTTP requests by endpoint, method and status.",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "predict_http_request_duration_seconds", "Request latency by endpoint, method and status.",
-            ["endpoint", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry,
-        )  # fmt: skip
+            "predict_http_request_duration_seconds",
+            "Request latency by endpoint, method and status.",
+            ["endpoint", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.predictions = Counter(
             "predict_predictions", "Predictions by outcome.", ["outcome"], registry=self.registry
         )

@@ -45,6 +45,7 @@ def endpoint_of(environ: dict[str, Any]) -> str:
 def install(app: Flask, state: ServiceState) -> None:
     """Put the observing middleware in front of the app's WSGI callable."""
     metrics, access_log, version = state.metrics, state.access_log, state.model_version
+    monitor = state.monitor
     sane = REQUEST_ID.fullmatch
     inner = app.wsgi_app
 
@@ -63,8 +64,8 @@ def install(app: Flask, state: ServiceState) -> None:
             code, endpoint, method = int(status[:3]), endpoint_of(environ), environ["REQUEST_METHOD"]
             metrics.observe_request(endpoint, method, code, total)
             refused = environ.get(REJECTED_FIELDS)  # set where a scoring request was refused
-            if refused is not None and state.on_rejected is not None:
-                state.on_rejected(refused)
+            if refused is not None and monitor is not None:  # counted by field name, never by value
+                monitor.observe_rejected(list(refused))
             if access_log.enabled:
                 access_log.write(request_id, method, endpoint, code, total, environ.get(INPUTS))
             return start_response(status, headers, exc_info)

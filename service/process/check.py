@@ -22,9 +22,9 @@ from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
-from service.http.errors import StartupError
 from service.process.model_store import Entry, ModelStore, StoreError
 from service.process.settings import Settings
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 

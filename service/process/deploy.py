@@ -34,9 +34,9 @@ from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
-from service.http.errors import StartupError
 from service.process.model_store import ModelStore, StoreError, write_atomically
 from service.process.settings import Settings
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +66,24 @@ def master_pid(store: ModelStore) -> int | None:
 def switch(settings: Settings, store: ModelStore, data: bytes, version: str, timeout: float) -> None:
     """Put `data` at the model path atomically, trigger the master's reload and wait for its outcome."""
     write_atomically(settings.model_path, data, 0o644)
+    served = reload_service(store, timeout)
+    if served is None:
+        logger.info(
+            "%s is in place at %s; no running service found (%s), it is served at the next start",
+            shown(version),
+            settings.model_path,
+            store.pidfile,
+        )
+    else:
+        logger.info("the service now serves %s", shown(served))
+
+
+def reload_service(store: ModelStore, timeout: float) -> str | None:
+    """SIGHUP the running master, wait for its check's outcome and for every old worker to drain; the
+    version served, or None when no service runs. DeployError when the service refused the model."""
     pid = master_pid(store)
     if pid is None:
-        logger.info("%s is in place at %s; no running service found (%s), it is served at the next start",
-                    shown(version), settings.model_path, store.pidfile)  # fmt: skip
-        return
+        return None
     seq, old_workers = store.last_reload().get("seq", 0), children(pid)
     os.kill(pid, signal.SIGHUP)
     deadline = time.monotonic() + timeout
@@ -79,13 +92,15 @@ def switch(settings: Settings, store: ModelStore, data: bytes, version: str, tim
             raise DeployError(f"the service did not finish its reload within {timeout:g} s")
         time.sleep(0.2)
     if not outcome.get("ok"):
-        raise DeployError(f"the service refused the model and still serves {shown(outcome.get('version'))}: "
-                          f"{outcome.get('reason')}")  # fmt: skip
+        raise DeployError(
+            f"the service refused the model and still serves {shown(outcome.get('version'))}: "
+            f"{outcome.get('reason')}"
+        )
     while old_workers & children(pid):  # the switch is complete once every old worker has drained
         if time.monotonic() > deadline:
             raise DeployError(f"the old workers did not exit within {timeout:g} s")
         time.sleep(0.2)
-    logger.info("the service now serves %s", shown(outcome.get("version")))
+    return str(outcome.get("version"))
 
 
 def children(parent: int) -> set[int]:
@@ -142,23 +157,42 @@ def place_card(settings: Settings, card: bytes | None) -> None:
         logger.info("removed %s: it described another model and this one came without a card", target)
 
 
-def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
-    """Check a model file and switch the service to it, with the card beside it."""
+def checked_candidate(settings: Settings, candidate: Path) -> tuple[bytes, Predictor]:
+    """The candidate's bytes and model through every check of a deploy; CandidateRefused otherwise."""
     try:
         data = read_model_bytes(candidate, settings.max_model_bytes)
-        predictor = Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
+        return data, Predictor.from_path(candidate, settings.threshold, data, settings.max_model_bytes)
     except ModelError as exc:
         raise CandidateRefused(f"not deployed: {exc}") from None
-    version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
+
+
+def candidate_card(candidate: Path, sha256: str, version: str) -> bytes | None:
+    """The card beside the candidate if it describes it, else None (and one warning line)."""
     card = matching_card(card_path(candidate), sha256, version)
     if card is None:
         problem = "describes another model" if card_path(candidate).exists() else "is missing"
-        logger.warning("%s %s; the model is deployed without a card",
-                       printable(str(card_path(candidate))), problem)  # fmt: skip
+        logger.warning(
+            "%s %s; the model is deployed without a card", printable(str(card_path(candidate))), problem
+        )
+    return card
+
+
+def deploy(settings: Settings, store: ModelStore, candidate: Path, timeout: float) -> None:
+    """Check a model file and switch the service to it, with the card beside it."""
+    data, predictor = checked_candidate(settings, candidate)
+    version, sha256 = predictor.model_version, hashlib.sha256(data).hexdigest()
+    card = candidate_card(candidate, sha256, version)
     logger.info("%s passed its checks; deploying", shown(version))
+    deploy_checked(settings, store, data, version, card, timeout)
+
+
+def deploy_checked(
+    settings: Settings, store: ModelStore, data: bytes, version: str, card: bytes | None, timeout: float
+) -> None:
+    """Switch the service to checked model bytes and their card (deploy, and promote of a shadow)."""
     keep_served_card(settings, store)
     if card is not None:
-        store.put_card(sha256, card)
+        store.put_card(hashlib.sha256(data).hexdigest(), card)
     switch(settings, store, data, version, timeout)
     place_card(settings, card)
 
@@ -187,8 +221,18 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
         entry = history[index]
         when = datetime.fromtimestamp(entry.deployed_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         card = "card" if store.card(entry.sha256) is not None else "no card"
-        logger.info("%s %s  %s  sha256:%s  %s", "*" if index == served else " ", when, shown(entry.version),
-                    shown(entry.sha256[:16]), card)  # fmt: skip
+        logger.info(
+            "%s %s  %s  sha256:%s  %s",
+            "*" if index == served else " ",
+            when,
+            shown(entry.version),
+            shown(entry.sha256[:16]),
+            card,
+        )
+    from service.process.shadow import describe  # imports this module
+
+    if (shadow := describe(store)) is not None:
+        logger.info("%s", shadow)
     current = store.current()
     if settings is None or current is None:
         return
@@ -197,8 +241,10 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
     except OSError:
         on_disk = None
     if on_disk != current.sha256:
-        logger.info("note: %s is not the served model; it is checked and served at the next reload or start",
-                    printable(str(settings.model_path)))  # fmt: skip
+        logger.info(
+            "note: %s is not the served model; it is checked and served at the next reload or start",
+            printable(str(settings.model_path)),
+        )
     served_card = card_path(settings.model_path)
     if served_card.exists() and matching_card(served_card, current.sha256, current.version) is None:
         logger.info("note: %s describes another model than the served one", printable(str(served_card)))

@@ -2,7 +2,7 @@
 
 Environment: PREDICT_HOST (0.0.0.0), PORT (8000), PREDICT_WORKERS (number of cores), PREDICT_THREADS (2 per
 worker), PREDICT_TIMEOUT (30 s), PREDICT_GRACEFUL_TIMEOUT (20 s), PREDICT_KEEPALIVE (5 s). The request body
-limit is PREDICT_MAX_BODY_BYTES, enforced by the app (and by nginx in front: service.launch). onnxruntime
+limit is PREDICT_MAX_BODY_BYTES, enforced by the app (and by the front: service.process.launch). onnxruntime
 runs one intra-op and one inter-op thread per worker (runtime.session.session_options), so workers x 1
 threads fill the cores.
 Each worker freezes its start-up heap (see post_worker_init). Layout and devices: docs/performance/.
@@ -58,11 +58,14 @@ def _host_env(name: str, default: str) -> str:
     return f"[{raw}]" if ":" in raw else raw
 
 
-# Alone (`PREDICT_FRONT=none`) gunicorn listens here; behind the front (service.launch) the launcher
-# overrides this with `--bind unix:<private folder>/app.sock` and nginx listens on PREDICT_HOST:PORT.
+# gunicorn listens here (service.process.launch's default front, the buffering worker class, and
+# PREDICT_FRONT=none);
+# with PREDICT_FRONT=nginx the launcher overrides this with `--bind unix:<private folder>/app.sock`.
 bind = f"{_host_env('PREDICT_HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
 workers = _int_env("PREDICT_WORKERS", os.cpu_count() or 1)
-worker_class = "gthread"  # keeps connections alive, unlike sync workers that close after each response
+# keeps connections alive, unlike sync workers that close after each response; service.process.launch passes
+# `--worker-class service.front.worker.BufferingWorker` (gthread reading each request whole) by default
+worker_class = "gthread"
 threads = _int_env("PREDICT_THREADS", 2)  # measured: docs/performance/layouts.md
 timeout = _int_env("PREDICT_TIMEOUT", 30)
 graceful_timeout = _int_env("PREDICT_GRACEFUL_TIMEOUT", 20)
@@ -73,7 +76,7 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 # No control socket: every master would otherwise share ~/.gunicorn/gunicorn.ctl (gunicorn >= 25.1).
 control_socket_disable = True
-accesslog = None  # the app writes one JSON line per request (service.observability)
+accesslog = None  # the app writes one JSON line per request (service.observe.middleware)
 errorlog = "-"
 loglevel = os.environ.get("PREDICT_LOG_LEVEL", "info").lower()
 
@@ -113,7 +116,7 @@ def on_starting(server: Any) -> None:
     A separate interpreter keeps onnxruntime out of the master: a runtime initialised before fork()
     makes the workers abort when they exit. The validated model is copied into the store; if it fails
     and the store holds an earlier validated model, that one is served (one log line), else gunicorn
-    refuses to start with the one-line reason (service.reload).
+    refuses to start with the one-line reason (service.process.reload).
     """
     model_reload.start(server, _REPO)
 

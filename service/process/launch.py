@@ -1,10 +1,12 @@
-"""`python -m service.process.launch` (`make serve`, the image's CMD): gunicorn behind a buffering nginx on
-$PORT.
+"""`python -m service.process.launch` (`purchase-predictor serve`, `make serve`, the image's CMD): gunicorn
+protected from slow clients on $PORT.
 
-nginx listens on PREDICT_HOST:PORT (default 0.0.0.0:8000), reads each request whole (header and body
-timeouts, the body limit) and only then hands it to gunicorn on a private Unix socket, so slow or stalled
-clients cannot hold gunicorn's threads: docs/operations/slow-clients.md. PREDICT_FRONT=none runs gunicorn
-alone on PREDICT_HOST:PORT, as before, for a deployment that already has a buffering proxy in front.
+By default (PREDICT_FRONT=worker) gunicorn listens on PREDICT_HOST:PORT itself with the buffering worker
+class (service.front.worker), which reads each request whole in its poller (header and body timeouts, the
+body limit) before a thread sees it. PREDICT_FRONT=nginx puts a buffering nginx on PREDICT_HOST:PORT in
+front of gunicorn on a private Unix socket instead. Either way slow or stalled clients cannot hold
+gunicorn's threads: docs/operations/slow-clients.md. PREDICT_FRONT=none runs plain gthread gunicorn alone,
+for a deployment that already has a buffering proxy in front.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ logger = logging.getLogger(__name__)
 
 GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"  # beside this file, as installed
 APP = "service.process.wsgi:app"
+BUFFERING_WORKER = "service.front.worker.BufferingWorker"
 EXIT_STARTUP = 3  # as service.process.check: a setting or the environment stops the start
 NGINX_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")  # not on a non-root user's PATH on Debian
 
 
-def gunicorn_argv(bind: str | None = None) -> list[str]:
-    """gunicorn with the service's config; `bind` overrides the config's PREDICT_HOST:PORT."""
+def gunicorn_argv(bind: str | None = None, front: FrontSettings | None = None) -> list[str]:
+    """gunicorn with the service's config; `bind` overrides the config's PREDICT_HOST:PORT; with the
+    worker front, its worker class and PREDICT_FRONT_CONNECTIONS connections per worker."""
     argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]
+    if front is not None and front.front == "worker":
+        argv += ["--worker-class", BUFFERING_WORKER, "--worker-connections", str(front.worker_connections)]
     return [*argv, "--bind", bind, APP] if bind else [*argv, APP]
 
 
@@ -116,7 +122,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve behind nginx (or, with PREDICT_FRONT=none, exec gunicorn alone); the exit status."""
+    """Exec gunicorn (with the buffering worker, or alone with PREDICT_FRONT=none), or serve behind nginx;
+    the exit status."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
@@ -124,9 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.print_config:
             sys.stdout.write(render(settings, "<run dir>", "unix:<run dir>/app.sock", nginx_user()))
             return 0
-        if settings.front == "none":
+        if settings.front in ("worker", "none"):
+            check_listen_address(settings)
             sys.stdout.flush()
-            os.execv(sys.executable, gunicorn_argv())  # the same process: signals reach gunicorn directly
+            # the same process: signals reach gunicorn directly
+            os.execv(sys.executable, gunicorn_argv(front=settings))
         return serve_behind_nginx(settings)
     except FrontError as error:
         sys.stderr.write(f"purchase-predictor: cannot start: {error}\n")

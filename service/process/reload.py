@@ -119,9 +119,13 @@ def run_check(repo: str) -> str | None:
     Raises SettingsError when the reason is a bad setting rather than the model."""
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "service.process.check", "--install"], cwd=repo, capture_output=True,
-            text=True, timeout=CHECK_TIMEOUT_S, check=False,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.process.check", "--install"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return f"the model check did not finish within {CHECK_TIMEOUT_S} s"
     if result.returncode == 0:
@@ -176,8 +180,11 @@ def reload(server: Any, repo: str) -> None:
     except SettingsError as exc:  # nothing installed: the workers keep what they had
         version = before or "none"
         failures_counter().inc()
-        server.log.error("reload refused, a setting is bad; workers keep the last validated settings and "
-                         "model %s: %s", version, exc)  # fmt: skip
+        server.log.error(
+            "reload refused, a setting is bad; workers keep the last validated settings and model %s: %s",
+            version,
+            exc,
+        )
         _record(server, store, False, version, str(exc))
         return
     keep_settings(settings)  # valid: a model that failed its checks does not make them wrong

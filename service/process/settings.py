@@ -180,8 +180,9 @@ def check_monitor_settings(settings: Settings) -> None:
     if not settings.monitor:
         return
     if not settings.monitor_db:
-        raise StartupError(f"{PREFIX}MONITOR_DB must be a file path or a postgresql:// URL (or set "
-                           f"{PREFIX}MONITOR=0)")  # fmt: skip
+        raise StartupError(
+            f"{PREFIX}MONITOR_DB must be a file path or a postgresql:// URL (or set {PREFIX}MONITOR=0)"
+        )
     if not 1 <= settings.monitor_window <= 366 * 86_400:
         raise StartupError(f"{PREFIX}MONITOR_WINDOW must be a whole number of seconds from 1 to 31622400")
     if not 1 <= settings.monitor_feedback_ttl <= 3 * 366 * 86_400:
@@ -193,5 +194,7 @@ def check_monitor_settings(settings: Settings) -> None:
     if settings.monitor_key is not None and len(settings.monitor_key.encode()) < 16:
         raise StartupError(f"{PREFIX}MONITOR_KEY must be at least 16 bytes long")
     if settings.monitor_db.startswith(("postgresql://", "postgres://")) and settings.monitor_key is None:
-        raise StartupError(f"{PREFIX}MONITOR_KEY must be set when {PREFIX}MONITOR_DB is a PostgreSQL URL "
-                           "(every replica needs the same key)")  # fmt: skip
+        raise StartupError(
+            f"{PREFIX}MONITOR_KEY must be set when {PREFIX}MONITOR_DB is a PostgreSQL URL "
+            "(every replica needs the same key)"
+        )

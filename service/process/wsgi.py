@@ -5,7 +5,8 @@ model store (PREDICT_STATE_DIR); workers load that copy, never the file at PREDI
 that restarts for any reason serves the validated model even if a bad file sits at the model path. Likewise
 the settings: workers take the ones the master last validated (service.process.reload.validated_settings,
 inherited through fork), so a key file edited into a bad one never stops a worker from booting; without such a
-master (`flask run`, tests) they are read from the environment.
+master (`flask run`, tests) they are read from the environment. A shadow model in the store is loaded beside
+the live one (service.process.shadow_worker); it can fail without stopping the worker.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from flask import Flask
 from runtime.errors import ModelError
 from runtime.predictor import Predictor
 from service.http.app import create_app
-from service.http.errors import StartupError
 from service.observe.logs import configure_logging
 from service.process.check import EXIT_STARTUP
 from service.process.model_store import ModelStore, StoreError
 from service.process.reload import validated_settings
 from service.process.settings import Settings
+from service.process.shadow_worker import attach_shadow
+from service.process.startup_errors import StartupError
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,9 @@ def build() -> Flask:
         sys.stderr.write(f"purchase-predictor: cannot start: {exc}\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_STARTUP) from None
-    return create_app(settings, predictor)
+    app = create_app(settings, predictor)
+    attach_shadow(app, settings)  # a candidate scored beside the live model, if the store holds one
+    return app
 
 
 app = build()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.stand_in import make_stand_ins
+from bench.apps.stand_in import make_stand_ins
 
 
 @pytest.fixture(scope="session")

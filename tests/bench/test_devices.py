@@ -14,9 +14,10 @@ import prometheus_client  # noqa: F401  # imported first: it picks its value cla
 import pytest
 import requests
 
-from bench import devices, layouts, run, servers, variants
-from bench.device_switches import DEVICES, switch_off
-from bench.http_bench import HttpPlan
+from bench import devices, layouts, run
+from bench.apps.device_switches import DEVICES, switch_off
+from bench.harness import servers, variants
+from bench.harness.rounds import HttpPlan
 from service.process import reload
 
 
@@ -111,8 +112,18 @@ def test_make_bench_runs_a_second_floor_on_sync_workers(tmp_path: Path) -> None:
     assert list(specs) == ["project", "front", "floor", "floor_sync", "alternative"]
     sync, gthread = specs["floor_sync"], specs["floor"]
     assert sync is not None and gthread is not None
-    assert sync.argv[-1] == gthread.argv[-1] == "bench.floor_app:app"
+    assert sync.argv[-1] == gthread.argv[-1] == "bench.apps.floor:app"
     assert "--worker-class" in sync.argv and "--worker-class" not in gthread.argv
+
+
+def test_make_bench_measures_the_front_as_make_serve_runs_it(tmp_path: Path) -> None:
+    specs = run.server_specs(tmp_path / "p.joblib", tmp_path / "m.onnx")
+    front, project = specs["front"], specs["project"]
+    assert front is not None and project is not None
+    assert front.argv[-2:] == ("-m", "service.process.launch") and front.env["PREDICT_FRONT"] == "worker"
+    assert front.depth == 1  # the launcher execs gunicorn: its workers are the started process's children
+    assert run.front_spec("n", {}, "nginx").depth == 2  # nginx and gunicorn masters, then their workers
+    assert "PREDICT_FRONT" not in project.env  # the service without the front: plain gthread gunicorn
 
 
 @pytest.mark.integration

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench.alternative_app import load_pipeline
+from bench.apps.alternative import load_pipeline
+from bench.apps.stand_in import synthetic_customers
 from bench.engine import compare, onnx_feed, rows_per_second, session, time_calls
-from bench.stand_in import synthetic_customers
 
 
 def test_time_calls_is_bounded_by_count() -> None:
     calls: list[int] = []
     timing = time_calls(lambda: calls.append(1), max_calls=7, max_seconds=60, warmup=2)
     assert timing["calls"] == 7 and len(calls) == 9
-    assert 0 <= timing["median_us"] <= timing["p90_us"] or timing["p90_us"] >= 0
+
+
+def test_time_calls_reports_the_median_and_the_90th_percentile() -> None:
+    """Eight instant calls and two of 20 ms: the median is an instant call, the p90 a slow one."""
+    sleeps = iter([0.0] * 4 + [0.02] * 2 + [0.0] * 4)
+    timing = time_calls(lambda: time.sleep(next(sleeps)), max_calls=10, max_seconds=60, warmup=0)
+    assert timing["calls"] == 10
+    assert 0 < timing["median_us"] < 20_000 <= timing["p90_us"]
 
 
 def test_time_calls_is_bounded_by_time() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench.http_bench import wait_until_idle
-from bench.http_load import MARKER, LoadResult, parse_output, write_script
+from bench.harness.rounds import wait_until_idle
+from bench.harness.wrk import MARKER, LoadResult, parse_output, write_script
 
 SUMMARY = {
     "requests": 20_000,

@@ -20,8 +20,12 @@ def test_the_bodies_of_a_pair_have_the_same_size() -> None:
 def test_a_small_run_measures_every_pair(model_path: Path) -> None:
     figures = rejection.measure(model_path, rows=100, repeats=1, many_keys=1000)  # statuses are checked
     assert set(figures["ratios_invalid_over_valid"]) == {
-        "batch_out_of_range", "batch_wrong_type", "batch_unknown_key", "predict_unknown_keys_batch_size",
-        "v2_out_of_range", "v2_wrong_type",
-    }  # fmt: skip
+        "batch_out_of_range",
+        "batch_wrong_type",
+        "batch_unknown_key",
+        "predict_unknown_keys_batch_size",
+        "v2_out_of_range",
+        "v2_wrong_type",
+    }
     assert figures["status"] in {"met", "MISSED"} and figures["max_ratio"] > 0
     assert "| batch_valid |" in rejection.render(figures)

@@ -8,25 +8,23 @@ from typing import Any
 
 import pytest
 
-from bench.report import (
-    TARGETS,
-    Target,
-    evaluate,
-    http_ratios,
-    median_round,
-    paired_ratio,
-    ratio,
-    render_markdown,
-    write_results,
-)
+from bench.harness.targets import Target, median_round, paired_ratio, ratio
+from bench.report import TARGETS, evaluate, http_ratios, render_markdown, write_results
 
 
 def _round(rps: float, p99: float, errors: int = 0) -> dict[str, Any]:
     """One wrk round as LoadResult.as_dict() gives it."""
     return {
-        "requests": int(rps * 10), "requests_per_s": rps, "p50_ms": p99 / 3, "p90_ms": p99 / 2,
-        "p99_ms": p99, "mean_ms": p99 / 3, "errors": errors, "non_2xx": errors, "socket_errors": 0,
-    }  # fmt: skip
+        "requests": int(rps * 10),
+        "requests_per_s": rps,
+        "p50_ms": p99 / 3,
+        "p90_ms": p99 / 2,
+        "p99_ms": p99,
+        "mean_ms": p99 / 3,
+        "errors": errors,
+        "non_2xx": errors,
+        "socket_errors": 0,
+    }
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench import http_load, servers
-from bench.http_bench import SEED_EXAMPLE, alternative_spec, preflight, settle_workers
+from bench.harness import servers, wrk
+from bench.harness.rounds import SEED_EXAMPLE, preflight, settle_workers
+from bench.http_bench import alternative_spec
 
 pytestmark = pytest.mark.integration
 BODY = json.dumps(SEED_EXAMPLE).encode()
@@ -21,7 +22,7 @@ def floor_spec(tmp_path: Path) -> servers.ServerSpec:
     """The floor app under gunicorn with two sync workers and a minimal config."""
     config = tmp_path / "gunicorn.conf.py"
     config.write_text("workers = 2\nloglevel = 'warning'\n")
-    return servers.gunicorn_spec("floor", "bench.floor_app:app", config)
+    return servers.gunicorn_spec("floor", servers.FLOOR_APP, config)
 
 
 def test_free_port_is_bindable() -> None:
@@ -52,9 +53,9 @@ def test_serve_reports_a_server_that_exits_at_start(tmp_path: Path) -> None:
 def test_wrk_round_against_the_floor_parses_without_errors(
     floor_spec: servers.ServerSpec, tmp_path: Path
 ) -> None:
-    script = http_load.write_script(tmp_path, BODY)
+    script = wrk.write_script(tmp_path, BODY)
     with servers.serve(floor_spec, tmp_path, timeout=30) as server:
-        result = http_load.run_wrk(server.url + "/predict", script, connections=4, duration_s=1)
+        result = wrk.run_wrk(server.url + "/predict", script, connections=4, duration_s=1)
     assert result.requests > 0 and result.errors == 0
     assert 0 < result.p50_ms <= result.p99_ms
 

@@ -9,8 +9,12 @@ from bench.soak import judge
 
 def _summary(**changes: Any) -> dict[str, Any]:
     """A passing summary with some fields changed."""
-    base: dict[str, Any] = {"failed": {}, "requests": 1000, "workers_replaced": False,
-                            "rss_growth": {1: 0.01, 2: 0.049}}  # fmt: skip
+    base: dict[str, Any] = {
+        "failed": {},
+        "requests": 1000,
+        "workers_replaced": False,
+        "rss_growth": {1: 0.01, 2: 0.049},
+    }
     return {**base, **changes}
 
 
@@ -19,8 +23,10 @@ def test_a_clean_run_passes() -> None:
 
 
 def test_each_broken_limit_is_named() -> None:
-    broken = judge(_summary(failed={"503": 2, "ConnectionResetError": 1}, workers_replaced=True,
-                            rss_growth={7: 0.051}), 0.05)  # fmt: skip
+    broken = judge(
+        _summary(failed={"503": 2, "ConnectionResetError": 1}, workers_replaced=True, rss_growth={7: 0.051}),
+        0.05,
+    )
     assert len(broken) == 3
     assert (
         broken[0].startswith("3 failed requests")

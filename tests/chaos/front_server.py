@@ -1,5 +1,5 @@
-"""The real launcher (`python -m service.process.launch`: nginx + gunicorn) on loopback, and stalled
-clients."""
+"""The real launcher (`python -m service.process.launch`: gunicorn with the buffering worker, or nginx +
+gunicorn) on loopback, and stalled clients."""
 
 from __future__ import annotations
 
@@ -43,20 +43,25 @@ class Launched:
 
 
 @contextlib.contextmanager
-def launched(model: Path, tmp: Path, front: str = "nginx", **extra: str) -> Iterator[Launched]:
-    """Start `python -m service.process.launch` on a free loopback port with 2 workers × 2 threads (the layout
-    the stall was measured on), wait for /ready, yield; then SIGTERM the launcher alone and wait (bounded)."""
+def launched(model: Path, tmp: Path, front: str = "worker", **extra: str) -> Iterator[Launched]:
+    """Start `python -m service.process.launch` on a free loopback port with 2 workers × 2 threads (the
+    layout the stall was measured on; `extra` may change it), wait for /ready, yield; then SIGTERM the
+    launcher alone and wait (bounded)."""
     port = free_port()
     state_dir, log_path = tmp / f"state-{port}", tmp / f"launch-{port}.log"
+    layout = {"PREDICT_WORKERS": "2", "PREDICT_THREADS": "2", **extra}
     env = server_env(
-        model, port, PREDICT_FRONT=front, PREDICT_HOST="127.0.0.1", PREDICT_STATE_DIR=str(state_dir),
-        PREDICT_WORKERS="2", PREDICT_THREADS="2", **extra,
-    )  # fmt: skip
+        model, port, PREDICT_FRONT=front, PREDICT_HOST="127.0.0.1", PREDICT_STATE_DIR=str(state_dir), **layout
+    )
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env,
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.process.launch"],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Launched(process, f"http://127.0.0.1:{port}", port, state_dir, log_path)
     try:
         wait_ready(server)
@@ -81,7 +86,8 @@ def wait_ready(server: Launched, timeout: float = 90) -> None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM the launcher (it stops nginx, then gunicorn); kill the whole session if it hangs."""
+    """SIGTERM the launcher (it stops nginx, then gunicorn; or it is gunicorn); kill the whole session if it
+    hangs."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -129,7 +135,7 @@ def closed_by_server(sock: socket.socket, timeout: float) -> float | None:
     sock.settimeout(timeout)
     try:
         while sock.recv(4096):
-            pass  # a response before the close (nginx sends none on a timeout) is read and dropped
+            pass  # a response before the close (the worker's 408; nginx sends none) is read and dropped
     except TimeoutError:
         return None
     except OSError:

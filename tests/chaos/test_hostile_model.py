@@ -18,7 +18,7 @@ import pytest
 import requests
 from sklearn.linear_model import LogisticRegression
 
-from bench.gunicorn_process import REPO, Gunicorn, server_env
+from bench.harness.gunicorn import REPO, Gunicorn, server_env
 from export import export as export_module
 from export.export import main as export_main
 from monitoring.report import render
@@ -136,9 +136,13 @@ def _export(bundle: Path, models: Path, family: str, monkeypatch: pytest.MonkeyP
     ids=["crlf", "non-ascii", "65 bytes"],
 )
 def test_export_refuses_to_write_a_model_with_a_hostile_version(
-    family: str, logreg_bundle: Path, model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    family: str,
+    logreg_bundle: Path,
+    model_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     models = tmp_path / "models"
     models.mkdir()
     shutil.copyfile(model_path, models / "m.onnx")  # the previous model must stay
@@ -285,7 +289,7 @@ def test_the_batch_cli_refuses_hostile_models_with_exit_3(model_path: Path, tmp_
             text=True,
             timeout=120,
             check=False,
-        )  # fmt: skip  (cwd holds weights.bin: loaded from bytes, onnxruntime would look there)
+        )  # cwd holds weights.bin: loaded from bytes, onnxruntime would look there
         assert result.returncode == 3, (name, result.stderr)
         assert reason in result.stderr and result.stderr.count("\n") == 1, result.stderr
         assert_clean_lines(result.stderr)

@@ -54,8 +54,15 @@ def heal(monitor: Monitor) -> float:
 
 def make_monitor(predictor: Predictor, profile: ReferenceProfile, store: Store) -> Monitor:
     """A monitor with a fixed key."""
-    return Monitor(profile, store, TokenSigner(b"k" * 32, 86_400), predictor.model_version,
-                   predictor.threshold, predictor.metadata.training_ranges, 3600)  # fmt: skip
+    return Monitor(
+        profile,
+        store,
+        TokenSigner(b"k" * 32, 86_400),
+        predictor.model_version,
+        predictor.threshold,
+        predictor.metadata.training_ranges,
+        3600,
+    )
 
 
 def observe(monitor: Monitor, predictor: Predictor, n: int, seed: int) -> None:

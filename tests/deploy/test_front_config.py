@@ -1,5 +1,6 @@
-"""The front's nginx.conf (as `make serve` and the Kubernetes sidecar get it) passes `nginx -t`; its settings
-refuse bad values with the variable's name; the sidecar's exec probe reads gunicorn's answer on a socket."""
+"""The front's nginx.conf (as PREDICT_FRONT=nginx and the Kubernetes sidecar get it) passes `nginx -t`; its
+settings refuse bad values with the variable's name; the sidecar's exec probe reads gunicorn's answer on a
+socket."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ def nginx_test(config: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on a config file."""
     return subprocess.run(
         [NGINX, "-t", "-p", str(prefix), "-c", str(config), "-e", "stderr"],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("limit", ["0", "16"])
@@ -51,20 +55,37 @@ def test_the_kubernetes_config_passes_nginx_t(tmp_path: Path) -> None:
 
 
 def test_the_body_limit_and_timeouts_reach_the_config(tmp_path: Path) -> None:
-    env = {"PREDICT_MAX_BODY_BYTES": "4096", "PREDICT_FRONT_HEADER_TIMEOUT": "3",
-           "PREDICT_FRONT_BODY_TIMEOUT": "4", "PREDICT_HOST": "::1", "PORT": "9000"}  # fmt: skip
+    env = {
+        "PREDICT_MAX_BODY_BYTES": "4096",
+        "PREDICT_FRONT_HEADER_TIMEOUT": "3",
+        "PREDICT_FRONT_BODY_TIMEOUT": "4",
+        "PREDICT_HOST": "::1",
+        "PORT": "9000",
+    }
     text = render(FrontSettings.from_env(env), str(tmp_path), "unix:/x.sock")
-    for line in ("client_max_body_size 4096;", "client_header_timeout 3s;", "client_body_timeout 4s;",
-                 "listen [::1]:9000 backlog=2048;", "server unix:/x.sock;"):  # fmt: skip
+    for line in (
+        "client_max_body_size 4096;",
+        "client_header_timeout 3s;",
+        "client_body_timeout 4s;",
+        "listen [::1]:9000 backlog=2048;",
+        "server unix:/x.sock;",
+    ):
         assert line in text
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PREDICT_FRONT", "apache"), ("PREDICT_FRONT_HEADER_TIMEOUT", "0"), ("PREDICT_FRONT_BODY_TIMEOUT", "x"),
-     ("PREDICT_FRONT_MAX_CONN_PER_IP", "-1"), ("PREDICT_HOST", "bad host!"), ("PORT", "70000"),
-     ("PREDICT_FRONT_UPSTREAM", "pipe"), ("PREDICT_FRONT_WORKERS", "0")],
-)  # fmt: skip
+    [
+        ("PREDICT_FRONT", "apache"),
+        ("PREDICT_FRONT_HEADER_TIMEOUT", "0"),
+        ("PREDICT_FRONT_BODY_TIMEOUT", "x"),
+        ("PREDICT_FRONT_MAX_CONN_PER_IP", "-1"),
+        ("PREDICT_HOST", "bad host!"),
+        ("PORT", "70000"),
+        ("PREDICT_FRONT_UPSTREAM", "pipe"),
+        ("PREDICT_FRONT_WORKERS", "0"),
+    ],
+)
 def test_a_bad_setting_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(FrontError, match=name):
         FrontSettings.from_env({name: value})
@@ -73,9 +94,14 @@ def test_a_bad_setting_is_refused_with_its_name(name: str, value: str) -> None:
 def test_the_launcher_refuses_a_bad_setting_in_one_line_before_starting_anything() -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "PREDICT_FRONT_BODY_TIMEOUT": "soon"}
     result = subprocess.run(
-        [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "service.process.launch"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 3
     assert result.stderr.strip().splitlines() == [
         "purchase-predictor: cannot start: PREDICT_FRONT_BODY_TIMEOUT must be an integer from 1 to 300"
@@ -92,9 +118,14 @@ def test_the_launcher_refuses_a_port_in_use_in_one_line_before_the_model_check()
             "PORT": str(port),
         }
         result = subprocess.run(
-            [sys.executable, "-m", "service.process.launch"], cwd=REPO, env=env, capture_output=True,
-            text=True, timeout=60, check=False,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.process.launch"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert result.returncode == 3
     expected = f"PREDICT_HOST:PORT 127.0.0.1:{port} cannot be used: Address already in use"
     assert result.stderr.strip().splitlines() == [f"purchase-predictor: cannot start: {expected}"]

@@ -57,8 +57,11 @@ def generated_config_maps() -> dict[str, dict[str, Any]]:
     for generator in kustomization.get("configMapGenerator", []):
         data = {Path(name).name: (KUBERNETES / name).read_text() for name in generator["files"]}
         found[generator["name"]] = {
-            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data,
-        }  # fmt: skip
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": generator["name"]},
+            "data": data,
+        }
     return found
 
 
@@ -120,9 +123,14 @@ def test_inference_service_validates_against_its_schema(version: str) -> None:
 
 @pytest.mark.parametrize(
     "breakage",
-    ["spec.predictor.containers.0.imagePulPolicy=Always", "spec.predictor.volumes.0.emptyDir=tmp",
-     "spec.predictor.minReplica=1", "spec.predictor.scaleMetric=gpu", "metadata.name=Purchase_Predictor"],
-)  # fmt: skip
+    [
+        "spec.predictor.containers.0.imagePulPolicy=Always",
+        "spec.predictor.volumes.0.emptyDir=tmp",
+        "spec.predictor.minReplica=1",
+        "spec.predictor.scaleMetric=gpu",
+        "metadata.name=Purchase_Predictor",
+    ],
+)
 def test_inference_service_schema_catches_mistakes(breakage: str) -> None:
     (isvc,) = documents(KSERVE / "inferenceservice.yaml")
     path, value = breakage.split("=")
@@ -225,7 +233,7 @@ def test_inference_service_speaks_v2_as_kserve_expects() -> None:
     assert variables["PROTOCOL"]["value"] == "v2"  # lower case: KServe accepts exactly v1 or v2
     assert variables["PREDICT_MODEL_NAME"]["value"] == isvc["metadata"]["name"]  # transformers call this name
     assert "PORT" not in variables  # reserved by Knative, which sets it to the declared port
-    assert "command" not in container and "PREDICT_FRONT" not in variables  # the image's CMD: nginx in front
+    assert "command" not in container and "PREDICT_FRONT" not in variables  # the image CMD: worker front
     (port,) = container["ports"]
     assert port["containerPort"] == 8000 and port["name"] in {"http1", "h2c"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from bench.gunicorn_process import REPO, Gunicorn, server_env
+from bench.harness.gunicorn import REPO, Gunicorn, server_env
 
 FIRST_VERSION = "logreg-test0000001"
 
@@ -49,8 +49,9 @@ def last_reload(server: Gunicorn) -> dict[str, Any]:
 def served_version(server: Gunicorn) -> str:
     """What /model names, checked against the X-Model-Version of a prediction."""
     version: str = requests.get(f"{server.url}/model", timeout=10).json()["model_version"]
-    answer = requests.post(f"{server.url}/predict", json={"age": 40, "salary": 50000, "gender": "Male"},
-                           timeout=10)  # fmt: skip
+    answer = requests.post(
+        f"{server.url}/predict", json={"age": 40, "salary": 50000, "gender": "Male"}, timeout=10
+    )
     assert answer.headers["X-Model-Version"] == version == answer.json()["model_version"]
     return version
 
@@ -71,6 +72,11 @@ def deploy(
     (`env`: extra PREDICT_* settings)."""
     command = [sys.executable, "-m", module, *args]
     return subprocess.run(
-        command, cwd=REPO, env=server_env(server_model, state_dir, **env),
-        capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+        command,
+        cwd=REPO,
+        env=server_env(server_model, state_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.integration
 def _candidate(folder: Path, version: str) -> Path:
     """A model and the card `make export` writes beside it."""
     model = write_model(folder / "purchase_model.onnx", {"model_version": version})
-    card = {"model_file": model.name, "metadata": {"model_version": version},
-            "sha256": hashlib.sha256(model.read_bytes()).hexdigest()}  # fmt: skip
+    card = {
+        "model_file": model.name,
+        "metadata": {"model_version": version},
+        "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
+    }
     (folder / "model_card.json").write_text(json.dumps(card))
     return model
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from bench.gunicorn_process import Gunicorn
+from bench.harness.gunicorn import Gunicorn
 from tests.conftest import ServerFactory
 from tests.faults.helpers import reload_and_wait
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.gunicorn_process import REPO, server_env
+from bench.harness.gunicorn import REPO, server_env
 from tests.service.server import run_gunicorn_config, run_to_exit
 
 pytestmark = pytest.mark.integration
@@ -50,8 +50,15 @@ def test_the_master_reads_settings_without_onnxruntime_or_flask_nor_quotes_a_key
         "print('onnxruntime' in sys.modules, 'flask' in sys.modules)"
     )
     env = server_env(tmp_path / "model.onnx", tmp_path / "state", PREDICT_API_KEYS_FILE=str(keys))
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "PREDICT_API_KEYS_FILE: key 1 must be at least 16 printable characters without spaces or commas",

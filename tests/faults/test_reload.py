@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.steady_load import Load
+from bench.harness.steady_load import Load
 from tests.conftest import ServerFactory
 from tests.faults.conftest import SECOND_VERSION
 from tests.faults.helpers import (

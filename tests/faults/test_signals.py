@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.steady_load import Load
+from bench.harness.steady_load import Load
 from tests.conftest import ServerFactory
 from tests.faults.helpers import FIRST_VERSION, served_version
 

@@ -102,8 +102,13 @@ def test_one_unit_steps_rarely_change_the_decision(
     changed = yes[1:] != yes[:-1] if step == "age" else yes[:, 1:] != yes[:, :-1]
     share = float(changed.mean())
     record("decision_change_share", share)
-    logger.info("model %s: +1 %s step changes %.2f%% of decisions (%s)", shipped.model_version,
-                "year" if step == "age" else "1,000 salary", 100 * share, gender)  # fmt: skip
+    logger.info(
+        "model %s: +1 %s step changes %.2f%% of decisions (%s)",
+        shipped.model_version,
+        "year" if step == "age" else "1,000 salary",
+        100 * share,
+        gender,
+    )
     assert share <= MAX_STEP_FLIP_RATE, (
         f"model {shipped.model_version}: one {step} step changes {share:.1%} of decisions ({gender}), "
         f"more than {MAX_STEP_FLIP_RATE:.0%}"

@@ -98,6 +98,7 @@ def alarm_rates(predictor: Predictor, cell: Cell) -> tuple[float, float]:
             window.counts.setdefault(series, {})[index] = n
         window.sums.update(sums)
         entry = evaluate(profile, window)
+        assert entry["status"] == "evaluated", "each trial window has enough rows to be tested"
         warnings += entry["warning"]
         inputs += entry["input_drift"]
     return warnings / TRIALS, inputs / TRIALS
@@ -107,8 +108,9 @@ def main() -> None:
     """Log the warning and input-drift rates of every cell on the committed model."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     predictor = Predictor.from_path(COMMITTED_MODEL)
-    logger.info("model %s, %d windows per cell, %d-row references", predictor.model_version, TRIALS,
-                REFERENCE_ROWS)  # fmt: skip
+    logger.info(
+        "model %s, %d windows per cell, %d-row references", predictor.model_version, TRIALS, REFERENCE_ROWS
+    )
     logger.info("%-48s %8s %12s", "cell", "warning", "input drift")
     for cell in CELLS:
         warning, inputs = alarm_rates(predictor, cell)

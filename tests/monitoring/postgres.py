@@ -67,16 +67,32 @@ class PostgresServer:
     def _pg_ctl(self, *args: str, timeout: float = 90) -> None:
         subprocess.run(
             _as_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]),
-            check=True, capture_output=True, timeout=timeout, env=self.env,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+            env=self.env,
+        )
 
     def init(self) -> None:
         """Create the data directory (user `monitor`, trust authentication on loopback)."""
         subprocess.run(
-            _as_user([str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "monitor", "--auth=trust",
-                      "-E", "UTF8"]),
-            check=True, capture_output=True, timeout=120, env=self.env,
-        )  # fmt: skip
+            _as_user(
+                [
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "monitor",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+            env=self.env,
+        )
 
     def start(self) -> None:
         """Start the server on its port and wait until it accepts connections (bounded)."""

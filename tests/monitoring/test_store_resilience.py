@@ -90,8 +90,12 @@ def test_jitter_spreads_the_retries_of_many_processes() -> None:
 def test_merge_adds_counts_and_sums_key_by_key() -> None:
     counts: CountBatch = {(0, 10, "v"): {(ROWS, 0): 2, ("age", 3): 1}}
     sums: SumBatch = {(0, 10, "v"): {"sum_p_yes": 0.5}}
-    merge(counts, sums, {(0, 10, "v"): {(ROWS, 0): 3}, (10, 20, "v"): {(ROWS, 0): 1}},
-          {(0, 10, "v"): {"sum_p_yes": 0.25, "sum_p_no": 0.1}})  # fmt: skip
+    merge(
+        counts,
+        sums,
+        {(0, 10, "v"): {(ROWS, 0): 3}, (10, 20, "v"): {(ROWS, 0): 1}},
+        {(0, 10, "v"): {"sum_p_yes": 0.25, "sum_p_no": 0.1}},
+    )
     assert counts == {(0, 10, "v"): {(ROWS, 0): 5, ("age", 3): 1}, (10, 20, "v"): {(ROWS, 0): 1}}
     assert sums == {(0, 10, "v"): {"sum_p_yes": 0.75, "sum_p_no": 0.1}}
     pending = Pending()
@@ -113,8 +117,16 @@ class FlakyStore(Store):
 
 def monitor_on(store: Store, predictor: Predictor, profile: ReferenceProfile, clock: Clock) -> Monitor:
     """A monitor with a fixed key and a settable clock."""
-    return Monitor(profile, store, TokenSigner(b"k" * 32, 86_400), predictor.model_version,
-                   predictor.threshold, predictor.metadata.training_ranges, WINDOW, clock=clock)  # fmt: skip
+    return Monitor(
+        profile,
+        store,
+        TokenSigner(b"k" * 32, 86_400),
+        predictor.model_version,
+        predictor.threshold,
+        predictor.metadata.training_ranges,
+        WINDOW,
+        clock=clock,
+    )
 
 
 def test_failed_flushes_are_merged_back_and_written_when_the_store_returns(
@@ -240,8 +252,11 @@ def test_a_store_that_is_down_answers_503_with_retry_after_where_it_is_needed(do
         assert int(response.headers["Retry-After"]) >= 1
         doc = response.get_json()
         assert doc["error"] == "monitoring_store_unavailable" and set(doc) == {
-            "error", "message", "details", "request_id"
-        }  # fmt: skip
+            "error",
+            "message",
+            "details",
+            "request_id",
+        }
         assert "postgresql" in doc["message"] and "monitor@" not in doc["message"]
     metrics = down_client.get("/metrics").get_data(as_text=True)
     assert "predict_monitoring_store_up 0.0" in metrics

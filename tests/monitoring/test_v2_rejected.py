@@ -96,11 +96,13 @@ def only(*fields: str) -> dict[str, int]:
 def tensors(age: list[Any], salary: list[Any], gender: list[Any]) -> dict[str, Any]:
     """A V2 infer body of three [N, 1] inputs."""
     n = len(age)
-    return {"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [n, 1], "data": age},
-        {"name": "salary", "datatype": "FP64", "shape": [n, 1], "data": salary},
-        {"name": "gender", "datatype": "BYTES", "shape": [n, 1], "data": gender},
-    ]}  # fmt: skip
+    return {
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [n, 1], "data": age},
+            {"name": "salary", "datatype": "FP64", "shape": [n, 1], "data": salary},
+            {"name": "gender", "datatype": "BYTES", "shape": [n, 1], "data": gender},
+        ]
+    }
 
 
 def customers(age: list[Any], salary: list[Any], gender: list[Any]) -> dict[str, Any]:

@@ -39,9 +39,14 @@ class Venv:
         """`purchase-predictor ARGS` (or `python …` when args start with "python")."""
         command = [str(self.python), *args[1:]] if args[:1] == ("python",) else [str(self.command), *args]
         return subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=self.workdir, env=self.env(**env),
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.workdir,
+            env=self.env(**env),
             check=False,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +65,13 @@ def make_venv(folder: Path, requirement: str, *constraints: str) -> Venv:
     pins = [arg for name in constraints for arg in ("-c", str(REPO / "requirements" / f"{name}.txt"))]
     result = subprocess.run(
         [str(venv.python), "-m", "pip", "install", "--disable-pip-version-check", "-q", requirement, *pins],
-        capture_output=True, text=True, timeout=1800, cwd=workdir, env=venv.env(), check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=workdir,
+        env=venv.env(),
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return venv
 

@@ -16,8 +16,13 @@ def build_dist(outdir: Path) -> tuple[Path, Path]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(outdir), str(REPO)],
-        capture_output=True, text=True, timeout=600, cwd=outdir, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=outdir,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     (wheel,) = outdir.glob("purchase_predictor-*-py3-none-any.whl")
     (sdist,) = outdir.glob("purchase_predictor-*.tar.gz")

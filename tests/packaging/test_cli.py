@@ -29,6 +29,8 @@ SUBCOMMANDS = [
     "deploy",
     "rollback",
     "history",
+    "promote",
+    "discard",
     "spark",
 ]
 GOOD_CSV = "User ID,Age,EstimatedSalary,Gender\n1,30,40000,Male\n2,50,90000,Female\n"
@@ -163,6 +165,19 @@ def _case(kind: str, folder: Path) -> tuple[list[str], dict[str, str], Exit, str
             "no earlier model",
         ),
         "history: no state folder": (["history"], {}, Exit.CONFIG, "PREDICT_STATE_DIR"),
+        "deploy --shadow: bad candidate": (
+            ["deploy", "--shadow", str(garbage), "--state-dir", str(state), "--model", str(folder / "s")],
+            {},
+            Exit.CONFIG,
+            "not deployed",
+        ),
+        "promote: no shadow": (
+            ["promote", "--model", str(folder / "served.onnx")],
+            {"PREDICT_STATE_DIR": str(state)},
+            Exit.REFUSED,
+            "no shadow model to promote",
+        ),
+        "discard: no shadow": (["discard", "--state-dir", str(state)], {}, Exit.REFUSED, "no shadow model"),
         "train: missing data": (
             ["train", "--data", str(folder / "nope.csv"), "--out-dir", str(folder)],
             {},
@@ -222,14 +237,38 @@ def _drifted(folder: Path) -> Path:
 
 
 BAD_INPUTS = [
-    "unknown subcommand", "unknown flag", "score: no --input", "score: missing file", "score: bad model",
-    "score: bad model from the variable", "score: threshold", "score: no output folder",
-    "score: too many invalid", "drift: missing file", "drift: bad model", "drift: level", "drift: drifted",
-    "serve: port flag", "serve: port variable", "deploy: no candidate", "deploy: no state folder",
-    "deploy: bad candidate", "deploy: bad variable", "rollback: nothing earlier", "history: no state folder",
-    "train: missing data", "train: family", "train: threshold policy", "export: missing bundle",
-    "parity: missing model", "spark: bad model", "spark: missing input",
-]  # fmt: skip
+    "unknown subcommand",
+    "unknown flag",
+    "score: no --input",
+    "score: missing file",
+    "score: bad model",
+    "score: bad model from the variable",
+    "score: threshold",
+    "score: no output folder",
+    "score: too many invalid",
+    "drift: missing file",
+    "drift: bad model",
+    "drift: level",
+    "drift: drifted",
+    "serve: port flag",
+    "serve: port variable",
+    "deploy: no candidate",
+    "deploy: no state folder",
+    "deploy: bad candidate",
+    "deploy: bad variable",
+    "rollback: nothing earlier",
+    "history: no state folder",
+    "deploy --shadow: bad candidate",
+    "promote: no shadow",
+    "discard: no shadow",
+    "train: missing data",
+    "train: family",
+    "train: threshold policy",
+    "export: missing bundle",
+    "parity: missing model",
+    "spark: bad model",
+    "spark: missing input",
+]
 
 
 @pytest.mark.parametrize("kind", BAD_INPUTS)
@@ -258,9 +297,14 @@ def test_a_real_process_prints_one_line_and_exits_with_the_code(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREDICT_")}
     env |= {"PYTHONPATH": str(REPO), "PREDICT_MODEL_PATH": str(MODEL)}
     result = subprocess.run(
-        [sys.executable, "-m", "purchase_predictor", *args], capture_output=True, text=True, timeout=120,
-        cwd=tmp_path, env=env, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "purchase_predictor", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     errors = error_lines(result.stderr)
@@ -270,8 +314,10 @@ def test_a_real_process_prints_one_line_and_exits_with_the_code(
 def test_a_file_scored_through_the_command_has_the_runtimes_answers(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text(GOOD_CSV)
-    result = invoke(["score", "--input", str(source), "--output", str(tmp_path / "out.csv")],
-                    {"PREDICT_MODEL_PATH": str(MODEL)})  # fmt: skip
+    result = invoke(
+        ["score", "--input", str(source), "--output", str(tmp_path / "out.csv")],
+        {"PREDICT_MODEL_PATH": str(MODEL)},
+    )
     assert result.exit_code == 0, result.output
     with (tmp_path / "out.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))

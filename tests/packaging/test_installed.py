@@ -106,10 +106,21 @@ def test_the_installed_command_serves_a_model_file(runtime_venv: Venv, tmp_path:
     env = runtime_venv.env(PREDICT_WORKERS="1", PREDICT_STATE_DIR=str(tmp_path / "state"))
     log = (tmp_path / "server.log").open("w")  # a file, not a pipe nobody reads while it serves
     server = subprocess.Popen(
-        [str(runtime_venv.command), "serve", "--model", str(model), "--host", "127.0.0.1", "--port",
-         str(port)],
-        cwd=runtime_venv.workdir, env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
+        [
+            str(runtime_venv.command),
+            "serve",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=runtime_venv.workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -122,9 +133,10 @@ def test_the_installed_command_serves_a_model_file(runtime_venv: Venv, tmp_path:
                 assert time.monotonic() < deadline, "the installed service did not become ready in 60 s"
                 time.sleep(0.3)
         request = urllib.request.Request(
-            f"{base}/predict", json.dumps({"age": 45, "salary": 90000, "gender": "Male"}).encode(),
+            f"{base}/predict",
+            json.dumps({"age": 45, "salary": 90000, "gender": "Male"}).encode(),
             {"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             answer = json.load(response)
         with urllib.request.urlopen(f"{base}/model", timeout=5) as response:
@@ -207,9 +219,16 @@ def test_the_training_install_trains_exports_and_the_runtime_install_scores_it(
     }
     model = run / "candidate.onnx"
     exported = training_venv.run(
-        "export", "--bundle", str(run / "purchase_pipeline.joblib"), "--model", str(model),
-        "--card", str(run / "model_card.json"), "--small", timeout=1200,
-    )  # fmt: skip
+        "export",
+        "--bundle",
+        str(run / "purchase_pipeline.joblib"),
+        "--model",
+        str(model),
+        "--card",
+        str(run / "model_card.json"),
+        "--small",
+        timeout=1200,
+    )
     assert exported.returncode == 0, exported.stderr[-3000:]
     card = json.loads((run / "model_card.json").read_text())
     assert all(entry["passed"] for entry in card["parity"])

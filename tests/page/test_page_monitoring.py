@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -11,10 +15,11 @@ import requests
 from flask.testing import FlaskClient
 from selenium.webdriver.common.by import By
 
+from tests.onnx_factory import write_model
 from tests.page.browser import open_page, page_errors
 from tests.page.conftest import COMMITTED_MODEL, monitored_server
 from tests.page.traffic import customers, settle, wait_counted
-from tests.service.server import Server, running_server
+from tests.service.server import REPO, Server, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +144,40 @@ def test_the_maps_what_if_rows_are_not_counted_as_traffic(client: FlaskClient) -
     assert [w["rows"] for w in client.get("/monitoring/drift").get_json()["windows"]] == [
         len(grid["customers"])
     ]
+
+
+def test_a_shadow_model_is_summed_up_under_the_latest_window(driver: Any, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with monitored_server(tmp_path, PREDICT_STATE_DIR=str(state), PREDICT_WORKERS="1") as server:
+        shadow = write_model(
+            tmp_path / "run" / "purchase_model.onnx", {"model_version": "logreg-pageshadow1"}
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREDICT_")}
+        env |= {
+            "PYTHONPATH": str(REPO),
+            "PREDICT_STATE_DIR": str(state),
+            "PREDICT_MODEL_PATH": str(COMMITTED_MODEL),
+        }
+        command = [sys.executable, "-m", "purchase_predictor", "deploy", "--shadow", str(shadow)]
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr
+        rows: list[Any] = [c for c, _ in customers(60, seed=11)]
+        deadline = time.monotonic() + 60
+        while True:  # until the new worker scores the shadow (it boots after the command returns)
+            doc = requests.get(f"{server.url}/monitoring/drift", timeout=10).json()
+            if doc["shadow"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert requests.post(f"{server.url}/predict/batch", json={"customers": rows}, timeout=30).ok
+        settle(server.url)
+        open_page(driver, server.url + "/")
+        part = requests.get(f"{server.url}/monitoring/drift", timeout=10).json()["windows"][-1]["shadow"]
+        assert part["model_version"] == "logreg-pageshadow1" and part["rows"] == len(rows)
+        text = driver.find_element(By.ID, "monitoring-shadow").text
+        assert text == (
+            "Shadow model logreg-pageshadow1 (scored beside the live model, never answering): "
+            f"{len(rows)} rows, the same decision on {pct(part['agreement'])}, mean |Δp| "
+            f"{dec(part['mean_abs_diff'])}, largest {dec(part['max_abs_diff'])}; Yes rate "
+            f"{pct(part['yes_rate'])} (live {pct(part['live_yes_rate'])})."
+        )
+        assert page_errors(driver) == []

@@ -68,6 +68,33 @@ def test_the_committed_background_is_k_anonymous_and_holds_no_raw_row(
     assert len(background) > 20  # a joint background, not a handful of marginals
 
 
+def test_the_committed_background_is_the_one_built_from_the_training_split(committed: Predictor) -> None:
+    from sklearn.model_selection import train_test_split
+
+    from training.train import TEST_SIZE
+
+    training = json.loads((REPO / "models" / "training.json").read_text())
+    frame = load_customers(REPO / training["data"]["path"]).frame
+    x_train, _ = train_test_split(
+        frame[list(c.INPUT_NAMES)],
+        test_size=TEST_SIZE,
+        stratify=frame["purchased"],
+        random_state=training["seed"],
+    )  # training/train.py's split
+    rebuilt = explanation_background(x_train.reset_index(drop=True))
+    assert rebuilt == training[c.META_EXPLANATION_BACKGROUND]
+    background = committed.metadata.explanation_background
+    assert background is not None
+    assert background.counts.tolist() == rebuilt["counts"]
+    assert background.age.tolist() == [p[c.AGE] for p in rebuilt["points"]]
+    for gender in c.GENDERS:  # every cell of the training split holds at least k rows
+        rows = x_train[x_train[c.GENDER] == gender][list(c.NUMERIC_INPUTS)].to_numpy(dtype=np.float64)
+        spans = (float(np.ptp(x_train[c.AGE])), float(np.ptp(x_train[c.SALARY])))
+        cells = partition(rows, spans)
+        assert min(len(cell) for cell in cells) >= c.BACKGROUND_MIN_ROWS
+        assert sum(len(cell) for cell in cells) == len(rows)
+
+
 def test_too_few_rows_of_a_gender_is_refused() -> None:
     frame = pd.DataFrame({c.AGE: [30.0] * 12, c.SALARY: [5e4] * 12, c.GENDER: ["Female"] * 9 + ["Male"] * 3})
     with pytest.raises(BackgroundError, match="only 3 Male training rows"):

@@ -105,8 +105,9 @@ def test_models_of_another_shape_get_no_table_and_the_same_answers(tmp_path: Pat
     rng = np.random.default_rng(5)
     age, salary = rng.uniform(18, 70, 500), rng.uniform(10_000, 200_000, 500)
     gender = rng.choice(np.array(c.GENDERS, dtype=object), 500)
-    assert np.array_equal(bits(plain.probabilities(age, salary, gender)),
-                          bits(plain.onnx_probabilities(age, salary, gender)))  # fmt: skip
+    assert np.array_equal(
+        bits(plain.probabilities(age, salary, gender)), bits(plain.onnx_probabilities(age, salary, gender))
+    )
 
 
 def test_the_grid_holds_the_forests_split_points_inside_the_domain() -> None:

@@ -63,10 +63,11 @@ def test_the_cause_onnxruntime_exp_treats_an_odd_tail_differently() -> None:
     """Measured cause: `Exp` on doubles takes a packet path for pairs and a scalar one for an odd tail."""
     node = helper.make_node("Exp", ["x"], ["y"])
     graph = helper.make_graph(
-        [node], "exp",
+        [node],
+        "exp",
         [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [None])],
         [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [None])],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     session = open_session(model.SerializeToString())
     x = np.random.default_rng(3).uniform(-30, 30, 2001)

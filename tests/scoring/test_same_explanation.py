@@ -133,6 +133,21 @@ def test_spark_explain_on_local2_equals_the_runtime(
     assert np.array_equal(bits([r["probability"] for r in rows]), bits(runtime.probabilities))
 
 
+def test_spark_score_takes_explain_and_refuses_a_model_without_a_background(
+    spark: Any,  # noqa: F811 - the fixture imported above
+    inputs: Path,
+    model_path: Path,
+) -> None:
+    from runtime.errors import ModelError
+    from scoring.spark import score
+
+    frame = spark.read.parquet(str(inputs))
+    assert score(frame, MODEL, explain=True).columns[-3:] == COLUMNS
+    assert not set(COLUMNS) & set(score(frame, MODEL).columns)
+    with pytest.raises(ModelError, match="carries no explanation background"):
+        score(frame, model_path, explain=True)
+
+
 def test_spark_explain_refuses_a_model_without_a_background_before_spark(
     model_path: Path, inputs: Path, tmp_path: Path
 ) -> None:

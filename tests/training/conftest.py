@@ -6,11 +6,11 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from training import generate, train
+from training.documents import TrainingInfo
 
 # ../shared/data next to the repository; REFERENCE_CSV in the environment points elsewhere (e.g. a worktree)
 REFERENCE_CSV = Path(
@@ -52,7 +52,7 @@ def reference_csv() -> Path:
     return REFERENCE_CSV
 
 
-def run_fast(data: Path, out: Path, *extra: str) -> dict[str, Any]:
+def run_fast(data: Path, out: Path, *extra: str) -> TrainingInfo:
     """Run the training CLI's ``run`` in fast mode into ``out``; return its training info."""
     args = train.parse_args(
         ["--data", str(data), "--fast", "--out-dir", str(out), "--report-dir", str(out), *extra]
@@ -61,7 +61,7 @@ def run_fast(data: Path, out: Path, *extra: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def fast_run(customers_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def fast_run(customers_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainingInfo]:
     """One fast training run of the default forest on the generated data, with a fixed clock."""
     out = tmp_path_factory.mktemp("run")
     with pytest.MonkeyPatch.context() as patch:

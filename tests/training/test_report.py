@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from training.documents import TrainingMetrics
 from training.report import write_report
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ HOSTILE = "<script>alert(1)</script>\"'\r\nx"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;\\r\\nx"
 
 
-def inputs(metrics: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+def inputs(metrics: TrainingMetrics) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A small customer frame and out-of-fold/test probabilities for every model in `metrics`."""
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
@@ -39,9 +40,9 @@ def inputs(metrics: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, curves
 
 
-def committed_metrics() -> dict[str, Any]:
+def committed_metrics() -> TrainingMetrics:
     """reports/metrics.json as training wrote it."""
-    metrics: dict[str, Any] = json.loads((REPO / "reports" / "metrics.json").read_text(encoding="utf-8"))
+    metrics: TrainingMetrics = json.loads((REPO / "reports" / "metrics.json").read_text(encoding="utf-8"))
     return metrics
 
 

@@ -29,8 +29,13 @@ def test_train_out_writes_only_the_run_folder_and_shows_progress(customers_csv: 
     env = {**os.environ, "PYTHONPATH": str(REPO), "MPLCONFIGDIR": str(tmp_path / "mpl")}
     done = subprocess.run(
         [sys.executable, "-m", "training.train", "--data", str(customers_csv), "--fast", "--out", str(run)],
-        cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert _files(run) == RUN_FILES
     assert _files(work) == set() and {p.name for p in tmp_path.iterdir()} == {"work", "runs", "mpl"}

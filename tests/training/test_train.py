@@ -12,8 +12,10 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 
 from tests.training.conftest import FIXED_EPOCH, run_fast
+from tests.typed_documents import mismatches
 from training.bundle import GOLDEN_INPUTS, load_bundle
 from training.candidates import FAMILIES
+from training.documents import TrainingInfo, TrainingMetrics
 from training.load import FEATURES, load_customers
 
 pytestmark = pytest.mark.slow
@@ -121,9 +123,19 @@ def test_same_data_and_seed_give_the_same_model_and_outputs(
 
 def test_policy_and_forced_options_are_recorded(customers_csv: Path, tmp_path: Path) -> None:
     info = run_fast(
-        customers_csv, tmp_path, "--model", "auto", "--calibration", "isotonic", "--threshold", "max-f1",
-        "--cv-repeats", "1", "--seed", "3",
-    )  # fmt: skip
+        customers_csv,
+        tmp_path,
+        "--model",
+        "auto",
+        "--calibration",
+        "isotonic",
+        "--threshold",
+        "max-f1",
+        "--cv-repeats",
+        "1",
+        "--seed",
+        "3",
+    )
     assert info["model_family"] in FAMILIES
     assert info["calibration"] == "isotonic" and info["threshold_policy"] == "max-f1"
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -133,3 +145,10 @@ def test_policy_and_forced_options_are_recorded(customers_csv: Path, tmp_path: P
     assert max(sweep["f1"]) == sweep["f1"][sweep["threshold"].index(info["threshold"])]
     model = load_bundle(tmp_path / "purchase_pipeline.joblib")["pipeline"].named_steps["model"]
     assert isinstance(model, CalibratedClassifierCV) and model.method == "isotonic"
+
+
+def test_training_json_and_metrics_json_match_their_types(fast_run: Run) -> None:
+    out, info = fast_run
+    assert mismatches(info, TrainingInfo) == []
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert mismatches(metrics, TrainingMetrics) == []

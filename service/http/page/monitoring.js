@@ -1,5 +1,6 @@
 // Is it still right?: the /monitoring/drift document — per input the reference against the latest window,
-// the alarm level, the Yes-rate trend across windows and the live quality from delayed labels.
+// the alarm level, the Yes-rate trend across windows, the live quality from delayed labels and a shadow model's
+// agreement with the live one.
 (function (PP) {
   "use strict";
   const { page, ADMIN_STORE, $, pct, el, svg, api, keyOf, storeKey, problem, showFieldError } = PP;
@@ -164,6 +165,21 @@
     return el("p", { id: "monitoring-status", class: "calm" }, "✓ No drift alarm in the latest window.");
   }
 
+  // The candidate scored beside the live model (deploy --shadow): how often it agrees, never its answers.
+  function shadowNote(last, status) {
+    const s = last.shadow;
+    if (status && status.state === "failed") {
+      return el("p", { id: "monitoring-shadow", class: "alarm" }, "⚠ The shadow model " + status.model_version +
+        " failed to load; the live model serves alone.");
+    }
+    if (!s) return null;
+    const drift = s.score && s.score.alarm ? " ⚠ Its output drifted from its own reference." : "";
+    return el("p", { id: "monitoring-shadow" }, "Shadow model " + s.model_version + " (scored beside the live model, " +
+      "never answering): " + s.rows + " rows, the same decision on " + share(s.agreement) + ", mean |Δp| " +
+      dec(s.mean_abs_diff) + ", largest " + dec(s.max_abs_diff) + "; Yes rate " + share(s.yes_rate) + " (live " +
+      share(s.live_yes_rate) + ")." + drift);
+  }
+
   function renderMonitoring(data) {
     const box = $("monitoring");
     const windows = (data && Array.isArray(data.windows)) ? data.windows : [];
@@ -179,6 +195,8 @@
         (last.closed ? "" : " (still open)") + ", " + last.rows + " rows, model " + last.model_version + ". Windows last " +
         duration(data.window_seconds) + "; an alarm needs p < " + (last.alpha || 0.01) + " after correcting for " +
         (last.tests || 8) + " tests.")];
+    const shadow = shadowNote(last, data.shadow);
+    if (shadow) parts.push(shadow);
     parts.push(el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "Drift per input" }, featureTable(last)));
     const dq = last.data_quality || {}, out = dq.out_of_training_range || {}, rej = dq.rejected || {};
     parts.push(el("p", { id: "monitoring-data" }, "Outside the training range: " +

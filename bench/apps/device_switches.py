@@ -5,9 +5,9 @@ the schema instead of the fast path (service.http.reject explains a 422 either w
 public calls instead of its adapter's private ones, synchronous writes instead of the flusher thread,
 onnxruntime instead of the lookup table.
 (The hand-rendered /predict answer and the onnxruntime binding adapter were measured the same way and
-removed: docs/performance/devices.md.) gc.freeze is a gunicorn hook: see bench/gunicorn_devices.py.
+removed: docs/performance/devices.md.) gc.freeze is a gunicorn hook: see bench/apps/gunicorn_devices.py.
 (So was a 0.5 ms GIL switch interval.)
-bench/device_app.py applies the switch; the service never imports this.
+bench/apps/device_app.py applies the switch; the service never imports this.
 """
 
 from __future__ import annotations

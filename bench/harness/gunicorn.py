@@ -1,15 +1,15 @@
-"""Run the service's real gunicorn (service/process/gunicorn.conf.py) on a loopback port, log to a file, stop
-it.
+"""The service's real gunicorn (service/process/gunicorn.conf.py) on a loopback port, logging to a file;
+then stopped.
 
-Shared by the soak run and the fault tests: the master's pid, its workers, its model store and its log are
-all at hand. The log goes to a file, never a pipe, so a long run cannot block on a full pipe.
+Shared by the soak run and the fault and chaos tests (bench.harness.servers starts the side-by-side
+line-ups): the master's pid, its workers, its model store and its log are all at hand. The log goes to a
+file, never a pipe, so a long run cannot block on a full pipe.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,19 +20,10 @@ from pathlib import Path
 
 import requests
 
-from bench.memory import child_pids
-
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "service" / "process" / "gunicorn.conf.py"
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+from bench.harness.procs import child_pids, cmdline
+from bench.harness.servers import GUNICORN_CONF as CONFIG
+from bench.harness.servers import HOST, free_port
+from bench.harness.servers import ROOT as REPO
 
 
 @dataclass
@@ -52,22 +43,17 @@ class Gunicorn:
 
     def workers(self) -> list[int]:
         """The worker pids (children of the master other than a running model check)."""
-        pids = []
-        for pid in child_pids(self.pid):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"service.process.check" not in cmdline:
-                pids.append(pid)
-        return pids
+        lines = {pid: cmdline(pid) for pid in child_pids(self.pid)}
+        checks = b"service.process.check"
+        return [pid for pid, line in lines.items() if line is not None and checks not in line]
 
     def log(self) -> str:
         """Everything the server has logged so far."""
         return self.log_path.read_text(errors="replace")
 
-    def wait_workers(self, count: int, exclude: set[int] | frozenset[int] = frozenset(),
-                     timeout: float = 60) -> list[int]:  # fmt: skip
+    def wait_workers(
+        self, count: int, exclude: set[int] | frozenset[int] = frozenset(), timeout: float = 60
+    ) -> list[int]:
         """Wait until `count` workers run, none of them in `exclude`, and /ready answers; their pids."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -111,16 +97,8 @@ def gunicorn(
 ) -> Iterator[Gunicorn]:
     """Start gunicorn on a free loopback port, wait for `workers` ready workers, yield, then stop it."""
     port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(CONFIG),
-        "-b",
-        f"{HOST}:{port}",
-        "service.process.wsgi:app",
-    ]
+    app = "service.process.wsgi:app"
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "-b", f"{HOST}:{port}", app]
     env = server_env(model, state_dir, PREDICT_WORKERS=str(workers), **extra)
     with log_path.open("ab") as log:
         process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

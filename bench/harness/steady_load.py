@@ -1,9 +1,9 @@
 """A paced, counted HTTP load on one loopback server: keep-alive connections, every request accounted for.
 
-Used by the soak run (bench/soak.py) and the fault tests (tests/faults/). Each thread sends POST /predict
-bodies on its own persistent connection at an even pace; a request that does not come back with a 2xx is
-counted as failed with its kind (status code or exception name), and the thread reconnects. Nothing is
-retried: a failure is a failure.
+Used by the soak run (bench/soak.py) and the fault and chaos tests (tests/faults/, tests/chaos/). Each
+thread sends POST /predict bodies on its own persistent connection at an even pace; a request that does
+not come back with a 2xx is counted as failed with its kind (status code or exception name), and the
+thread reconnects. Nothing is retried: a failure is a failure.
 """
 
 from __future__ import annotations
@@ -48,8 +48,15 @@ class Counts:
 class Load:
     """`threads` paced senders at `rate` requests/s in total; start(), then stop() returns the counts."""
 
-    def __init__(self, url: str, threads: int = 4, rate: float = 200.0, path: str = "/predict",
-                 timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        threads: int = 4,
+        rate: float = 200.0,
+        path: str = "/predict",
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path, self.timeout = path, timeout

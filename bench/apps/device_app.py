@@ -6,7 +6,7 @@ import importlib
 import os
 from typing import Any
 
-from bench.device_switches import OFF_ENV, switch_off
+from bench.apps.device_switches import OFF_ENV, switch_off
 
 
 def load_app() -> Any:

@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.harness import procs
+
 log = logging.getLogger(__name__)
 
 PACKAGES = (
@@ -38,17 +40,6 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def cpu_model() -> str | None:
-    """The CPU model name from /proc/cpuinfo, if readable."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        return None
-    return None
-
-
 def wrk_version() -> str | None:
     """wrk's version line."""
     try:
@@ -64,7 +55,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpu_count": os.cpu_count(),
         "usable_cpus": affinity,
-        "cpu_model": cpu_model(),
+        "cpu_model": procs.cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "wrk": wrk_version(),

@@ -1,10 +1,10 @@
 """Side-by-side comparison of server variants: interleaved wrk rounds, per-round ratios to a reference.
 
-Used by bench.devices (each performance device switched off alone) and bench.layouts (worker and thread
-layouts). Every variant runs at once on its own loopback port; each round measures every variant in a
-rotated order, so drift and the neighbours' load hit all of them alike. Ratios are medians of per-round
-ratios; their spread (min-max over rounds) and an identical second copy of the reference (`A/A`) show
-the run-to-run noise.
+Used by bench.devices (each performance device switched off alone), bench.layouts (worker and thread
+layouts) and bench.front (the front's settings). Every variant runs at once on its own loopback port; each
+round measures every variant in a rotated order, so drift and the neighbours' load hit all of them alike.
+Ratios are medians of per-round ratios; their spread (min-max over rounds) and an identical second copy of
+the reference (`A/A`) show the run-to-run noise.
 """
 
 from __future__ import annotations
@@ -19,33 +19,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, servers
-from bench.http_bench import SEED_EXAMPLE, HttpPlan, measure_round, preflight, settle_workers
+from bench.harness import report, servers, wrk
+from bench.harness.models import resolve_models
+from bench.harness.report import Table
+from bench.harness.rounds import SEED_EXAMPLE, HttpPlan, Rounds, interleave, warm
 
 log = logging.getLogger(__name__)
 
 METRICS = ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_us")
-Rounds = dict[str, list[dict[str, Any]]]
 
 
 def parser(prog: str, description: str | None, option: str, choices: list[str]) -> argparse.ArgumentParser:
     """A variant benchmark's options: the plan's, `--<option>` (which variants) and --out."""
-    from bench.run import ROOT
-
     p = argparse.ArgumentParser(prog=prog, description=description)
     add_plan_arguments(p)
     p.add_argument(f"--{option}", nargs="*", choices=choices, default=list(choices))
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    p.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
     return p
 
 
 def measure_models(
     build: Callable[[Path], list[servers.ServerSpec]], plan: HttpPlan, prefix: str
 ) -> tuple[Rounds, str]:
-    """The rounds of the servers `build` makes for the model under test (bench.run.resolve_models, in a
+    """The rounds of the servers `build` makes for the model under test (bench.harness.models, in a
     temporary folder), and where that model came from."""
-    from bench.run import resolve_models
-
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         _, onnx_path, source = resolve_models(Path(tmp))
         return measure(build(onnx_path), plan, Path(tmp)), source
@@ -71,23 +68,15 @@ def plan_from(args: argparse.Namespace) -> HttpPlan:
 
 
 def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> Rounds:
-    """Per variant, one result per round: wrk's figures plus the servers' CPU µs per request."""
+    """Per variant, one result per round (the order rotated each round): wrk's figures plus the servers'
+    CPU µs per request."""
     body = json.dumps(SEED_EXAMPLE).encode()
-    script = http_load.write_script(workdir, body)
-    rounds: Rounds = {spec.name: [] for spec in specs}
+    script = wrk.write_script(workdir, body)
     with contextlib.ExitStack() as stack:
         running = {spec.name: stack.enter_context(servers.serve(spec, workdir)) for spec in specs}
         for server in running.values():
-            settle_workers(server)
-            preflight(server.url + "/predict", body)
-            http_load.run_wrk(server.url + "/predict", script, plan.connections, duration_s=plan.warmup_s)
-        every_pid = [pid for s in running.values() for pid in s.all_pids()]
-        names = list(running)
-        for index in range(plan.rounds):
-            shift = index % len(names)
-            for name in names[shift:] + names[:shift]:
-                rounds[name].append(measure_round(running[name], name, index, script, plan, every_pid))
-    return rounds
+            warm(server, script, body, plan)
+        return interleave(running, script, plan, rotate=True)
 
 
 def summarize(rounds: Rounds, reference: str) -> dict[str, dict[str, Any]]:
@@ -106,31 +95,43 @@ def summarize(rounds: Rounds, reference: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def render(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, str]) -> str:
-    """A Markdown table: medians and ratios (median [min-max] over rounds) to the reference."""
-    lines = [
-        f"| variant | req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ {reference} | p99 ÷ {reference} "
-        f"| CPU ÷ {reference} | errors | what |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
+def table(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, str]) -> Table:
+    """Medians and ratios (median [min-max] over rounds) to the reference, one row per variant."""
+    result = Table(
+        [
+            "variant",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "CPU µs/req",
+            f"req/s ÷ {reference}",
+            f"p99 ÷ {reference}",
+            f"CPU ÷ {reference}",
+            "errors",
+            "what",
+        ],
+        [False, *[True] * 8, False],
+    )
     for name, row in summary.items():
-        cells = [
+        ratios = [
             f"{row.get(f'{m}_ratio', 0):.2f} [{row[f'{m}_spread'][0]:.2f}-{row[f'{m}_spread'][1]:.2f}]"
             if f"{m}_spread" in row
             else "—"
             for m in ("requests_per_s", "p99_ms", "server_cpu_us")
         ]
-        lines.append(
-            f"| {name} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
-            f"| {row['server_cpu_us']:,.0f} | {' | '.join(cells)} | {row['errors']} | {notes.get(name, '')} |"
+        result.add(
+            name,
+            f"{row['requests_per_s']:,.0f}",
+            f"{row['p50_ms']:.2f}",
+            f"{row['p99_ms']:.2f}",
+            f"{row['server_cpu_us']:,.0f}",
+            *ratios,
+            str(row["errors"]),
+            notes.get(name, ""),
         )
-    return "\n".join(lines) + "\n"
+    return result
 
 
-def write(directory: Path, stem: str, document: dict[str, Any], markdown: str) -> tuple[Path, Path]:
-    """Write `<stem>.json` and `<stem>.md` into `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
-    json_path.write_text(json.dumps(document, indent=2) + "\n")
-    md_path.write_text(markdown)
-    return json_path, md_path
+def render(summary: dict[str, dict[str, Any]], reference: str, notes: dict[str, str]) -> str:
+    """The variants' table as Markdown (bench.harness.report)."""
+    return report.markdown([table(summary, reference, notes)])

@@ -16,12 +16,17 @@ from pathlib import Path
 
 import requests
 
-from bench.memory import child_pids
+from bench.harness.procs import worker_levels
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+# the service's own config, used for the floors too
+GUNICORN_CONF = ROOT / "service" / "process" / "gunicorn.conf.py"
+PROJECT_MODEL_ENV = "PREDICT_MODEL_PATH"
+SYNC_WORKERS = ("--worker-class", "sync")  # the second floor: same app and config, gunicorn sync workers
+FLOOR_APP = "bench.apps.floor:app"
 # Each gunicorn master makes and exports these for itself; a server must never inherit another one's.
 MASTER_OWNED = frozenset({"PREDICT_STATE_DIR", "PROMETHEUS_MULTIPROC_DIR"})
 BIN = Path(sys.executable).parent
@@ -59,18 +64,12 @@ class RunningServer:
     def workers(self) -> list[int]:
         """Pids of the worker processes: the master's children (grandchildren for the launcher: gunicorn's
         and nginx's workers), or the master itself when it has none."""
-        level = [self.process.pid]
-        for _ in range(self.spec.depth):
-            level = [pid for parent in level for pid in child_pids(parent)]
-        return level or [self.process.pid]
+        return worker_levels(self.process.pid, self.spec.depth)[-1] or [self.process.pid]
 
     def all_pids(self) -> list[int]:
         """The started process and every process below it down to the workers (for CPU accounting)."""
-        pids, level = [self.process.pid], [self.process.pid]
-        for _ in range(self.spec.depth):
-            level = [pid for parent in level for pid in child_pids(parent)]
-            pids += level
-        return pids
+        levels = worker_levels(self.process.pid, self.spec.depth)
+        return [self.process.pid, *(pid for level in levels for pid in level)]
 
 
 def free_port() -> int:
@@ -97,8 +96,7 @@ def gunicorn_spec(
 
 
 def launcher_spec(name: str, env: Mapping[str, str] | None = None) -> ServerSpec:
-    """`python -m service.process.launch` (nginx before the service's gunicorn) on loopback at the free
-    port."""
+    """`python -m service.process.launch` (the front before the service's gunicorn) on loopback, free port."""
     argv = (sys.executable, "-m", "service.process.launch")
     return ServerSpec(name=name, argv=argv, env={"PREDICT_HOST": HOST, **(env or {})}, depth=2)
 

@@ -1,5 +1,5 @@
-"""service/process/gunicorn.conf.py unchanged, except that BENCH_DEVICE_OFF=gc_freeze leaves out gc.freeze in
-each worker (bench-only: `python -m bench.devices` serves bench.device_app with it)."""
+"""service/process/gunicorn.conf.py unchanged, except that BENCH_DEVICE_OFF=gc_freeze leaves out gc.freeze
+in each worker (bench-only: `python -m bench.devices` serves bench.apps.device_app with it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-SERVICE_CONF = Path(__file__).resolve().parent.parent / "service" / "process" / "gunicorn.conf.py"
+SERVICE_CONF = Path(__file__).resolve().parents[2] / "service" / "process" / "gunicorn.conf.py"
 _spec = importlib.util.spec_from_file_location("service_gunicorn_conf", SERVICE_CONF)
 assert _spec is not None and _spec.loader is not None
 _service = importlib.util.module_from_spec(_spec)
