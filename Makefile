@@ -171,9 +171,9 @@ score: $(VENV)/.runtime  ## Score INPUT= (CSV/Parquet file or folder) into OUTPU
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score INPUT=customers.csv OUTPUT=scored.parquet" >&2; exit 2; }
 	$(CLI) score --input '$(INPUT)' --output '$(OUTPUT)' $(if $(EXPLAIN),--explain) $(SCORE_ARGS)
 
-score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder.
+score-spark: setup-spark  ## The same on Spark local[*]: INPUT= file or folder, OUTPUT= a new folder; EXPLAIN=1 adds contributions.
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
-	$(CLI) spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(SCORE_ARGS)
+	$(CLI) spark --input '$(INPUT)' --output '$(OUTPUT)' --master 'local[*]' $(if $(EXPLAIN),--explain) $(SCORE_ARGS)
 
 # spark-submit ships the wheel itself under a .zip name: Spark puts only .zip/.egg/.jar --py-files on the
 # executors' Python path, and a pure-Python wheel is a zip with the packages at its root.
@@ -190,7 +190,7 @@ spark-wheel: dist  ## Copy the wheel to $$SPARK_PY_FILES (build/spark/…zip) fo
 score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit, the wheel shipped as on a cluster; SPARK_MASTER=local[*].
 	@test -n '$(INPUT)' -a -n '$(OUTPUT)' || { echo "usage: make score-spark-submit INPUT=customers.csv OUTPUT=scored/" >&2; exit 2; }
 	PYSPARK_PYTHON='$(abspath $(PY))' $(VENV)/bin/spark-submit --master '$(SPARK_MASTER)' --py-files '$(SPARK_PY_FILES)' \
-	  scoring/spark.py --input '$(INPUT)' --output '$(OUTPUT)' $(SCORE_ARGS)
+	  scoring/spark.py --input '$(INPUT)' --output '$(OUTPUT)' $(if $(EXPLAIN),--explain) $(SCORE_ARGS)
 
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)

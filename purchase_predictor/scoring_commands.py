@@ -96,6 +96,11 @@ def score(**options: Any) -> int:
     "--format", "format_", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
 @click.option("--master", default="local[*]", show_default=True, help="the Spark master")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="add contribution_age, contribution_salary, contribution_gender (bit for bit the CLI's)",
+)
 def spark(**options: Any) -> int:
     """Score a file or folder on Spark, bit for bit as `score` does; needs the [spark] extra and Java 17+."""
     try:
@@ -103,7 +108,7 @@ def spark(**options: Any) -> int:
     except ImportError as exc:
         raise needs_extra("spark", exc) from None
     options["input"], options["format"] = options.pop("input_"), options.pop("format_")
-    names = ("input", "output", "model", "threshold", "id_column", "format", "master")
+    names = ("input", "output", "model", "threshold", "id_column", "format", "master", "explain")
     with argparse_errors_as_usage():
         return spark_main(_flags(options, names))
 

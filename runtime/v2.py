@@ -6,7 +6,9 @@ boolean or string; a string for gender, normalised by `contract.normalise_gender
 through `runtime.validation.row_errors`, the contract's rules that every front end shares. Errors name
 the input and the row, never the submitted values. Outputs are `probability` FP64 [N] (unrounded) and
 `prediction` BYTES [N] at the threshold; the ONNX `label` (argmax at 0.5) is not exposed because it
-contradicts the business threshold.
+contradicts the business threshold. `contributions` FP64 [N, 3] (each row's exact Shapley contributions of
+age, salary and gender, runtime/explain.py) is answered only when requested by name, and only for a model
+that carries an explanation background (its metadata lists it then).
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ BYTES: Final = "BYTES"
 INPUT_DATATYPES: Final = {c.AGE: FP64, c.SALARY: FP64, c.GENDER: BYTES}
 PROBABILITY: Final = "probability"
 PREDICTION: Final = "prediction"
-OUTPUT_DATATYPES: Final = {PROBABILITY: FP64, PREDICTION: BYTES}
+CONTRIBUTIONS: Final = "contributions"
+OUTPUT_DATATYPES: Final = {PROBABILITY: FP64, PREDICTION: BYTES}  # the default outputs
+REQUESTABLE_DATATYPES: Final = {**OUTPUT_DATATYPES, CONTRIBUTIONS: FP64}  # contributions: only when named
 KNOWN_DATATYPES: Final = frozenset(
     {
         "BOOL",
@@ -96,14 +100,18 @@ def server_metadata(name: str, version: str) -> dict[str, Any]:
     return {"name": name, "version": version, "extensions": []}
 
 
-def model_metadata(name: str, version: str) -> dict[str, Any]:
-    """The `GET /v2/models/{name}` document: the graph's inputs and the service's outputs."""
+def model_metadata(name: str, version: str, explainable: bool = False) -> dict[str, Any]:
+    """The `GET /v2/models/{name}` document: the graph's inputs and the service's outputs (`contributions`
+    too when the model carries an explanation background)."""
+    outputs = [{"name": n, "datatype": d, "shape": [-1]} for n, d in OUTPUT_DATATYPES.items()]
+    if explainable:
+        outputs.append({"name": CONTRIBUTIONS, "datatype": FP64, "shape": [-1, len(c.INPUT_NAMES)]})
     return {
         "name": name,
         "versions": [version],
         "platform": PLATFORM,
         "inputs": [{"name": n, "datatype": d, "shape": [-1, 1]} for n, d in INPUT_DATATYPES.items()],
-        "outputs": [{"name": n, "datatype": d, "shape": [-1]} for n, d in OUTPUT_DATATYPES.items()],
+        "outputs": outputs,
     }
 
 
@@ -304,8 +312,8 @@ def _requested_outputs(outputs: Any) -> tuple[str, ...]:
     names: list[str] = []
     for position, output in enumerate(outputs):
         name = output.get("name") if type(output) is dict else None
-        if type(name) is not str or name not in OUTPUT_DATATYPES:
-            raise TensorError(f"outputs[{position}] must name one of {', '.join(OUTPUT_DATATYPES)}.")
+        if type(name) is not str or name not in REQUESTABLE_DATATYPES:
+            raise TensorError(f"outputs[{position}] must name one of {', '.join(REQUESTABLE_DATATYPES)}.")
         if name in names:
             raise TensorError(f"output '{name}' is requested more than once.")
         _check_parameters(f"output '{name}'", output.get("parameters"))
@@ -321,20 +329,28 @@ def encode_response(
     probabilities: FloatArray,
     buys: list[bool],
     threshold: float,
+    contributions: FloatArray | None = None,
 ) -> dict[str, Any]:
-    """The infer answer: unrounded probabilities and decisions at the threshold, as requested."""
+    """The infer answer: unrounded probabilities and decisions at the threshold, as requested, and the
+    [N, 3] contributions (row-major, flat) when requested (the caller computes them then)."""
     rows = len(probabilities)
     data: dict[str, list[Any]] = {
         PROBABILITY: probabilities.tolist(),
         PREDICTION: [c.label(buy) for buy in buys],
     }
+    shapes: dict[str, list[int]] = {PROBABILITY: [rows], PREDICTION: [rows]}
+    if CONTRIBUTIONS in request.outputs:
+        if contributions is None:
+            raise ValueError("contributions were requested but not computed")
+        data[CONTRIBUTIONS] = contributions.reshape(-1).tolist()
+        shapes[CONTRIBUTIONS] = [rows, len(c.INPUT_NAMES)]
     return {
         "model_name": model_name,
         "model_version": model_version,
         "id": request.request_id if request.request_id is not None else request_id,
         "parameters": {"threshold": threshold},
         "outputs": [
-            {"name": n, "datatype": OUTPUT_DATATYPES[n], "shape": [rows], "data": data[n]}
+            {"name": n, "datatype": REQUESTABLE_DATATYPES[n], "shape": shapes[n], "data": data[n]}
             for n in request.outputs
         ],
     }

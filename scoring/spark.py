@@ -37,6 +37,7 @@ from scoring.batch import threshold_flag
 from scoring.core import RESULT_FIELDS as ARROW_RESULT_FIELDS
 from scoring.core import Scorer
 from scoring.inputs import InputError
+from scoring.spark_explain import extra_fields, require_background
 from scoring.spark_inputs import check_input, check_output, read_error_line, read_input, spark_error_line
 
 logger = logging.getLogger("scoring.spark")
@@ -107,15 +108,23 @@ def task_scorer(data: bytes, sha256: str, version: str, threshold: float) -> Sco
 
 
 def score(
-    df: DataFrame, model_path: str | Path, *, threshold: float | None = None, id_column: str | None = None
+    df: DataFrame,
+    model_path: str | Path,
+    *,
+    threshold: float | None = None,
+    id_column: str | None = None,
+    explain: bool = False,
 ) -> DataFrame:
-    """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version."""
+    """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version (and with
+    `explain`, the three contribution columns: scoring/spark_explain.py)."""
     data, driver = driver_scorer(Path(model_path), threshold)  # fails fast, on the driver, for a bad model
+    if explain:  # explain
+        require_background(driver)
     sha256, version, chosen = driver.model_sha256, driver.model_version, driver.threshold
     names = input_columns(df.columns, id_column)
     selected = df.select(*[_col(name) for name in names])
     id_spark = selected.schema.fields[0]
-    schema = T.StructType([id_spark, *RESULT_FIELDS])
+    schema = T.StructType([id_spark, *RESULT_FIELDS, *extra_fields(explain)])  # explain
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """One task: one session for all its batches (the worker's, when it scored this model before)."""
@@ -123,7 +132,12 @@ def score(
         for batch in batches:
             ids = batch.column(0)
             out, _ = scorer.score(
-                batch.column(1), batch.column(2), batch.column(3), ids, pa.field(id_spark.name, ids.type)
+                batch.column(1),
+                batch.column(2),
+                batch.column(3),
+                ids,
+                pa.field(id_spark.name, ids.type),
+                explain=explain,  # explain
             )
             yield out
 
@@ -142,6 +156,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--id-column", help="the id column (default: 'User ID' or another id spelling)")
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="output format")
     parser.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
+    parser.add_argument("--explain", action="store_true", help="add the contribution columns (as the CLI)")
     return parser.parse_args(argv)
 
 
@@ -164,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
     try:  # a bad model or a bad local input fails here, before any Spark work
-        driver_scorer(Path(args.model), args.threshold)  # kept: score() below reuses this check
+        _, driver = driver_scorer(Path(args.model), args.threshold)  # kept: score() below reuses this check
+        if args.explain:  # explain: a model without a background stops here (scoring/spark_explain.py)
+            require_background(driver)
     except ModelError as exc:
         logger.error("%s", exc)
         return EXIT_MODEL
@@ -187,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a remote path Spark cannot open: no connector, a missing object
             logger.error("%s", read_error_line(args.input, exc))
             return EXIT_INPUT
-        scored = score(frame, args.model, threshold=args.threshold, id_column=args.id_column)
+        scored = score(
+            frame, args.model, threshold=args.threshold, id_column=args.id_column, explain=args.explain
+        )  # explain: explain=
         writer = scored.write.mode("errorifexists")
         if args.format == "csv":
             writer.option("header", True).csv(args.output)

@@ -178,12 +178,15 @@ def render_operation(method: str, path: str, operation: Spec) -> str:
     anchor = operation["operationId"].lower()
     parts = [f"### `{method.upper()} {path}` {{#{anchor}}}", "", operation["summary"]]
     parts += ["", _security(operation)]
-    if operation.get("parameters"):
+    parameters = operation.get("parameters", [])
+    in_path = [p for p in parameters if p["in"] == "path"]
+    if in_path:
         parts.append(
-            "Path parameters: "
-            + ", ".join(f"`{p['name']}` ({p['schema']['type']})" for p in operation["parameters"])
-            + ".\n"
+            "Path parameters: " + ", ".join(f"`{p['name']}` ({p['schema']['type']})" for p in in_path) + ".\n"
         )
+    for p in (p for p in parameters if p["in"] == "query"):
+        kind = p["schema"]["type"] + ("" if p.get("required") else ", optional")
+        parts.append(f"Query parameter `{p['name']}` ({kind}): {p.get('description', '')}\n")
     body = operation.get("requestBody")
     if body:
         for media, content in body["content"].items():

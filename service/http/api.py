@@ -44,6 +44,7 @@ class Operation:
     errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
     status: int = 200
     error_schema: SchemaRef | None = None  # of the error answers (None: the service's Error schema)
+    query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects of the query parameters
 
 
 def operation(
@@ -57,10 +58,11 @@ def operation(
     errors: tuple[int, ...] = (),
     status: int = 200,
     error_schema: SchemaRef | None = None,
+    query: tuple[dict[str, Any], ...] = (),
 ) -> Callable[[View], View]:
     """Attach OpenAPI metadata to a view; apply it below (or above) the Flask route decorator."""
     meta = Operation(
-        operation_id, summary, description, schema, content_type, body, errors, status, error_schema
+        operation_id, summary, description, schema, content_type, body, errors, status, error_schema, query
     )
 
     def attach(view: View) -> View:

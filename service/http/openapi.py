@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 API_VERSION = "1.0.0"  # the HTTP API's version (the document's info.version, V2's server version)
 JSON = "application/json"
 ERROR_TEXT = {
-    400: "Malformed JSON body.",
+    400: "Malformed JSON body, or a query parameter with a value the route does not accept "
+    "(`invalid_parameter`, e.g. `explain` other than true or false).",
     401: "No valid API key (only when API keys are configured): send `Authorization: Bearer <key>`.",
     404: "No such endpoint.",
     405: "Method not allowed.",
@@ -28,7 +29,8 @@ ERROR_TEXT = {
     "index), `message` counts them all.",
     500: "Unexpected server error (never caused by client input).",
     503: "The model is not loaded or has not passed its self-test.",
-    409: "The feedback token was already used.",
+    409: "Conflicts with the service's state: the feedback token was already used (`/feedback`), or "
+    "`explain=true` asked of a model without an explanation background (`explanation_unavailable`).",
     410: "The feedback token has expired.",
 }
 BODY_ERRORS = (400, 413, 415, 422, 503, 500)
@@ -98,6 +100,7 @@ def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
         if op.body is not None:
             body = {JSON: {"schema": _schema(spec, op.body)}}
             document["requestBody"] = {"required": True, "content": body}
+        parameters += [dict(parameter) for parameter in op.query]
     if parameters:
         document["parameters"] = parameters
     return document

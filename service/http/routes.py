@@ -18,7 +18,7 @@ from flask import Response, request
 
 from runtime.predictor import Prediction
 from service.fast import fastpath
-from service.http import auth, reject, schemas
+from service.http import auth, explain, reject, schemas
 from service.http.api import ErrorHandler, Rule, operation
 from service.http.docs import DOCS_HTML
 from service.http.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
@@ -133,11 +133,12 @@ class PredictionViews:
         return ()
 
     @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
-               body=CustomerSchema, errors=BODY_ERRORS)  # fmt: skip
+               body=CustomerSchema, errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
     def predict(self) -> Response:
         """Score one customer."""
         predictor = self.state.ready_predictor()
         environ = request.environ
+        explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
         body = read_json(environ, self.limit)
         start = perf_counter()
         row = fastpath.customer(body)
@@ -149,19 +150,21 @@ class PredictionViews:
         timings["validate"] = perf_counter() - start
         start = perf_counter()
         result = predictor.predict_one(*row)
+        extra = explain.answer_tail(explainer, *row) if explainer else ""  # explain
         timings["infer"] = perf_counter() - start
         self.metrics.observe_prediction(result.probability, result.buy)
         monitor = self.monitor
         token = monitor.observe_one(*row, result.probability, result.buy) if monitor else None
-        return Response(answer_one(result, self.tail, token), content_type=JSON_MIMETYPE)
+        return Response(answer_one(result, extra + self.tail, token), content_type=JSON_MIMETYPE)  # explain
 
     @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",
                "Predictions in request order.", schemas.BatchResponseSchema, body=BatchRequestSchema,
-               errors=BODY_ERRORS)  # fmt: skip
+               errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
     def predict_batch(self) -> Response:
         """Score up to MAX_BATCH customers with one onnxruntime call."""
         predictor = self.state.ready_predictor()
         environ = request.environ
+        explainer = explain.explainer(predictor) if explain.requested(environ) else None  # explain
         body = read_json(environ, self.limit)
         start = perf_counter()
         columns = fastpath.batch(body)
@@ -185,6 +188,8 @@ class PredictionViews:
         if monitor and not auth.honours_what_if(environ, self.keys_on):  # not the page's what-if map
             for item, token in zip(items, monitor.observe_many(columns, probabilities), strict=True):
                 item["feedback_token"] = token
+        if explainer:  # explain
+            explain.add_to_items(explainer, items, columns)
         return _json({"predictions": items, "threshold": predictor.threshold,
                       "model_version": predictor.model_version})  # fmt: skip
 

@@ -116,6 +116,30 @@ _FEEDBACK_TOKEN = {
 }
 
 
+class ContributionsSchema(Schema):
+    """Each input's exact Shapley contribution to the probability (+0.31: pushes the chance up 31 points)."""
+
+    age = fields.Float(required=True)
+    salary = fields.Float(required=True)
+    gender = fields.Float(required=True, metadata={"description": "Exactly 0 for a model without gender."})
+
+
+class ExplanationSchema(Schema):
+    """Why this probability: base + age + salary + gender = the unrounded probability (within 1e-12)."""
+
+    base = fields.Float(
+        required=True,
+        metadata={"description": "The mean probability over the model's explanation background (/model)."},
+    )
+    contributions = fields.Nested(ContributionsSchema, required=True)
+
+
+_EXPLANATION = {
+    "description": "With `?explain=true` only: the base rate and each input's exact contribution "
+    "(unrounded float64, the same bits as the batch CLI's and V2's; docs/model/explanations.md)."
+}
+
+
 class BatchItemSchema(Schema):
     """One answer in a batch."""
 
@@ -123,6 +147,7 @@ class BatchItemSchema(Schema):
     prediction = fields.String(required=True, validate=OneOf([c.YES, c.NO]), metadata=_DECISION)
     warnings = fields.List(fields.String(), required=True, metadata=_WARNINGS)
     feedback_token = fields.String(metadata=_FEEDBACK_TOKEN)  # drift monitoring
+    explanation = fields.Nested(ExplanationSchema, metadata=_EXPLANATION)  # ?explain=true
 
 
 class PredictionSchema(BatchItemSchema):
@@ -153,6 +178,21 @@ class ReadySchema(Schema):
     model_version = fields.String(required=True)
 
 
+class BackgroundPointSchema(Schema):
+    """One background point: the mean age and salary of at least 5 training rows of one gender."""
+
+    age = fields.Float(required=True)
+    salary = fields.Float(required=True)
+    gender = fields.String(required=True, validate=OneOf(GENDERS))
+
+
+class BackgroundSchema(Schema):
+    """The explanation background: points and their weights (summing to 1)."""
+
+    points = fields.List(fields.Nested(BackgroundPointSchema), required=True)
+    weights = fields.List(fields.Float(), required=True)
+
+
 class ModelInfoSchema(Schema):
     """What the loaded model is and what it accepts."""
 
@@ -168,6 +208,13 @@ class ModelInfoSchema(Schema):
     training_ranges = fields.Dict(required=True, metadata={"description": "[min, max] seen in training."})
     metrics = fields.Dict(required=True, metadata={"description": "Headline test and CV metrics."})
     max_batch = fields.Integer(required=True)
+    explanation_background = fields.Nested(
+        BackgroundSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The weighted points explanations are computed against (null for a "
+                  "model without one): enough to recompute any contribution."},
+    )  # fmt: skip
 
 
 class ErrorDetailSchema(Schema):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from monitoring.monitor import Monitor
 from purchase_predictor import __version__
+from runtime.explain import background_document
 from runtime.predictor import Predictor
 from service.http.errors import ModelNotReady
 from service.http.schemas import INPUT_RULES, MAX_BATCH
@@ -75,5 +76,6 @@ def model_document(predictor: Predictor | None, settings: Settings) -> bytes:
             "training_ranges": {k: list(v) for k, v in meta.training_ranges.items()},
             "metrics": meta.metrics,
             "max_batch": MAX_BATCH,
+            "explanation_background": background_document(meta),  # null without one
         }
     ).encode()

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from runtime import v2
 from runtime.predictor import Predictor
+from service.http import explain
 from service.http.api import ErrorHandler, Rule, operation
 from service.http.errors import HTTPError, ModelNotReady, _handle_werkzeug
 from service.http.openapi import API_VERSION
@@ -216,7 +217,8 @@ class V2Views:
     def v2_model(self, name: str, version: str | None = None) -> Response:
         """Model metadata: inputs, outputs, version and platform."""
         predictor = self.model(name, version)
-        return answer(v2.model_metadata(name, predictor.model_version))
+        explainable = explain.explainable(predictor)  # explain: metadata lists contributions
+        return answer(v2.model_metadata(name, predictor.model_version, explainable))
 
     @operation("v2ModelReady", "V2 model readiness.", "Ready (503 with ready false when not).",
                V2_MODEL_READY, errors=(404,), error_schema=V2_ERROR)  # fmt: skip
@@ -230,8 +232,9 @@ class V2Views:
         return answer({"name": name, "ready": True})
 
     @operation("v2Infer", "Score N customers sent as Open Inference Protocol tensors.",
-               "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters.",
-               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 413, 415, 503),
+               "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters; "
+               "contributions (FP64 [N, 3]: age, salary, gender) only when named in outputs.",  # explain
+               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 409, 413, 415, 503),
                error_schema=V2_ERROR)  # fmt: skip
     @v2_errors
     def v2_infer(self, name: str, version: str | None = None) -> Response:
@@ -242,6 +245,7 @@ class V2Views:
         body = read_json(environ, self.limit)
         start = perf_counter()
         rows = v2.decode_request(body, MAX_BATCH)
+        explainer = explain.v2_explainer(predictor, rows)  # explain: 409 before scoring without a background
         if self.log_inputs:
             environ[INPUTS] = {"age": rows.age.tolist(), "salary": rows.salary.tolist(),
                                "gender": rows.gender.tolist()}  # fmt: skip
@@ -249,10 +253,11 @@ class V2Views:
         timings["validate"] = perf_counter() - start
         start = perf_counter()
         probabilities, buys = score(self.state, predictor, rows)
+        contributions = explain.v2_contributions(explainer, rows)  # explain
         timings["infer"] = perf_counter() - start
         document = v2.encode_response(
             rows, environ.get("predict.request_id", ""), name, predictor.model_version,
-            probabilities, buys, predictor.threshold,
+            probabilities, buys, predictor.threshold, contributions,  # explain: contributions
         )  # fmt: skip
         return answer(document)
 

@@ -115,7 +115,7 @@ def test_bad_input_shows_a_plain_message_next_to_the_field(
     assert "JSON" not in driver.find_element(By.ID, "try").text
     assert driver.find_element(By.ID, field).get_attribute("aria-invalid") == "true"
     assert driver.switch_to.active_element.get_attribute("id") == field  # the focus goes to the field to fix
-    assert page_errors(driver, (("/predict", 422),)) == []
+    assert page_errors(driver, (("/predict?explain=true", 422),)) == []  # the page asks with its reasons
 
 
 def test_a_refused_entry_removes_the_previous_customers_answer(driver: Any, server: Server) -> None:
@@ -134,7 +134,7 @@ def test_a_refused_entry_removes_the_previous_customers_answer(driver: Any, serv
     fill_and_submit(driver, "47", "90,000", "Female")  # a valid entry answers again
     assert answer_of(driver)["verdict"]
     assert driver.find_element(By.ID, "age-error").is_displayed() is False
-    assert page_errors(driver, (("/predict", 422),)) == []
+    assert page_errors(driver, (("/predict?explain=true", 422),)) == []  # the page asks with its reasons
 
 
 def test_map_colours_agree_with_the_batch_endpoint_and_the_contour_separates_yes_from_no(

@@ -1,9 +1,10 @@
 // Try a customer: the form, plain-language messages next to the fields the API refused, and the answer.
 (function (PP) {
   "use strict";
-  const { page, FIELDS, $, pct, el, api, problem, showFieldError, drawMap } = PP;
+  const { page, FIELDS, $, pct, el, svg, api, problem, showFieldError, drawMap } = PP;
 
   const NAMES = { age: "Age", salary: "Yearly salary", gender: "Gender" };
+  const REASONS = { age: "Age", salary: "Salary", gender: "Gender" };  // the subjects of the reasons
   const number = (x) => x.toLocaleString("en-US", { maximumFractionDigits: 6 });
   let asked = 0;  // the latest request; answers to older ones are dropped
 
@@ -56,7 +57,7 @@
     const mine = ++asked;
     showNoAnswer("Asking the model…", true);  // the previous customer's answer goes at once
     let result;
-    try { result = await api("predict", customer); } catch (e) { result = null; }
+    try { result = await ask(customer); } catch (e) { result = null; }
     if (mine !== asked) return;  // a newer request is on its way
     if (result === null) {
       showNoAnswer("No answer: the service could not be reached.");
@@ -84,6 +85,46 @@
     page.customer = customer;
     showAnswer(result.body);
     drawMap();
+  }
+
+  // The answer with its reasons (`?explain=true`), unless /model said the model has no explanation background;
+  // a model without one (409) is asked again without.
+  async function ask(customer) {
+    const explainable = !page.model || Boolean(page.model.explanation_background);
+    const result = await api(explainable ? "predict?explain=true" : "predict", customer);
+    const refused = result.status === 409 && result.body && result.body.error === "explanation_unavailable";
+    return refused ? api("predict", customer) : result;
+  }
+
+  // One input's reason in words: "Age pushes the chance up by 31.0 points".
+  function reasonText(name, value) {
+    const points = (Math.abs(value) * 100).toFixed(1);
+    if (value === 0) return REASONS[name] + " does not move the chance";
+    if (points === "0.0") return REASONS[name] + " moves the chance by less than 0.1 points";
+    return REASONS[name] + (value > 0 ? " pushes the chance up by " : " pulls the chance down by ") + points + " points";
+  }
+
+  // Under the answer: the base rate, then per input its reason in words and a bar (hidden from screen
+  // readers: the words say the same). Bars share one scale, half the width being 50 points or the largest.
+  function explanationOf(explanation) {
+    const shares = explanation.contributions;
+    const scale = Math.max(0.5, ...FIELDS.map((name) => Math.abs(shares[name])));
+    const list = el("ul", { class: "reasons", id: "answer-reasons" });
+    for (const name of FIELDS) {
+      const value = shares[name], width = (Math.abs(value) / scale) * 100;
+      const bar = svg("svg", { class: "reason-bar", viewBox: "0 0 200 14", "aria-hidden": "true", focusable: "false" });
+      bar.append(svg("rect", { class: "reason-track", x: 0, y: 6, width: 200, height: 2 }),
+        svg("rect", { class: value >= 0 ? "reason-up" : "reason-down", x: value >= 0 ? 100 : 100 - width, y: 1,
+          width: width, height: 12 }),
+        svg("line", { class: "reason-zero", x1: 100, x2: 100, y1: 0, y2: 14 }));
+      list.append(el("li", { "data-input": name, "data-contribution": String(value) },
+        el("span", { class: "reason-text" }, reasonText(name, value)), bar));
+    }
+    return el("div", { class: "why", id: "answer-why" },
+      el("h3", {}, "Why this chance"),
+      el("p", { id: "answer-base" }, "Base rate " + pct(explanation.base)
+        + ": the average chance over typical customers. From there:"),
+      list);
   }
 
   // The answer box without an answer: a sentence, no verdict; the map's mark of the last customer removed.
@@ -118,6 +159,7 @@
       for (const w of answer.warnings) list.append(el("li", {}, w));
       box.append(el("p", {}, "Outside what the model was trained on (the answer is less sure):"), list);
     }
+    if (answer.explanation) box.append(explanationOf(answer.explanation));
     box.dataset.probability = String(answer.probability);
     box.dataset.prediction = answer.prediction;
     box.dataset.threshold = String(answer.threshold);
