@@ -34,6 +34,7 @@ from runtime.contract import printable, shown
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
 from runtime.predictor import Predictor
+from service.process import shadow_slot
 from service.process.model_store import ModelStore, StoreError, write_atomically
 from service.process.settings import Settings
 from service.process.startup_errors import StartupError
@@ -229,9 +230,8 @@ def show_history(store: ModelStore, settings: Settings | None = None) -> None:
             shown(entry.sha256[:16]),
             card,
         )
-    from service.process.shadow import describe  # imports this module
 
-    if (shadow := describe(store)) is not None:
+    if (shadow := shadow_slot.describe(store.root)) is not None:
         logger.info("%s", shadow)
     current = store.current()
     if settings is None or current is None:

@@ -88,12 +88,3 @@ def discard(store: ModelStore, timeout: float) -> None:
     served = reload_service(store, timeout)
     where = "no running service found" if served is None else f"the service serves {shown(served)} alone"
     logger.info("discarded the shadow model %s; %s", shown(entry.version), where)
-
-
-def describe(store: ModelStore) -> str | None:
-    """One line about the shadow slot for `history`, or None when it is empty."""
-    entry = ShadowSlot(store.root).current()
-    if entry is None:
-        return None
-    card = "card" if ShadowSlot(store.root).card() is not None else "no card"
-    return f"shadow: {shown(entry.version)}  sha256:{shown(entry.sha256[:16])}  {card}  (scored, silent)"

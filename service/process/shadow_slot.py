@@ -87,3 +87,13 @@ class ShadowSlot:
         for path in self.root.glob("*.onnx"):
             if path.name != keep:
                 path.unlink(missing_ok=True)
+
+
+def describe(root: Path) -> str | None:
+    """One line about the shadow slot of the store at `root` for `history`, or None when it is empty."""
+    slot = ShadowSlot(root)
+    entry = slot.current()
+    if entry is None:
+        return None
+    card = "card" if slot.card() is not None else "no card"
+    return f"shadow: {shown(entry.version)}  sha256:{shown(entry.sha256[:16])}  {card}  (scored, silent)"
