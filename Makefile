@@ -79,11 +79,13 @@ export: $(VENV)/.dev  ## RUN=runs/… : write RUN/purchase_model.onnx + card (OU
 parity: $(VENV)/.dev  ## Check parity of models/purchase_model.onnx against the run its card names (RUN=runs/… for a run's model).
 	$(CLI) parity $(if $(RUN),--run '$(RUN)')
 
-bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark); QUICK=1 for the smoke mode.
+bench: $(VENV)/.dev setup-spark  ## Side-by-side benchmarks (HTTP, engine, batch + Spark, explanations, shadow); QUICK=1 for the smoke mode.
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
 	$(PY) -m bench.rejection $(if $(QUICK),--quick,)
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_http $(if $(QUICK),--quick,)
+	$(PY) -m bench.shadow $(if $(QUICK),--quick,)
 
 # --- drift monitoring (docs/monitoring.md) --------------------------------------------------------------
 setup-monitoring:  ## Install PostgreSQL and Prometheus (Debian) for the monitoring tests, when missing.
@@ -195,6 +197,8 @@ score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
 	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
+	$(PY) -m bench.explain_http $(if $(QUICK),--quick,)
+	$(PY) -m bench.shadow $(if $(QUICK),--quick,)
 
 # --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
 DOCS_HOST ?= 127.0.0.1

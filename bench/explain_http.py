@@ -103,7 +103,8 @@ def page(results: dict[str, Any]) -> list[report.Block]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, log the markdown, write bench/results/explain-http[-quick].{json,md}; exit 1 on a miss."""
+    """Run, log the markdown, write bench/results/explain-http[-quick].{json,md} (the page says whether the
+    target is met); exit 0."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(prog="python -m bench.explain_http", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 s rounds, 4 connections (default 10 s, 8)")
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     blocks = page(results)
     report.write(RESULTS, "explain-http-quick" if args.quick else "explain-http", results, blocks)
     logger.info("%s", report.markdown(blocks))
-    return 0 if results["passed"] else 1
+    return 0  # a missed target is reported in the page, as bench.run does
 
 
 if __name__ == "__main__":

