@@ -109,9 +109,8 @@ def measure(rounds: int, duration_s: float, connections: int, workers: int) -> d
 def write(result: dict[str, Any], quick: bool) -> Path:
     """bench/results/shadow{-quick}.json and .md, through the one renderer."""
     medians = result["median_requests_per_s"]
-    table = report.Table(
-        ["server", f"median requests/s ({result['rounds']} rounds of {result['duration_s']:g} s)"]
-    )
+    rounds = f"{result['rounds']} rounds of {result['duration_s']:g} s"
+    table = report.Table(["server", f"median requests/s ({rounds})"], [False, True])
     table.add("without a shadow", round(medians["plain"])).add("with a shadow", round(medians["shadow"]))
     page: list[report.Block] = [
         "/predict with a shadow model beside the live one (`python -m bench.shadow`).",
