@@ -37,7 +37,7 @@ def test_service_windows_match_their_types(labelled_series: list[documents.Drift
     assert "precision_ci" in labelled_series[1]["quality"]["realized"]
     doc = service_document(HOUR, "sqlite", "m", labelled_series)
     assert mismatches(doc, documents.DriftDocument) == []
-    assert list(doc) == ["window_seconds", "store", "model_version", "windows"]
+    assert list(doc) == ["window_seconds", "store", "model_version", "windows", "shadow"]
     assert [w["closed"] for w in labelled_series] == [True, True, False]
 
 
