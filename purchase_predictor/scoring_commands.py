@@ -88,7 +88,13 @@ def score(**options: Any) -> int:
 @click.option(
     "--format", "format_", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
+@click.option("--max-invalid", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="fail (exit 5, nothing written) above this fraction of invalid rows")  # fmt: skip
+@click.option("--executor-model", help="the executors read the model here (shared storage or a --files name) "
+              "instead of getting the driver's bytes")  # fmt: skip
 @click.option("--master", default="local[*]", show_default=True, help="the Spark master")
+@click.option("--driver-host", envvar="PREDICT_SPARK_DRIVER_HOST", show_envvar=True,
+              help="the address the executors reach the driver at (default 127.0.0.1)")  # fmt: skip
 def spark(**options: Any) -> int:
     """Score a file or folder on Spark, bit for bit as `score` does; needs the [spark] extra and Java 17+."""
     try:
@@ -96,7 +102,10 @@ def spark(**options: Any) -> int:
     except ImportError as exc:
         raise needs_extra("spark", exc) from None
     options["input"], options["format"] = options.pop("input_"), options.pop("format_")
-    names = ("input", "output", "model", "threshold", "id_column", "format", "master")
+    names = (
+        "input", "output", "model", "executor_model", "threshold", "id_column", "format", "max_invalid",
+        "master", "driver_host",
+    )  # fmt: skip
     with argparse_errors_as_usage():
         return spark_main(_flags(options, names))
 

@@ -105,14 +105,20 @@ class Scorer:
         rows = prepare(age, salary, gender)
         valid = rows.valid
         n = len(valid)
+        everything = bool(valid.all())  # the common case: no copies, no masks
         probability = np.full(n, np.nan)
         outside = np.zeros(n, dtype=bool)
-        warnings: list[str | None] = [None] * n
-        if valid.any():
+        warnings: list[str | None] = []
+        if everything:
+            probability = self.predictor.probabilities(rows.age, rows.salary, rows.gender)
+            outside = self.predictor.outside(rows.age, rows.salary)
+        elif valid.any():
             where = np.flatnonzero(valid)
             a, s = rows.age[where], rows.salary[where]
             probability[where] = self.predictor.probabilities(a, s, rows.gender[where])
             outside[where] = self.predictor.outside(a, s)
+        if outside.any():
+            warnings = [None] * n
             for i in np.flatnonzero(outside).tolist():
                 warnings[i] = WARNING_SEPARATOR.join(
                     self.predictor.warnings_for(float(rows.age[i]), float(rows.salary[i]))
@@ -123,10 +129,12 @@ class Scorer:
         with np.errstate(invalid="ignore"):
             yes = valid & (probability >= self.threshold)
         columns = [
-            pa.array(probability, type=pa.float64(), mask=invalid),
-            pa.array([c.NO, c.YES], type=pa.string()).take(pa.array(yes.astype(np.int8), mask=invalid)),
-            pa.array(warnings, type=pa.string()),
-            pa.array(rows.errors, type=pa.string()),
+            pa.array(probability, type=pa.float64(), mask=None if everything else invalid),
+            pa.array([c.NO, c.YES], type=pa.string()).take(
+                pa.array(yes.astype(np.int8), mask=None if everything else invalid)
+            ),
+            pa.array(warnings, type=pa.string()) if warnings else pa.nulls(n, pa.string()),
+            pa.nulls(n, pa.string()) if everything else pa.array(rows.errors, type=pa.string()),
             pa.repeat(pa.scalar(self.model_version, pa.string()), n),
         ]
         if id_field is not None and ids is not None:

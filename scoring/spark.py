@@ -15,17 +15,14 @@ touches `sparkContext`, so it also runs on Spark Connect (Databricks shared and 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
-import os
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
@@ -33,11 +30,8 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from runtime.columns import SCORING_INPUTS, find_column, map_header
 from runtime.errors import ModelError
 from runtime.model import read_model_bytes
-from scoring.batch import threshold_flag
 from scoring.core import RESULT_FIELDS as ARROW_RESULT_FIELDS
 from scoring.core import Scorer
-from scoring.inputs import InputError
-from scoring.spark_inputs import check_input, check_output, read_error_line, read_input, spark_error_line
 
 logger = logging.getLogger("scoring.spark")
 
@@ -106,11 +100,30 @@ def task_scorer(data: bytes, sha256: str, version: str, threshold: float) -> Sco
     return kept_scorer((sha256, threshold), build)
 
 
+def executor_model_bytes(path: str, sha256: str) -> bytes:
+    """On an executor: the model read from a path it can read (shared storage, or the name of a file
+    shipped with spark-submit --files, which lands in the executor's working folder); ModelError when it
+    is missing or is not the driver's model."""
+    data = read_model_bytes(Path(path))
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(f"the model at {path} on this executor is not the driver's (sha256 {sha256})")
+    return data
+
+
 def score(
-    df: DataFrame, model_path: str | Path, *, threshold: float | None = None, id_column: str | None = None
+    df: DataFrame,
+    model_path: str | Path,
+    *,
+    threshold: float | None = None,
+    id_column: str | None = None,
+    executor_model: str | None = None,
 ) -> DataFrame:
-    """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version."""
+    """Score a DataFrame: its id, then probability, prediction, warnings, error, model_version.
+
+    The driver reads and self-tests `model_path`; the executors get its bytes with the tasks, or, with
+    `executor_model`, read the model themselves from that path (checked against the driver's sha256)."""
     data, driver = driver_scorer(Path(model_path), threshold)  # fails fast, on the driver, for a bad model
+    shipped = data if executor_model is None else b""  # by path: no model bytes in the closure
     sha256, version, chosen = driver.model_sha256, driver.model_version, driver.threshold
     names = input_columns(df.columns, id_column)
     selected = df.select(*[_col(name) for name in names])
@@ -119,7 +132,8 @@ def score(
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """One task: one session for all its batches (the worker's, when it scored this model before)."""
-        scorer = task_scorer(data, sha256, version, chosen)
+        model = shipped if executor_model is None else executor_model_bytes(executor_model, sha256)
+        scorer = task_scorer(model, sha256, version, chosen)
         for batch in batches:
             ids = batch.column(0)
             out, _ = scorer.score(
@@ -130,80 +144,11 @@ def score(
     return selected.mapInArrow(run, schema)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The job's command line."""
-    parser = argparse.ArgumentParser(prog="python -m scoring.spark", description=__doc__.splitlines()[0])
-    parser.add_argument("--input", required=True, help="a CSV or Parquet file or folder (any Spark path)")
-    parser.add_argument(
-        "--output", required=True, help="the output folder (Parquet, or CSV with --format csv)"
-    )
-    parser.add_argument("--model", default="models/purchase_model.onnx", help="ONNX model file on the driver")
-    parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
-    parser.add_argument("--id-column", help="the id column (default: 'User ID' or another id spelling)")
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="output format")
-    parser.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
-    return parser.parse_args(argv)
-
-
-def _session(master: str | None) -> SparkSession:
-    """A session for the job: the recommended Arrow batch size unless spark-submit's --conf set one."""
-    builder = SparkSession.builder.appName("purchase-predictor-scoring")
-    if master:
-        builder = builder.master(master)
-    spark = builder.getOrCreate()
-    chosen = spark.conf.getAll  # what --conf or spark-defaults.conf set (a builder value would override it)
-    for key, value in JOB_CONF.items():
-        if key not in chosen:
-            spark.conf.set(key, value)
-    return spark
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run the job; one line and a non-zero exit on a bad model, input or output (checked before Spark)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
-    warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
-    try:  # a bad model or a bad local input fails here, before any Spark work
-        driver_scorer(Path(args.model), args.threshold)  # kept: score() below reuses this check
-    except ModelError as exc:
-        logger.error("%s", exc)
-        return EXIT_MODEL
-    try:
-        job_input = check_input(args.input, args.id_column)
-    except InputError as exc:
-        logger.error("%s", exc)
-        return EXIT_INPUT
-    problem = check_output(args.output)
-    if problem:
-        logger.error("%s", problem)
-        return EXIT_FLAGS
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    existing = SparkSession.getActiveSession()  # in a notebook or test: use it and leave it running
-    spark = existing or _session(args.master)
-    try:
-        try:
-            frame = read_input(spark, job_input)
-        except Exception as exc:  # a remote path Spark cannot open: no connector, a missing object
-            logger.error("%s", read_error_line(args.input, exc))
-            return EXIT_INPUT
-        scored = score(frame, args.model, threshold=args.threshold, id_column=args.id_column)
-        writer = scored.write.mode("errorifexists")
-        if args.format == "csv":
-            writer.option("header", True).csv(args.output)
-        else:
-            writer.parquet(args.output)
-    except ValueError as exc:
-        logger.error("%s", exc)
-        return EXIT_INPUT
-    except Exception as exc:  # Spark's own errors (a remote path, a failed task): one line
-        logger.error("spark scoring failed: %s", spark_error_line(exc))
-        return EXIT_OTHER
-    finally:
-        if existing is None:
-            spark.stop()
-    logger.info("wrote %s", args.output)
-    return 0
+    """The spark-submit job (`scoring.spark_job.main`): score --input into --output, with a manifest."""
+    from scoring.spark_job import main as job_main
+
+    return job_main(argv)
 
 
 if __name__ == "__main__":

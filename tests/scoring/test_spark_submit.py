@@ -53,7 +53,11 @@ def job_env() -> dict[str, str]:
 
 
 def spark_submit(
-    workdir: Path, bundle: Path, *args: str, conf: dict[str, str] | None = None
+    workdir: Path,
+    bundle: Path,
+    *args: str,
+    conf: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`spark-submit --master local[2] --py-files ZIP scoring/spark.py ARGS` from a scratch folder."""
     command = [str(spark_submit_command()), "--master", "local[2]", *LOOPBACK, "--py-files", str(bundle)]
@@ -61,7 +65,7 @@ def spark_submit(
         command += ["--conf", f"{key}={value}"]
     return subprocess.run(
         [*command, str(JOB), *args], capture_output=True, text=True, timeout=300, cwd=workdir,
-        env=job_env(), check=False,
+        env={**job_env(), **(env or {})}, check=False,
     )  # fmt: skip
 
 
@@ -84,7 +88,8 @@ def test_spark_submit_scores_with_the_runtimes_bits(bundle: Path, tmp_path: Path
     )
     batch = {"spark.sql.execution.arrow.maxRecordsPerBatch": "7"}  # odd Arrow batches; --conf beats the job's
     args = ["--input", str(source), "--output", "scored", "--model", str(MODEL)]
-    result = spark_submit(tmp_path, bundle, *args, conf=batch)
+    info = {"PREDICT_SPARK_LOG_LEVEL": "INFO"}  # the Python runner's batch counts are in Spark's INFO log
+    result = spark_submit(tmp_path, bundle, *args, conf=batch, env=info)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "Traceback" not in output
