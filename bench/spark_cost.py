@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -112,29 +113,25 @@ def _pipeline(path: str) -> Any:
 
 def predict_batches(path: str, batches: Iterator[tuple[Any, Any, Any]]) -> Iterator[Any]:
     """The pandas_udf's body: each Arrow batch as pandas, through predict_proba, back as a Series."""
-    import pandas as pd
-
     pipeline = _pipeline(path)
     for age, salary, gender in batches:
         frame = pd.DataFrame({"age": age, "salary": salary, "gender": gender})
         yield pd.Series(pipeline.predict_proba(frame)[:, 1])
 
 
+def predict(batches: Iterator[tuple[pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.Series]:
+    """The iterator pandas_udf (its type hints, which pyspark reads, make it one)."""
+    return predict_batches(str(PIPELINE), batches)
+
+
 def sklearn_scored(df: Any, threshold: float) -> Any:
     """The common alternative: an iterator `pandas_udf` (as mlflow.pyfunc.spark_udf builds) calling
     scikit-learn's predict_proba on the joblib pipeline; the id, probability and Yes/No written."""
-    from collections.abc import Iterator as It
-
-    import pandas as pd
     from pyspark.sql import functions as F
 
     from scoring.spark import input_columns
 
     id_name, age, salary, gender = input_columns(df.columns, None)
-
-    def predict(batches: It[tuple[pd.Series, pd.Series, pd.Series]]) -> It[pd.Series]:
-        return predict_batches(str(PIPELINE), batches)
-
     udf = F.pandas_udf(predict, "double")  # type: ignore[call-overload]
     probability = udf(F.col(age), F.col(salary), F.col(gender))
     scored = df.select(F.col(id_name), probability.alias("probability"))
