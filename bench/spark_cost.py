@@ -209,3 +209,48 @@ def run_cluster(parquet: Path, folder: Path) -> dict[str, Any]:
     finally:
         cluster.stop()
     return {"master": "standalone, 2 workers × 1 core", **measured}
+
+
+def ratios(cluster: dict[str, Any]) -> dict[str, float]:
+    """The cluster's real job per CPU-second over the do-nothing job and over the scikit-learn job."""
+    real = cluster["real"]["rows_per_cpu_s"]
+    return {
+        "real / doing nothing (target ≥ 0.8)": real / cluster["nothing"]["rows_per_cpu_s"],
+        "real / pandas_udf + scikit-learn (target ≥ 3)": real / cluster["sklearn"]["rows_per_cpu_s"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.spark_cost --rows N`: the cluster's three jobs alone on N generated rows; writes
+    bench/results/spark-cost-N.{json,md} (bench.batch runs the same beside the CLI's figures)."""
+    import argparse
+    import json
+    import tempfile
+
+    from bench.batch import RESULTS, write_inputs
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(prog="python -m bench.spark_cost", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="generated customers (default 1,000,000)")
+    args = parser.parse_args(argv)
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
+        parquet = write_inputs(Path(tmp), args.rows, csv=False)["parquet"]
+        cluster = run_cluster(parquet, Path(tmp))
+    found = {"rows": args.rows, "load_average": load, "cluster": cluster, "ratios": ratios(cluster)}
+    lines = [f"Spark standalone, 2 workers × 1 core, {args.rows:,} rows, load average {load[0]:.1f} "
+             "(median of 3 warm rounds; CPU of every process of the job)", "",
+             "| job | CPU s per round | rows per CPU-s |", "| --- | --- | ---: |"]  # fmt: skip
+    for job in ("real", "nothing", "sklearn"):
+        rounds = ", ".join(f"{c:.2f}" for c in cluster[job]["cpu_s_rounds"])
+        lines.append(f"| {job} | {rounds} | {cluster[job]['rows_per_cpu_s']:,.0f} |")
+    lines += ["", *(f"- {name}: {value:.2f}" for name, value in found["ratios"].items())]
+    stem = RESULTS / f"spark-cost-{args.rows}"
+    stem.with_suffix(".json").write_text(json.dumps(found, indent=2) + "\n")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    logger.info("%s", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -87,7 +87,7 @@ def test_spark_submit_scores_with_the_runtimes_bits(bundle: Path, tmp_path: Path
         tmp_path / "customers.csv", good[:100] + [(*r[:4], "1") for r in BAD_ROWS] + good[100:]
     )
     batch = {"spark.sql.execution.arrow.maxRecordsPerBatch": "7"}  # odd Arrow batches; --conf beats the job's
-    args = ["--input", str(source), "--output", "scored", "--model", str(MODEL)]
+    args = ["--input", str(source), "--output", "scored", "--model", str(MODEL), "--max-invalid", "0.05"]
     info = {"PREDICT_SPARK_LOG_LEVEL": "INFO"}  # the Python runner's batch counts are in Spark's INFO log
     result = spark_submit(tmp_path, bundle, *args, conf=batch, env=info)
     output = result.stdout + result.stderr
