@@ -93,8 +93,8 @@ def score(**options: Any) -> int:
 @click.option("--executor-model", help="the executors read the model here (shared storage or a --files name) "
               "instead of getting the driver's bytes")  # fmt: skip
 @click.option("--master", default="local[*]", show_default=True, help="the Spark master")
-@click.option("--driver-host", envvar="PREDICT_SPARK_DRIVER_HOST", show_envvar=True,
-              help="the address the executors reach the driver at (default 127.0.0.1)")  # fmt: skip
+@click.option("--driver-host", help="the address the executors reach the driver at "
+              "(default $PREDICT_SPARK_DRIVER_HOST, else 127.0.0.1)")  # fmt: skip
 def spark(**options: Any) -> int:
     """Score a file or folder on Spark, bit for bit as `score` does; needs the [spark] extra and Java 17+."""
     try:
