@@ -7,6 +7,7 @@ Runs for real; never skips in CI.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -202,3 +203,17 @@ def test_local_and_remote_paths_and_spark_errors_in_one_line() -> None:
     )
     assert spark_error_line(java) == "org.apache.spark.SparkException: Job aborted."
     assert spark_error_line(Exception("")) == "Exception"
+
+
+def test_the_command_keeps_spark_quiet_and_writes_the_clis_manifest(tmp_path: Path) -> None:
+    require_spark()
+    rows = [(str(i), str(20 + i), "40000", "Male", "0") for i in range(9)]
+    source = write_csv_text(tmp_path / "in.csv", rows)
+    result = python_m(tmp_path, "--input", str(source), "--output", "scored", "--model", str(MODEL))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in lines if re.match(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d INFO ", line)], lines
+    assert not [line for line in lines if "log4j profile" in line or "setLogLevel" in line], lines
+    assert [line for line in lines if "scored 9 rows (" in line and "(0 invalid)" in line]
+    manifest = json.loads((tmp_path / "scored.manifest.json").read_text())
+    assert manifest["rows_read"] == 9 and manifest["input_fingerprint"].startswith("sha256:")
