@@ -253,4 +253,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The importable module's main: the executors find its functions (the UDF, the pipeline cache) by
+    # reference, as `bench.spark_cost`, not pickled by value from `__main__`.
+    from bench.spark_cost import main as module_main
+
+    sys.exit(module_main())
