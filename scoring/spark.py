@@ -2,15 +2,18 @@
 
 As a job it also runs under spark-submit: `spark-submit --py-files purchase_predictor-VERSION-py3-none-any.zip
 scoring/spark.py --input … --output …` (the package's wheel under a .zip name, `make spark-wheel`, carries the
-project's packages to the driver and executors; docs/reference/cli.md). Bad models and local inputs are
-refused before Spark starts any work, in one line, with the CLI's exit codes.
+project's packages to the driver and executors; docs/reference/cli.md); the job itself (flags, manifest,
+output moved into place, loopback and log defaults) is scoring/spark_job.py. Bad models and local inputs
+are refused before Spark starts any work, in one line, with the CLI's exit codes.
 
 Design (../shared/research/batch-and-spark.md §7.4): the driver reads the model's bytes and self-tests
 them once; `mapInArrow` ships the bytes in the closure (PySpark broadcasts a large closure by itself),
 each task opens ONE onnxruntime session with one intra-op thread (`runtime.session`), checks the bytes'
 sha256 and model version (a reused Python worker keeps that scorer for its next tasks), and runs the
-same `scoring.core.Scorer` as the CLI, so the bits match. Nothing
-touches `sparkContext`, so it also runs on Spark Connect (Databricks shared and serverless clusters).
+same `scoring.core.Scorer` as the CLI, so the bits match. With `executor_model` the tasks read the model
+from a path instead (shared storage, or a spark-submit --files name) and check it against the driver's
+sha256. Nothing touches `sparkContext`, so it also runs on Spark Connect (Databricks shared and
+serverless clusters).
 """
 
 from __future__ import annotations
