@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help serve test train export parity bench docker docker-smoke data report lint typecheck format \
         setup-runtime setup-dev clean lock setup-monitoring drift \
         java setup-spark score score-spark bench-batch setup-system
-.PHONY: dist spark-wheel score-spark-submit
+.PHONY: dist spark-wheel score-spark-submit test-spark-cluster
 .PHONY: setup-triton deploy-model rollback model-history promote discard-shadow soak
 
 help:  ## List the targets.
@@ -194,11 +194,11 @@ score-spark-submit: setup-spark spark-wheel  ## score-spark through spark-submit
 	PYSPARK_PYTHON='$(abspath $(PY))' $(VENV)/bin/spark-submit --master '$(SPARK_MASTER)' --py-files '$(SPARK_PY_FILES)' \
 	  scoring/spark.py --input '$(INPUT)' --output '$(OUTPUT)' $(if $(EXPLAIN),--explain) $(SCORE_ARGS)
 
+test-spark-cluster: $(VENV)/.dev setup-spark  ## The Spark job on a real standalone cluster (2 workers, loopback): bits, a killed executor.
+	$(PY) -m pytest -q tests/scoring/test_spark_cluster.py
+
 bench-batch: $(VENV)/.dev setup-spark  ## Batch-scoring benchmarks (CLI vs raw onnxruntime vs pandas+sklearn vs Spark); QUICK=1.
 	$(PY) -m bench.batch $(if $(QUICK),--quick,)
-	$(PY) -m bench.explain_cli $(if $(QUICK),--quick,)
-	$(PY) -m bench.explain_http $(if $(QUICK),--quick,)
-	$(PY) -m bench.shadow $(if $(QUICK),--quick,)
 
 # --- the documentation site (mkdocs.yml, docs/): docs/development.md ---------------------------------
 DOCS_HOST ?= 127.0.0.1

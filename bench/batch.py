@@ -5,8 +5,10 @@ Paths, on the same generated customers (`training.generate`):
 - raw onnxruntime in process: `session.run` on prepared arrays, 65,536 rows per call (what the scorers read
   from the lookup table instead, runtime/forest_table.py);
 - the common alternative: pandas `read_csv` + scikit-learn `predict_proba` on the joblib pipeline;
-- Spark `local[2]` `mapInArrow` (`scoring.spark.score`), warm session, CPU of the JVM and its Python workers;
-  and the same job with a scorer that does nothing (constant results): Spark's own cost per row.
+- each CLI run again with a scorer that does nothing (`bench.cli_floor`): the CLI's own floor per row;
+- Spark `local[2]` and a standalone cluster of two one-core workers (bench/spark_cost.py): the real job
+  (`scoring.spark.score`), the same job with a scorer that does nothing (Spark's own cost per row) and,
+  on the cluster, an MLflow-style `pandas_udf` calling scikit-learn.
 Peak resident memory of the CLI at 1 M and 10 M rows in the full mode (target: within 1.2×); the quick
 mode (a smoke run, ≤ 60 s on 2 cores) reads it off its CLI Parquet run instead of scoring 1 M rows more.
 `run(quick)` returns a dict; `render_markdown` turns it into the section the lead wires into `make bench`.
@@ -23,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from bench.memory import cpu_seconds
+from bench.spark_cost import run_cluster, run_local, spark_available
 from training.generate import generate_chunks
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ TARGETS = {  # name: (numerator, denominator, minimum ratio)
     "CLI Parquet ≥ 0.6 × raw onnxruntime": ("cli_parquet", "raw_onnxruntime", 0.6),
     "CLI Parquet ≥ 2 × pandas + scikit-learn": ("cli_parquet", "pandas_sklearn", 2.0),
     "CLI CSV ≥ 2 × pandas + scikit-learn": ("cli_csv", "pandas_sklearn", 2.0),
-    "Spark local[2] ≥ 0.5 × CLI Parquet": ("spark_local2", "cli_parquet", 0.5),
+    "CLI Parquet ≥ 0.8 × its do-nothing floor": ("cli_parquet", "cli_parquet_floor", 0.8),
+    "CLI CSV ≥ 0.8 × its do-nothing floor": ("cli_csv", "cli_csv_floor", 0.8),
+    "Spark cluster ≥ 0.8 × the same job doing nothing": ("spark_cluster", "spark_cluster_floor", 0.8),
+    "Spark cluster ≥ 3 × pandas_udf + scikit-learn": ("spark_cluster", "spark_cluster_sklearn", 3.0),
 }
 MEMORY_TARGET = 1.2
 
@@ -83,12 +87,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_cli(input_path: Path, output: Path) -> dict[str, Any]:
-    """One CLI run in a subprocess: rows, wall, CPU seconds, rows per CPU-second, peak memory."""
+def run_cli(input_path: Path, output: Path, module: str = "scoring.batch") -> dict[str, Any]:
+    """One CLI run in a subprocess: rows, wall, CPU seconds, rows per CPU-second, peak memory.
+
+    `module` bench.cli_floor runs the same CLI with a scorer that does nothing (its floor)."""
     cpu, wall = _children_cpu(), time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run(
-        [sys.executable, "-m", "scoring.batch", "--input", str(input_path), "--output", str(output),
+        [sys.executable, "-m", module, "--input", str(input_path), "--output", str(output),
          "--model", str(MODEL)],
         check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600,
     )  # fmt: skip
@@ -142,123 +148,6 @@ def run_pandas_sklearn(csv: Path) -> dict[str, Any]:
     }
 
 
-def _descendants(root: int) -> list[int]:
-    """The process and all its descendants, from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(parents.get(pid, []))
-    return found
-
-
-def run_spark(parquet: Path, folder: Path) -> dict[str, Any]:
-    """Spark local[2], mapInArrow, maxRecordsPerBatch 65,536: the job twice; the second (warm JIT) counts.
-
-    The first run pays the JVM's JIT compilation and the Python workers' start (recorded as `first_run_*`);
-    on a nightly job of many millions of rows that cost is spread thin, which the warm run stands for.
-    """
-    import warnings
-
-    from pyspark.sql import SparkSession
-
-    from scoring.spark import JOB_CONF, PANDAS_WARNING, score
-
-    warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
-    os.environ.update({"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"})
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    builder = (
-        SparkSession.builder.master("local[2]").appName("bench-batch").config("spark.ui.enabled", "false")
-    )
-    for key, value in JOB_CONF.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    try:  # the file's own schema, given: Spark runs no schema-reading job before the timed ones
-        df = spark.read.schema(spark_schema(parquet)).parquet(str(parquet))
-        first = _timed_spark_job(
-            lambda: score(df, MODEL).write.mode("overwrite").parquet(str(folder / "spark-1"))
-        )
-        wall, cpu = _timed_spark_job(
-            lambda: score(df, MODEL).write.mode("overwrite").parquet(str(folder / "spark-2"))
-        )
-        nothing_scored(df).write.mode("overwrite").parquet(str(folder / "spark-floor-warm"))
-        floor = _timed_spark_job(
-            lambda: nothing_scored(df).write.mode("overwrite").parquet(str(folder / "spark-floor"))
-        )
-    finally:
-        spark.stop()
-    rows = pq.read_metadata(parquet).num_rows
-    return {
-        "rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
-        "first_run_wall_s": first[0], "first_run_cpu_s": first[1],
-        "first_run_rows_per_cpu_s": rows / first[1],
-        "floor_wall_s": floor[0], "floor_cpu_s": floor[1], "floor_rows_per_cpu_s": rows / floor[1],
-    }  # fmt: skip
-
-
-def nothing_scored(df: Any) -> Any:
-    """The scoring job's shape (same columns in, same schema out, written the same way) with a scorer that
-    does nothing: what Spark itself costs per row (its Parquet, Arrow and Python-worker work)."""
-    import numpy as np
-    from pyspark.sql import types as T
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    from scoring.spark import RESULT_FIELDS, input_columns
-
-    selected = df.select(*input_columns(df.columns, None))
-    schema = T.StructType([selected.schema.fields[0], *RESULT_FIELDS])
-    arrow_schema = to_arrow_schema(schema)
-
-    def constant(batches: Any) -> Any:
-        """Every batch's ids with constant results (built for the largest batch seen, sliced per batch)."""
-        results: list[pa.Array] = []
-        for batch in batches:
-            n = batch.num_rows
-            if not results or len(results[0]) < n:
-                no, null, version = pa.array(["No"] * n), pa.nulls(n, pa.string()), pa.array(["v"] * n)
-                results = [pa.array(np.zeros(n)), no, null, null, version]
-            columns = [batch.column(0), *(column[:n] for column in results)]
-            yield pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
-
-    return selected.mapInArrow(constant, schema)
-
-
-def spark_schema(parquet: Path) -> Any:
-    """The Parquet file's schema as Spark's StructType (read from its footer, as Spark would)."""
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return from_arrow_schema(pq.read_schema(parquet))
-
-
-def _timed_spark_job(job: Callable[[], None]) -> tuple[float, float]:
-    """Wall and CPU seconds of one job, the CPU summed over this process, the JVM and its Python workers."""
-    pids = _descendants(os.getpid())
-    cpu, wall = cpu_seconds(pids), time.perf_counter()
-    job()
-    wall = time.perf_counter() - wall
-    return wall, cpu_seconds(sorted(set(pids) | set(_descendants(os.getpid())))) - cpu
-
-
-def _spark_available() -> str | None:
-    """Why Spark cannot run here, or None."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark missing (make setup-spark)"
-    if subprocess.run(["sh", "-c", "command -v java"], capture_output=True, check=False).returncode:
-        return "java missing (Debian default-jre-headless; make setup-spark)"
-    return None
-
-
 def run(quick: bool) -> dict[str, Any]:
     """Every measurement; quick: 300,000 rows, peak memory from the CLI Parquet run (under a minute)."""
     rows = QUICK_ROWS if quick else FULL_ROWS
@@ -277,15 +166,38 @@ def run(quick: bool) -> dict[str, Any]:
         if quick:  # the same CLI run's peak memory; the full mode scores 1 M and 10 M rows for it
             results["memory"][str(rows)] = paths["cli_parquet"]
         paths["cli_csv"] = steady(run_cli(data["csv"], folder / "cli-csv.parquet"), startup)
+        floor = "bench.cli_floor"  # side by side with the real runs, on the same files
+        paths["cli_parquet_floor"] = steady(
+            run_cli(data["parquet"], folder / "floor-p.parquet", floor), startup
+        )
+        paths["cli_csv_floor"] = steady(run_cli(data["csv"], folder / "floor-c.parquet", floor), startup)
         paths["pandas_sklearn"] = run_pandas_sklearn(data["csv"])
-        reason = _spark_available()
-        paths["spark_local2"] = {"skipped": reason} if reason else run_spark(data["parquet"], folder)
+        paths.update(spark_paths(data["parquet"], folder))
         for n in memory_rows:
             source = write_inputs(folder, n, csv=False)["parquet"]
             results["memory"][str(n)] = steady(run_cli(source, folder / f"memory-{n}.parquet"), startup)
             source.unlink()
     results["ratios"] = ratios(results)
     return results
+
+
+def spark_paths(parquet: Path, folder: Path) -> dict[str, dict[str, Any]]:
+    """Spark local[2] and the standalone cluster: the real job, the same doing nothing, scikit-learn."""
+    reason = spark_available()
+    if reason:
+        names = ("spark_local2", "spark_local2_floor", "spark_cluster", "spark_cluster_floor",
+                 "spark_cluster_sklearn")  # fmt: skip
+        return {name: {"skipped": reason} for name in names}
+    found: dict[str, dict[str, Any]] = {}
+    for key, measured in (
+        ("spark_local2", run_local(parquet, folder)),
+        ("spark_cluster", run_cluster(parquet, folder)),
+    ):
+        rows = measured["rows"]
+        for job, suffix in (("real", ""), ("nothing", "_floor"), ("sklearn", "_sklearn")):
+            if job in measured:
+                found[key + suffix] = {"rows": rows, "master": measured["master"], **measured[job]}
+    return found
 
 
 def steady(measured: dict[str, Any], startup_cpu: float) -> dict[str, Any]:
@@ -318,6 +230,21 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+PATH_LABELS = {
+    "raw_onnxruntime": "raw onnxruntime in process (65,536 rows/call)",
+    "cli_parquet": "CLI Parquet → Parquet",
+    "cli_parquet_floor": "CLI Parquet → Parquet, scorer doing nothing (bench.cli_floor)",
+    "cli_csv": "CLI CSV → Parquet",
+    "cli_csv_floor": "CLI CSV → Parquet, scorer doing nothing (bench.cli_floor)",
+    "pandas_sklearn": "pandas read_csv + scikit-learn predict_proba",
+    "spark_local2": "Spark local[2] mapInArrow (warm, median of 3)",
+    "spark_local2_floor": "Spark local[2], the same job doing nothing",
+    "spark_cluster": "Spark standalone 2 × 1 core mapInArrow (warm, median of 3)",
+    "spark_cluster_floor": "Spark standalone, the same job doing nothing",
+    "spark_cluster_sklearn": "Spark standalone, pandas_udf + scikit-learn predict_proba",
+}
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     """The results as a markdown section (tables of paths, memory and targets)."""
     machine = results["machine"]
@@ -326,21 +253,18 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"load average {machine['load_average'][0]:.1f}); rows per CPU-second are the comparable figure. "
         "`steady` leaves out fixed start-up: the CLI's "
         f"{results['cli_startup_cpu_s']:.2f} CPU-s (imports, model load, self-test; measured on a one-row "
-        "file); Spark's is its second run in one session; raw onnxruntime and pandas + scikit-learn are "
-        "timed after their imports and loads.",
+        "file); Spark's jobs run warm (one untimed run each, then three rounds side by side, the median "
+        "counted), their CPU summed over every process of the job (driver, master, workers, executors, "
+        "Python workers); raw onnxruntime and pandas + scikit-learn are timed after their imports and loads. "
+        "The machine is shared: compare figures of one run, not across runs.",
         "",
         "| path | rows | wall s | CPU s | rows per CPU-s | steady rows per CPU-s |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    names = {
-        "raw_onnxruntime": "raw onnxruntime in process (65,536 rows/call)",
-        "cli_parquet": "CLI Parquet → Parquet",
-        "cli_csv": "CLI CSV → Parquet",
-        "pandas_sklearn": "pandas read_csv + scikit-learn predict_proba",
-        "spark_local2": "Spark local[2] mapInArrow (second run, warm JIT)",
-    }
-    for key, label in names.items():
-        p = results["paths"][key]
+    for key, label in PATH_LABELS.items():
+        p = results["paths"].get(key)
+        if p is None:
+            continue
         if "skipped" in p:
             lines.append(f"| {label} | skipped: {p['skipped']} | | | | |")
             continue
@@ -349,18 +273,6 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"| {label} | {p['rows']:,} | {p['wall_s']:.2f} | {p['cpu_s']:.2f} | {p['rows_per_cpu_s']:,.0f} "
             f"| {rate:,.0f} |"
         )
-        if "first_run_cpu_s" in p:
-            lines.append(
-                f"| Spark local[2], first run (JIT and worker start) | {p['rows']:,} "
-                f"| {p['first_run_wall_s']:.2f} | {p['first_run_cpu_s']:.2f} "
-                f"| {p['first_run_rows_per_cpu_s']:,.0f} | |"
-            )
-        if "floor_cpu_s" in p:
-            lines.append(
-                f"| Spark local[2], the same job with a scorer that does nothing (Spark's own cost) "
-                f"| {p['rows']:,} | {p['floor_wall_s']:.2f} | {p['floor_cpu_s']:.2f} "
-                f"| {p['floor_rows_per_cpu_s']:,.0f} | |"
-            )
     lines += [
         "",
         "| CLI Parquet → Parquet | peak RSS MiB | Arrow peak MiB | rows per CPU-s |",

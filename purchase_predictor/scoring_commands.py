@@ -95,12 +95,18 @@ def score(**options: Any) -> int:
 @click.option(
     "--format", "format_", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
+@click.option("--max-invalid", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="fail (exit 5, nothing written) above this fraction of invalid rows")  # fmt: skip
+@click.option("--executor-model", help="the executors read the model here (shared storage or a --files name) "
+              "instead of getting the driver's bytes")  # fmt: skip
 @click.option("--master", default="local[*]", show_default=True, help="the Spark master")
 @click.option(
     "--explain",
     is_flag=True,
     help="add contribution_age, contribution_salary, contribution_gender (bit for bit the CLI's)",
 )
+@click.option("--driver-host", help="the address the executors reach the driver at "
+              "(default $PREDICT_SPARK_DRIVER_HOST, else 127.0.0.1)")  # fmt: skip
 def spark(**options: Any) -> int:
     """Score a file or folder on Spark, bit for bit as `score` does; needs the [spark] extra and Java 17+."""
     try:
@@ -108,7 +114,10 @@ def spark(**options: Any) -> int:
     except ImportError as exc:
         raise needs_extra("spark", exc) from None
     options["input"], options["format"] = options.pop("input_"), options.pop("format_")
-    names = ("input", "output", "model", "threshold", "id_column", "format", "master", "explain")
+    names = (
+        "input", "output", "model", "executor_model", "threshold", "id_column", "format", "max_invalid",
+        "master", "driver_host", "explain",
+    )  # fmt: skip
     with argparse_errors_as_usage():
         return spark_main(_flags(options, names))
 

@@ -113,12 +113,17 @@ class Scorer:
         rows = prepare(age, salary, gender)
         valid = rows.valid
         n = len(valid)
-        probability, contributions = self._probabilities(rows, explain)
+        everything = bool(valid.all())  # the common case: no copies, no masks
+        probability, contributions = self._probabilities(rows, explain, everything)
         outside = np.zeros(n, dtype=bool)
-        warnings: list[str | None] = [None] * n
-        if valid.any():
+        warnings: list[str | None] = []
+        if everything:
+            outside = self.predictor.outside(rows.age, rows.salary)
+        elif valid.any():
             where = np.flatnonzero(valid)
             outside[where] = self.predictor.outside(rows.age[where], rows.salary[where])
+        if outside.any():
+            warnings = [None] * n
             for i in np.flatnonzero(outside).tolist():
                 warnings[i] = WARNING_SEPARATOR.join(
                     self.predictor.warnings_for(float(rows.age[i]), float(rows.salary[i]))
@@ -126,17 +131,18 @@ class Scorer:
         if observe is not None:
             observe(rows, probability)
         invalid = ~valid
+        mask = None if everything else invalid
         with np.errstate(invalid="ignore"):
             yes = valid & (probability >= self.threshold)
         columns = [
-            pa.array(probability, type=pa.float64(), mask=invalid),
-            pa.array([c.NO, c.YES], type=pa.string()).take(pa.array(yes.astype(np.int8), mask=invalid)),
-            pa.array(warnings, type=pa.string()),
-            pa.array(rows.errors, type=pa.string()),
+            pa.array(probability, type=pa.float64(), mask=mask),
+            pa.array([c.NO, c.YES], type=pa.string()).take(pa.array(yes.astype(np.int8), mask=mask)),
+            pa.array(warnings, type=pa.string()) if warnings else pa.nulls(n, pa.string()),
+            pa.nulls(n, pa.string()) if everything else pa.array(rows.errors, type=pa.string()),
             pa.repeat(pa.scalar(self.model_version, pa.string()), n),
         ]
         if contributions is not None:
-            columns += [pa.array(contributions[:, j], type=pa.float64(), mask=invalid) for j in range(3)]
+            columns += [pa.array(contributions[:, j], type=pa.float64(), mask=mask) for j in range(3)]
         if id_field is not None and ids is not None:
             columns.insert(0, ids)
         batch = pa.RecordBatch.from_arrays(columns, schema=output_schema(id_field, explain))
@@ -145,10 +151,16 @@ class Scorer:
         return batch, tally
 
     def _probabilities(
-        self, rows: Rows, explain: bool
+        self, rows: Rows, explain: bool, everything: bool
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
         """P(buy) per row (NaN where invalid) and, with `explain`, the [N, 3] contributions (NaN where
-        invalid); the explainer's probabilities are the predictor's bits, so each row is scored once."""
+        invalid); the explainer's probabilities are the predictor's bits, so each row is scored once.
+        With `everything` valid, the rows go in as they are (no index, no copy)."""
+        if everything:
+            if not explain:
+                return self.predictor.probabilities(rows.age, rows.salary, rows.gender), None
+            explained = Explainer.of(self.predictor).explain(rows.age, rows.salary, rows.gender)
+            return explained.probabilities, explained.contributions
         valid = rows.valid
         probability = np.full(len(valid), np.nan)
         contributions = np.full((len(valid), 3), np.nan) if explain else None

@@ -101,7 +101,8 @@ def test_spark_job_on_csv_keeps_invalid_rows_with_the_clis_reasons(
     from scoring.spark import main
 
     out = tmp_path / "spark-out"
-    assert main(["--input", str(inputs / "mixed.csv"), "--output", str(out), "--model", str(MODEL)]) == 0
+    args = ["--input", str(inputs / "mixed.csv"), "--output", str(out), "--model", str(MODEL)]
+    assert main([*args, "--max-invalid", "0.5"]) == 0
     table = pq.read_table(out)
     assert table.schema.field("user id").type == pa.string()  # CSV read as text, never inferred
     rows = sorted(table.to_pylist(), key=lambda r: int(r["user id"]))
@@ -109,6 +110,23 @@ def test_spark_job_on_csv_keeps_invalid_rows_with_the_clis_reasons(
     assert np.array_equal(as_bits(rows), as_bits(expected))
     assert [r["error"] for r in rows] == [r["error"] for r in expected]
     assert sum(r["error"] is not None for r in rows) == len(BAD_ROWS)
+
+
+def test_max_invalid_refuses_like_the_cli_and_writes_nothing(
+    spark: Any, inputs: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scoring.spark import main
+
+    source = str(inputs / "mixed.csv")  # 6 invalid rows of 36: over the default 0.01
+    cli_out = str(tmp_path / "cli.parquet")
+    cli_code = batch_main(["--input", source, "--output", cli_out, "--model", str(MODEL)])
+    out = tmp_path / "spark-out"
+    assert main(["--input", source, "--output", str(out), "--model", str(MODEL)]) == cli_code == 5
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(lines) == 2 and lines[0] == lines[1]  # the CLI's line, word for word
+    assert "6 of 36 rows are invalid" in lines[0] and "nothing written" in lines[0]
+    assert not out.exists() and not list(tmp_path.glob(".spark-out*"))
+    assert not (tmp_path / "spark-out.manifest.json").exists()
 
 
 def test_the_spark_module_never_uses_spark_context_or_broadcasts() -> None:
@@ -147,7 +165,7 @@ def test_a_bad_model_fails_on_the_driver_before_any_task(spark: Any, inputs: Pat
 def test_a_process_keeps_one_scorer_per_model_and_checks_new_bytes() -> None:
     require_spark()
     from runtime.errors import ModelError
-    from scoring import spark as job
+    from scoring import spark_score as job
 
     data, driver = job.driver_scorer(MODEL, None)
     assert job.driver_scorer(MODEL, None)[1] is driver  # main's check, then score(): built once
@@ -157,3 +175,20 @@ def test_a_process_keeps_one_scorer_per_model_and_checks_new_bytes() -> None:
     with pytest.raises(ModelError, match="do not match sha256"):
         job.task_scorer(data[:-1] + b"x", "0" * 64, version, threshold)
     assert job.task_scorer(data, driver.model_sha256, version, threshold) is kept  # a failed load keeps it
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("PREDICT_SPARK_DRIVER_HOST", "not a host!"), ("PREDICT_SPARK_LOG_LEVEL", "LOUD")]
+)
+def test_a_bad_spark_variable_stops_the_job_naming_it(
+    name: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    require_spark()
+    from scoring.spark import main
+
+    monkeypatch.setenv(name, value)
+    source = write_csv_text(tmp_path / "in.csv", [("1", "30", "40000", "Male", "0")])
+    assert main(["--input", str(source), "--output", str(tmp_path / "o"), "--model", str(MODEL)]) == 3
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith(f"{name}=")
+    assert not (tmp_path / "o").exists()

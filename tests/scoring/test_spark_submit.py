@@ -7,6 +7,7 @@ Runs for real; never skips in CI.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -53,7 +54,11 @@ def job_env() -> dict[str, str]:
 
 
 def spark_submit(
-    workdir: Path, bundle: Path, *args: str, conf: dict[str, str] | None = None
+    workdir: Path,
+    bundle: Path,
+    *args: str,
+    conf: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`spark-submit --master local[2] --py-files ZIP scoring/spark.py ARGS` from a scratch folder."""
     command = [str(spark_submit_command()), "--master", "local[2]", *LOOPBACK, "--py-files", str(bundle)]
@@ -61,7 +66,7 @@ def spark_submit(
         command += ["--conf", f"{key}={value}"]
     return subprocess.run(
         [*command, str(JOB), *args], capture_output=True, text=True, timeout=300, cwd=workdir,
-        env=job_env(), check=False,
+        env={**job_env(), **(env or {})}, check=False,
     )  # fmt: skip
 
 
@@ -83,8 +88,9 @@ def test_spark_submit_scores_with_the_runtimes_bits(bundle: Path, tmp_path: Path
         tmp_path / "customers.csv", good[:100] + [(*r[:4], "1") for r in BAD_ROWS] + good[100:]
     )
     batch = {"spark.sql.execution.arrow.maxRecordsPerBatch": "7"}  # odd Arrow batches; --conf beats the job's
-    args = ["--input", str(source), "--output", "scored", "--model", str(MODEL)]
-    result = spark_submit(tmp_path, bundle, *args, conf=batch)
+    args = ["--input", str(source), "--output", "scored", "--model", str(MODEL), "--max-invalid", "0.05"]
+    info = {"PREDICT_SPARK_LOG_LEVEL": "INFO"}  # the Python runner's batch counts are in Spark's INFO log
+    result = spark_submit(tmp_path, bundle, *args, conf=batch, env=info)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "Traceback" not in output
@@ -197,3 +203,17 @@ def test_local_and_remote_paths_and_spark_errors_in_one_line() -> None:
     )
     assert spark_error_line(java) == "org.apache.spark.SparkException: Job aborted."
     assert spark_error_line(Exception("")) == "Exception"
+
+
+def test_the_command_keeps_spark_quiet_and_writes_the_clis_manifest(tmp_path: Path) -> None:
+    require_spark()
+    rows = [(str(i), str(20 + i), "40000", "Male", "0") for i in range(9)]
+    source = write_csv_text(tmp_path / "in.csv", rows)
+    result = python_m(tmp_path, "--input", str(source), "--output", "scored", "--model", str(MODEL))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in lines if re.match(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d INFO ", line)], lines
+    assert not [line for line in lines if "log4j profile" in line or "setLogLevel" in line], lines
+    assert [line for line in lines if "scored 9 rows (" in line and "(0 invalid)" in line]
+    manifest = json.loads((tmp_path / "scored.manifest.json").read_text())
+    assert manifest["rows_read"] == 9 and manifest["input_fingerprint"].startswith("sha256:")
