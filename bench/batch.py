@@ -132,7 +132,7 @@ def run_pandas_sklearn(csv: Path) -> dict[str, Any]:
     """The common alternative: pandas read_csv, then the joblib pipeline's predict_proba."""
     import pandas as pd
 
-    from bench.alternative_app import load_pipeline
+    from bench.apps.alternative import load_pipeline
 
     pipeline = load_pipeline(PIPELINE)
     cpu, wall = time.process_time(), time.perf_counter()

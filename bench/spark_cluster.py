@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROC = Path("/proc")
+from bench.harness import procs
+
 EXECUTOR_CLASS = b"org.apache.spark.executor.CoarseGrainedExecutorBackend"
 # Master and workers only relay messages: a small heap, the serial collector, the quick JIT tier.
 DAEMON_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
@@ -56,29 +57,13 @@ def cluster_env(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def descendants(root: int) -> list[int]:
-    """Every live descendant of `root` (not `root` itself), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
+    """Every live descendant of `root` (not `root` itself)."""
+    return procs.descendants(root)[1:]
 
 
 def cmdline(pid: int) -> bytes:
     """A process's command line (NUL-separated), or b"" when it is gone."""
-    try:
-        return (PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return b""
+    return procs.cmdline(pid) or b""
 
 
 @dataclass
@@ -177,24 +162,15 @@ class StandaloneCluster:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.master.pid, sig)
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and any(_alive(pid) for pid in leftovers):
+            while time.monotonic() < deadline and any(procs.alive(pid) for pid in leftovers):
                 for process in self.processes():
                     process.poll()
                 time.sleep(0.1)
-            if not any(_alive(pid) for pid in leftovers):
+            if not any(procs.alive(pid) for pid in leftovers):
                 break
         for process in self.processes():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        state = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _launch(folder: Path, name: str, group: int | None, args: list[str]) -> subprocess.Popen[bytes]:

@@ -31,7 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.spark_cluster import PROC, StandaloneCluster, descendants
+from bench.harness import procs
+from bench.spark_cluster import StandaloneCluster
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,7 @@ CLUSTER_CONF = {
 
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds of `root` and every live descendant, each with the children it reaped."""
-    ticks = 0
-    for pid in [root, *descendants(root)]:
-        try:
-            fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return procs.tree_cpu_seconds(root, reaped=True)
 
 
 def timed(job: Callable[[], None]) -> tuple[float, float]:

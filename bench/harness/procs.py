@@ -50,16 +50,26 @@ def _stat_fields(pid: int, proc: Path) -> list[str]:
     return (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pids: list[int], proc: Path = PROC) -> float:
-    """User + system CPU seconds consumed so far by the given processes (all their threads; gone ones: 0)."""
+def cpu_seconds(pids: list[int], proc: Path = PROC, reaped: bool = False) -> float:
+    """User + system CPU seconds consumed so far by the given processes (all their threads; gone ones: 0);
+    with `reaped`, also those of the children each has waited for (a Python worker that has exited)."""
+    fields_read = (11, 12, 13, 14) if reaped else (11, 12)  # utime, stime (+ cutime, cstime): stat 14-17
     ticks = 0
     for pid in pids:
         try:
             fields = _stat_fields(pid, proc)
-            ticks += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat
+            ticks += sum(int(fields[i]) for i in fields_read)
         except (OSError, IndexError, ValueError):
             continue
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def alive(pid: int, proc: Path = PROC) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return _stat_fields(pid, proc)[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def cmdline(pid: int, proc: Path = PROC) -> bytes | None:
@@ -114,9 +124,10 @@ def descendants(root: int, proc: Path = PROC) -> list[int]:
     return found
 
 
-def tree_cpu_seconds(root: int, proc: Path = PROC) -> float:
-    """CPU seconds so far of `root` and its live descendants (a process that has exited counts 0)."""
-    return cpu_seconds(descendants(root, proc), proc)
+def tree_cpu_seconds(root: int, proc: Path = PROC, reaped: bool = False) -> float:
+    """CPU seconds so far of `root` and its live descendants (a process that has exited counts 0, unless
+    `reaped` and its parent waited for it)."""
+    return cpu_seconds(descendants(root, proc), proc, reaped)
 
 
 def worker_memory(master: int, pids: list[int] | None = None, proc: Path = PROC) -> dict[str, Any]:
