@@ -68,20 +68,33 @@ def run(quick: bool, rounds: int) -> dict[str, Any]:
                 for name, path in PATHS.items():
                     found = one_round(server.url + path, script, pids, seconds, connections)
                     runs[name].append(found)
-                    logger.info("round %d %-7s %7.0f req/s  %6.0f µs CPU/req  errors %d", index + 1, name,
-                                found["requests_per_s"], found["server_cpu_us"], found["errors"])  # fmt: skip
+                    logger.info(
+                        "round %d %-7s %7.0f req/s  %6.0f µs CPU/req  errors %d",
+                        index + 1,
+                        name,
+                        found["requests_per_s"],
+                        found["server_cpu_us"],
+                        found["errors"],
+                    )
     cpu = {name: statistics.median(r["server_cpu_us"] for r in found) for name, found in runs.items()}
     rate = {name: statistics.median(r["requests_per_s"] for r in found) for name, found in runs.items()}
     ratio = cpu["explain"] / cpu["plain"]
     return {
-        "mode": "quick" if quick else "full", "rounds": rounds, "seconds": seconds,
-        "connections": connections, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
-        "target": TARGET, "runs": runs,
-        "median_server_cpu_us": cpu, "median_requests_per_s": rate, "cost_ratio": ratio,
+        "mode": "quick" if quick else "full",
+        "rounds": rounds,
+        "seconds": seconds,
+        "connections": connections,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "target": TARGET,
+        "runs": runs,
+        "median_server_cpu_us": cpu,
+        "median_requests_per_s": rate,
+        "cost_ratio": ratio,
         "throughput_ratio": rate["plain"] / rate["explain"],
         "errors": sum(r["errors"] for found in runs.values() for r in found),
         "passed": ratio <= TARGET and all(r["errors"] == 0 for found in runs.values() for r in found),
-    }  # fmt: skip
+    }
 
 
 def page(results: dict[str, Any]) -> list[report.Block]:

@@ -76,17 +76,27 @@ class StandaloneCluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, folder: Path, workers: int = 2, cores: int = 1, memory: str = "1g",
-              timeout: float = 120.0) -> StandaloneCluster:  # fmt: skip
+    def start(
+        cls, folder: Path, workers: int = 2, cores: int = 1, memory: str = "1g", timeout: float = 120.0
+    ) -> StandaloneCluster:
         """Start the master and `workers` workers of `cores` cores each; ClusterError after `timeout` s."""
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
         url = f"spark://127.0.0.1:{port}"
         master = _launch(
-            folder, "master", None,
-            ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-             "--webui-port", str(free_port())],
-        )  # fmt: skip
+            folder,
+            "master",
+            None,
+            [
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(free_port()),
+            ],
+        )
         cluster = cls(folder, url, master)
         try:
             cluster.wait_for("master", "I have been elected leader", time.monotonic() + timeout)
@@ -178,9 +188,13 @@ def _launch(folder: Path, name: str, group: int | None, args: list[str]) -> subp
     log = (folder / f"{name}.log").open("wb")
     try:
         return subprocess.Popen(
-            [str(spark_home() / "bin" / "spark-class"), *args], stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=folder, env=cluster_env(),
+            [str(spark_home() / "bin" / "spark-class"), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=folder,
+            env=cluster_env(),
             process_group=0 if group is None else group,
-        )  # fmt: skip
+        )
     finally:
         log.close()

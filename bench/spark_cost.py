@@ -143,9 +143,14 @@ def start_session(master: str, conf: dict[str, str]) -> Any:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     builder = SparkSession.builder.master(master).appName("bench-batch")
     settings = {
-        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR",
-        "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1", **JOB_CONF, **conf,
-    }  # fmt: skip
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.log.level": "ERROR",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        **JOB_CONF,
+        **conf,
+    }
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -177,8 +182,12 @@ def measure_jobs(spark: Any, parquet: Path, folder: Path, with_sklearn: bool) ->
     for name, values in samples.items():
         wall = statistics.median(w for w, _ in values)
         cpu = statistics.median(c for _, c in values)
-        found[name] = {"wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
-                       "cpu_s_rounds": [c for _, c in values]}  # fmt: skip
+        found[name] = {
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "rows_per_cpu_s": rows / cpu,
+            "cpu_s_rounds": [c for _, c in values],
+        }
     return found
 
 
@@ -232,9 +241,13 @@ def main(argv: list[str] | None = None) -> int:
         parquet = write_inputs(Path(tmp), args.rows, csv=False)["parquet"]
         cluster = run_cluster(parquet, Path(tmp))
     found = {"rows": args.rows, "load_average": load, "cluster": cluster, "ratios": ratios(cluster)}
-    lines = [f"Spark standalone, 2 workers × 1 core, {args.rows:,} rows, load average {load[0]:.1f} "
-             "(median of 3 warm rounds; CPU of every process of the job)", "",
-             "| job | CPU s per round | rows per CPU-s |", "| --- | --- | ---: |"]  # fmt: skip
+    lines = [
+        f"Spark standalone, 2 workers × 1 core, {args.rows:,} rows, load average {load[0]:.1f} "
+        "(median of 3 warm rounds; CPU of every process of the job)",
+        "",
+        "| job | CPU s per round | rows per CPU-s |",
+        "| --- | --- | ---: |",
+    ]
     for job in ("real", "nothing", "sklearn"):
         rounds = ", ".join(f"{c:.2f}" for c in cluster[job]["cpu_s_rounds"])
         lines.append(f"| {job} | {rounds} | {cluster[job]['rows_per_cpu_s']:,.0f} |")

@@ -29,8 +29,11 @@ def _flags(options: dict[str, Any], names: tuple[str, ...]) -> list[str]:
 
 
 def _threshold_option(function: Any) -> Any:
-    return click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                        help="decision threshold (default: the model's)")(function)  # fmt: skip
+    return click.option(
+        "--threshold",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        help="decision threshold (default: the model's)",
+    )(function)
 
 
 @click.command(
@@ -47,8 +50,13 @@ def _threshold_option(function: Any) -> Any:
 @model_option()
 @_threshold_option
 @click.option("--id-column", help="the column passed through as the id (default: 'User ID' if present)")
-@click.option("--max-invalid", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="fail (exit 5) when more than this fraction of rows is invalid")  # fmt: skip
+@click.option(
+    "--max-invalid",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="fail (exit 5) when more than this fraction of rows is invalid",
+)
 @click.option("--format", "format_", type=click.Choice(["parquet", "csv"]), help="default: by extension")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=65_536, show_default=True)
 @click.option("--drift", is_flag=True, help="also write OUTPUT.drift.json and .drift.html")
@@ -57,8 +65,13 @@ def _threshold_option(function: Any) -> Any:
     is_flag=True,
     help="add contribution_age, contribution_salary, contribution_gender (exact Shapley values)",
 )
-@click.option("--max-model-bytes", type=click.IntRange(1024, 2**31), envvar="PREDICT_MAX_MODEL_BYTES",
-              show_envvar=True, help="refuse a larger model file (default 64 MiB)")  # fmt: skip
+@click.option(
+    "--max-model-bytes",
+    type=click.IntRange(1024, 2**31),
+    envvar="PREDICT_MAX_MODEL_BYTES",
+    show_envvar=True,
+    help="refuse a larger model file (default 64 MiB)",
+)
 def score(**options: Any) -> int:
     """Score a whole customer file in bounded memory; writes the output and a manifest beside it."""
     from scoring.batch import main as batch_main
@@ -95,18 +108,28 @@ def score(**options: Any) -> int:
 @click.option(
     "--format", "format_", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
 )
-@click.option("--max-invalid", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="fail (exit 5, nothing written) above this fraction of invalid rows")  # fmt: skip
-@click.option("--executor-model", help="the executors read the model here (shared storage or a --files name) "
-              "instead of getting the driver's bytes")  # fmt: skip
+@click.option(
+    "--max-invalid",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="fail (exit 5, nothing written) above this fraction of invalid rows",
+)
+@click.option(
+    "--executor-model",
+    help="the executors read the model here (shared storage or a --files name) "
+    "instead of getting the driver's bytes",
+)
 @click.option("--master", default="local[*]", show_default=True, help="the Spark master")
 @click.option(
     "--explain",
     is_flag=True,
     help="add contribution_age, contribution_salary, contribution_gender (bit for bit the CLI's)",
 )
-@click.option("--driver-host", help="the address the executors reach the driver at "
-              "(default $PREDICT_SPARK_DRIVER_HOST, else 127.0.0.1)")  # fmt: skip
+@click.option(
+    "--driver-host",
+    help="the address the executors reach the driver at (default $PREDICT_SPARK_DRIVER_HOST, else 127.0.0.1)",
+)
 def spark(**options: Any) -> int:
     """Score a file or folder on Spark, bit for bit as `score` does; needs the [spark] extra and Java 17+."""
     try:
@@ -115,9 +138,18 @@ def spark(**options: Any) -> int:
         raise needs_extra("spark", exc) from None
     options["input"], options["format"] = options.pop("input_"), options.pop("format_")
     names = (
-        "input", "output", "model", "executor_model", "threshold", "id_column", "format", "max_invalid",
-        "master", "driver_host", "explain",
-    )  # fmt: skip
+        "input",
+        "output",
+        "model",
+        "executor_model",
+        "threshold",
+        "id_column",
+        "format",
+        "max_invalid",
+        "master",
+        "driver_host",
+        "explain",
+    )
     with argparse_errors_as_usage():
         return spark_main(_flags(options, names))
 
@@ -128,13 +160,22 @@ def spark(**options: Any) -> int:
         "(exit 6 when the level is warning or page: a scheduled job fails on drift)",
     )
 )
-@click.option("--current", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="a customer file (CSV or Parquet): one window")  # fmt: skip
+@click.option(
+    "--current",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="a customer file (CSV or Parquet): one window",
+)
 @model_option("the ONNX model whose reference profile the file is compared with")
 @click.option("--json", "json_path", type=PATH, help="the JSON report (default: FILE.drift.json)")
 @click.option("--html", "html_path", type=PATH, help="the HTML report (default: FILE.drift.html)")
-@click.option("--fail-on", type=click.Choice(["never", *DRIFT_LEVELS[1:]]), default="never",
-              show_default=True, help="exit 6 when the drift level reaches this one")  # fmt: skip
+@click.option(
+    "--fail-on",
+    type=click.Choice(["never", *DRIFT_LEVELS[1:]]),
+    default="never",
+    show_default=True,
+    help="exit 6 when the drift level reaches this one",
+)
 def drift(current: Path, model: Path, json_path: Path | None, html_path: Path | None, fail_on: str) -> int:
     """Compare a customer file with the model's reference profile; writes the drift JSON and HTML."""
     from monitoring.drift import InputFileError, check_file

@@ -101,24 +101,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threshold", type=threshold_flag, help="decision threshold (default: the model's)")
     parser.add_argument(
-        "--max-model-bytes", type=model_bytes_flag, default=c.DEFAULT_MAX_MODEL_BYTES,
+        "--max-model-bytes",
+        type=model_bytes_flag,
+        default=c.DEFAULT_MAX_MODEL_BYTES,
         help=f"refuse a larger model file (default {c.DEFAULT_MAX_MODEL_BYTES})",
-    )  # fmt: skip
+    )
     parser.add_argument("--id-column", help="column passed through as the id (default: 'User ID' if present)")
     parser.add_argument(
-        "--max-invalid", type=_fraction, default=0.01,
+        "--max-invalid",
+        type=_fraction,
+        default=0.01,
         help="fail when more than this fraction of rows is invalid (default 0.01)",
-    )  # fmt: skip
+    )
     parser.add_argument("--format", choices=("parquet", "csv"), help="output format (default: by extension)")
     parser.add_argument("--batch-rows", type=_positive, default=DEFAULT_BATCH_ROWS, help="rows per batch")
     parser.add_argument(
-        "--drift", action="store_true",
+        "--drift",
+        action="store_true",
         help="also compare the input with the model's reference profile: OUTPUT.drift.json and .drift.html",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--explain", action="store_true",
+        "--explain",
+        action="store_true",
         help="add contribution_age, contribution_salary, contribution_gender (exact Shapley values)",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     try:
         args.format = output_format(args.output, args.format)

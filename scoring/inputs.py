@@ -46,8 +46,11 @@ class Source:
 def input_files(path: Path) -> list[Path]:
     """The file itself, or the CSV and Parquet files of a folder in name order."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
-                       and not p.name.startswith((".", "_")))  # fmt: skip
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "_"))
+        )
         if not files:
             raise InputError(f"input folder {path} holds no .csv or .parquet files")
         return files

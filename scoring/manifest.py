@@ -76,9 +76,14 @@ class Counts:
     invalid_by_field: dict[str, int] = field(default_factory=lambda: dict.fromkeys(c.INPUT_NAMES, 0))
 
     def add(
-        self, rows: int, scored: int, invalid: int, yes: int, warned: int,
+        self,
+        rows: int,
+        scored: int,
+        invalid: int,
+        yes: int,
+        warned: int,
         invalid_by_field: Mapping[str, int] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Add one batch's figures."""
         self.rows_read += rows
         self.rows_scored += scored

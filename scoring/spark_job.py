@@ -123,9 +123,12 @@ def session(master: str | None, host: str, level: str) -> SparkSession:
         SparkContext._ensure_initialized()  # so that SparkConf reads spark-submit's --conf settings
     conf = SparkConf(loadDefaults=submitted)
     wanted = {
-        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-        "spark.driver.host": host, "spark.driver.bindAddress": host, "spark.log.level": level,
-    }  # fmt: skip
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.host": host,
+        "spark.driver.bindAddress": host,
+        "spark.log.level": level,
+    }
     for key, value in {**wanted, **JOB_CONF}.items():
         if not conf.contains(key):
             conf.set(key, value)

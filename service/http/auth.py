@@ -144,5 +144,7 @@ def install(app: Flask, settings: Settings) -> None:
 
     app.before_request(check_key)
     app.register_error_handler(Unauthorized, _unauthorized)
-    logger.info("API keys required", extra={"prediction_keys": ring.required(PREDICTION),
-                                            "admin_keys": ring.required(ADMIN)})  # fmt: skip
+    logger.info(
+        "API keys required",
+        extra={"prediction_keys": ring.required(PREDICTION), "admin_keys": ring.required(ADMIN)},
+    )

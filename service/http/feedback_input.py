@@ -21,8 +21,10 @@ MAX_FEEDBACK = 1000
 TOKEN, PURCHASED, FEEDBACK = "feedback_token", "purchased", "feedback"
 ITEM_KEYS = (TOKEN, PURCHASED)
 MISSING = "Missing data for required field."
-RULES = {TOKEN: "Must be a string (the feedback_token of a prediction).",
-         PURCHASED: "Must be true or false (a JSON boolean; 1/0 and strings are refused)."}  # fmt: skip
+RULES = {
+    TOKEN: "Must be a string (the feedback_token of a prediction).",
+    PURCHASED: "Must be true or false (a JSON boolean; 1/0 and strings are refused).",
+}
 Details = list[dict[str, Any]]
 
 ITEM_SCHEMA: dict[str, Any] = {

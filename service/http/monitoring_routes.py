@@ -39,7 +39,7 @@ class FeedbackRejected(HTTPError):
     code = "feedback_rejected"
 
 
-FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "integer"}}}  # fmt: skip
+FEEDBACK_ANSWER = {"type": "object", "properties": {"accepted": {"type": "integer"}}}
 
 
 def _marking_rejected_fields(error: InvalidInput) -> Response:
@@ -87,9 +87,14 @@ class MonitoringViews:
             )
         return self.monitor
 
-    @operation("feedback", "Report real outcomes of earlier predictions (delayed labels).",
-               "How many outcomes were credited.", FEEDBACK_ANSWER, body=FEEDBACK_BODY,
-               errors=(400, 401, 409, 410, 413, 415, 422, 503))  # fmt: skip
+    @operation(
+        "feedback",
+        "Report real outcomes of earlier predictions (delayed labels).",
+        "How many outcomes were credited.",
+        FEEDBACK_ANSWER,
+        body=FEEDBACK_BODY,
+        errors=(400, 401, 409, 410, 413, 415, 422, 503),
+    )
     def feedback(self) -> Response:
         """Credit real outcomes to the predictions' windows: one item or {"feedback": [...]}."""
         mon = self.ready_monitor()
@@ -97,21 +102,32 @@ class MonitoringViews:
         try:
             accepted = mon.feedback(pairs)
         except FeedbackError as exc:
-            error = FeedbackRejected(exc.message, [{"field": "feedback_token", "index": exc.index or 0,
-                                                    "message": exc.message}])  # fmt: skip
+            error = FeedbackRejected(
+                exc.message, [{"field": "feedback_token", "index": exc.index or 0, "message": exc.message}]
+            )
             error.status = exc.status
             raise error from None
         return Response(json.dumps({"accepted": accepted}), mimetype="application/json")
 
-    @operation("monitoringDrift", "Drift statistics and live quality of the last windows.",
-               "The windows, newest last.", {"type": "object"}, errors=(401, 503))  # fmt: skip
+    @operation(
+        "monitoringDrift",
+        "Drift statistics and live quality of the last windows.",
+        "The windows, newest last.",
+        {"type": "object"},
+        errors=(401, 503),
+    )
     def drift(self) -> Response:
         """The last windows' drift statistics and quality as JSON."""
         doc = self.ready_monitor().drift(WINDOWS_SHOWN)
         return Response(json.dumps(clean(doc)), mimetype="application/json")
 
-    @operation("monitoringReport", "The same statistics as a self-contained HTML page.", "HTML page.",
-               content_type="text/html", errors=(401, 503))  # fmt: skip
+    @operation(
+        "monitoringReport",
+        "The same statistics as a self-contained HTML page.",
+        "HTML page.",
+        content_type="text/html",
+        errors=(401, 503),
+    )
     def report(self) -> Response:
         """A self-contained HTML page of the same statistics."""
         return Response(render(clean(self.ready_monitor().drift(WINDOWS_SHOWN))), mimetype="text/html")

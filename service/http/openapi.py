@@ -75,8 +75,13 @@ def _schema(spec: APISpec, ref: SchemaRef) -> str | dict[str, Any]:
 def _answer(spec: APISpec, op: Operation) -> dict[str, Any]:
     """The success response of an operation."""
     schema = _schema(spec, op.schema) if op.schema is not None else _STRING
-    return {str(op.status): {"description": op.description, "headers": HEADERS,
-                             "content": {op.content_type: {"schema": schema}}}}  # fmt: skip
+    return {
+        str(op.status): {
+            "description": op.description,
+            "headers": HEADERS,
+            "content": {op.content_type: {"schema": schema}},
+        }
+    }
 
 
 def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
@@ -89,14 +94,18 @@ def _operation(spec: APISpec, route: Route) -> dict[str, Any]:
     if op is None:
         logger.warning("route without OpenAPI metadata: %s %s", route.method.upper(), route.path)
         document: dict[str, Any] = {
-            "summary": route.doc, "operationId": route.endpoint,
+            "summary": route.doc,
+            "operationId": route.endpoint,
             "responses": {"200": {"description": "Undocumented.", "headers": HEADERS}, **COMMON},
-        }  # fmt: skip
+        }
     else:
         error_schema = "Error" if op.error_schema is None else _schema(spec, op.error_schema)
         errors = _errors(*op.errors, schema=error_schema)
-        document = {"summary": op.summary, "operationId": op.operation_id,
-                    "responses": {**_answer(spec, op), **errors, **COMMON}}  # fmt: skip
+        document = {
+            "summary": op.summary,
+            "operationId": op.operation_id,
+            "responses": {**_answer(spec, op), **errors, **COMMON},
+        }
         if op.body is not None:
             body = {JSON: {"schema": _schema(spec, op.body)}}
             document["requestBody"] = {"required": True, "content": body}

@@ -89,14 +89,22 @@ class PageViews:
         """None of its own."""
         return ()
 
-    @operation("page", "The web page: try a customer, the map, the model, monitoring.", "HTML page.",
-               content_type="text/html")  # fmt: skip
+    @operation(
+        "page",
+        "The web page: try a customer, the map, the model, monitoring.",
+        "HTML page.",
+        content_type="text/html",
+    )
     def index(self) -> Response:
         """The page for the people who use the predictions."""
         return _send(self.page)
 
-    @operation("pageAsset", "A script or stylesheet of the web page (content-hashed URL).", "The asset.",
-               content_type="text/plain")  # fmt: skip
+    @operation(
+        "pageAsset",
+        "A script or stylesheet of the web page (content-hashed URL).",
+        "The asset.",
+        content_type="text/plain",
+    )
     def page_asset(self, name: str) -> Response:
         """A script or stylesheet of the page."""
         asset = self.assets.get(name)

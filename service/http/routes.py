@@ -132,8 +132,15 @@ class PredictionViews:
         """None of its own (service.http.errors answers for every view)."""
         return ()
 
-    @operation("predict", "Score one customer.", "The prediction.", schemas.PredictionSchema,
-               body=CustomerSchema, errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
+    @operation(
+        "predict",
+        "Score one customer.",
+        "The prediction.",
+        schemas.PredictionSchema,
+        body=CustomerSchema,
+        errors=(*BODY_ERRORS, 409),
+        query=explain.QUERY_PARAMETERS,
+    )
     def predict(self) -> Response:
         """Score one customer."""
         predictor = self.state.ready_predictor()
@@ -157,9 +164,15 @@ class PredictionViews:
         token = monitor.observe_one(*row, result.probability, result.buy) if monitor else None
         return Response(answer_one(result, extra + self.tail, token), content_type=JSON_MIMETYPE)  # explain
 
-    @operation("predictBatch", f"Score 1 to {MAX_BATCH} customers in one model call.",
-               "Predictions in request order.", schemas.BatchResponseSchema, body=BatchRequestSchema,
-               errors=(*BODY_ERRORS, 409), query=explain.QUERY_PARAMETERS)  # fmt: skip
+    @operation(
+        "predictBatch",
+        f"Score 1 to {MAX_BATCH} customers in one model call.",
+        "Predictions in request order.",
+        schemas.BatchResponseSchema,
+        body=BatchRequestSchema,
+        errors=(*BODY_ERRORS, 409),
+        query=explain.QUERY_PARAMETERS,
+    )
     def predict_batch(self) -> Response:
         """Score up to MAX_BATCH customers with one onnxruntime call."""
         predictor = self.state.ready_predictor()
@@ -171,9 +184,9 @@ class PredictionViews:
         if columns is None:  # exactly the bodies the schema refuses: counted, the first few explained
             raise reject.batch_error(body)
         if self.log_inputs:
-            environ[INPUTS] = {"customers": [
-                {"age": a, "salary": s, "gender": g} for a, s, g in zip(*columns, strict=True)
-            ]}  # fmt: skip
+            environ[INPUTS] = {
+                "customers": [{"age": a, "salary": s, "gender": g} for a, s, g in zip(*columns, strict=True)]
+            }
         timings = environ[TIMINGS]
         timings["validate"] = perf_counter() - start
         start = perf_counter()
@@ -190,22 +203,29 @@ class PredictionViews:
                 item["feedback_token"] = token
         if explainer:  # explain
             explain.add_to_items(explainer, items, columns)
-        return _json({"predictions": items, "threshold": predictor.threshold,
-                      "model_version": predictor.model_version})  # fmt: skip
+        return _json(
+            {"predictions": items, "threshold": predictor.threshold, "model_version": predictor.model_version}
+        )
 
     @operation("health", "Liveness.", "Alive.", schemas.HealthSchema)
     def health(self) -> Response:
         """The process is alive (says nothing about the model)."""
         return _json({"status": "ok"})
 
-    @operation("ready", "Model loaded and golden examples reproduced.", "Ready.", schemas.ReadySchema,
-               errors=(503,))  # fmt: skip
+    @operation(
+        "ready", "Model loaded and golden examples reproduced.", "Ready.", schemas.ReadySchema, errors=(503,)
+    )
     def ready(self) -> Response:
         """200 only when the model is loaded and reproduced its golden examples."""
         return _json({"status": "ready", "model_version": self.state.ready_predictor().model_version})
 
-    @operation("model", "Version, threshold, inputs, ranges, metrics.", "The model.", schemas.ModelInfoSchema,
-               errors=(503,))  # fmt: skip
+    @operation(
+        "model",
+        "Version, threshold, inputs, ranges, metrics.",
+        "The model.",
+        schemas.ModelInfoSchema,
+        errors=(503,),
+    )
     def model(self) -> Response:
         """Version, threshold, inputs and ranges, training ranges and metrics."""
         self.state.ready_predictor()

@@ -212,9 +212,11 @@ class ModelInfoSchema(Schema):
         BackgroundSchema,
         required=True,
         allow_none=True,
-        metadata={"description": "The weighted points explanations are computed against (null for a "
-                  "model without one): enough to recompute any contribution."},
-    )  # fmt: skip
+        metadata={
+            "description": "The weighted points explanations are computed against (null for a "
+            "model without one): enough to recompute any contribution."
+        },
+    )
 
 
 class ErrorDetailSchema(Schema):
@@ -268,9 +270,15 @@ def flatten_errors(messages: Any, prefix: str = "", index: int | None = None) ->
 
 def detail(field: str, index: int | None, message: str) -> dict[str, Any]:
     """Build one error detail."""
-    return {"field": field, "message": message} if index is None else {
-        "field": field, "index": index, "message": message,
-    }  # fmt: skip
+    return (
+        {"field": field, "message": message}
+        if index is None
+        else {
+            "field": field,
+            "index": index,
+            "message": message,
+        }
+    )
 
 
 def summarize(details: list[dict[str, Any]], total: int | None = None) -> str:

@@ -150,9 +150,16 @@ V2_INFER_REQUEST = {
         "outputs": {"type": "array", "items": _OBJECT},
     },
 }
-V2_INFER_RESPONSE = {"type": "object", "properties": {
-    "model_name": {"type": "string"}, "model_version": {"type": "string"}, "id": {"type": "string"},
-    "parameters": _OBJECT, "outputs": {"type": "array", "items": V2_TENSOR}}}  # fmt: skip
+V2_INFER_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "model_name": {"type": "string"},
+        "model_version": {"type": "string"},
+        "id": {"type": "string"},
+        "parameters": _OBJECT,
+        "outputs": {"type": "array", "items": V2_TENSOR},
+    },
+}
 
 
 class V2Views:
@@ -211,8 +218,14 @@ class V2Views:
         """Server metadata; no protocol extensions."""
         return answer(v2.server_metadata(self.name, API_VERSION))
 
-    @operation("v2Model", "V2 model metadata.", "Inputs, outputs, versions, platform.", V2_MODEL,
-               errors=(404, 503), error_schema=V2_ERROR)  # fmt: skip
+    @operation(
+        "v2Model",
+        "V2 model metadata.",
+        "Inputs, outputs, versions, platform.",
+        V2_MODEL,
+        errors=(404, 503),
+        error_schema=V2_ERROR,
+    )
     @v2_errors
     def v2_model(self, name: str, version: str | None = None) -> Response:
         """Model metadata: inputs, outputs, version and platform."""
@@ -220,8 +233,14 @@ class V2Views:
         explainable = explain.explainable(predictor)  # explain: metadata lists contributions
         return answer(v2.model_metadata(name, predictor.model_version, explainable))
 
-    @operation("v2ModelReady", "V2 model readiness.", "Ready (503 with ready false when not).",
-               V2_MODEL_READY, errors=(404,), error_schema=V2_ERROR)  # fmt: skip
+    @operation(
+        "v2ModelReady",
+        "V2 model readiness.",
+        "Ready (503 with ready false when not).",
+        V2_MODEL_READY,
+        errors=(404,),
+        error_schema=V2_ERROR,
+    )
     @v2_errors
     def v2_model_ready(self, name: str, version: str | None = None) -> Response:
         """200 when this model (and version) can answer, else 404 or 503."""
@@ -231,11 +250,16 @@ class V2Views:
             return answer({"name": name, "ready": False}, 503)
         return answer({"name": name, "ready": True})
 
-    @operation("v2Infer", "Score N customers sent as Open Inference Protocol tensors.",
-               "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters; "
-               "contributions (FP64 [N, 3]: age, salary, gender) only when named in outputs.",  # explain
-               V2_INFER_RESPONSE, body=V2_INFER_REQUEST, errors=(400, 401, 404, 409, 413, 415, 503),
-               error_schema=V2_ERROR)  # fmt: skip
+    @operation(
+        "v2Infer",
+        "Score N customers sent as Open Inference Protocol tensors.",
+        "probability (FP64, unrounded) and prediction (BYTES) tensors; threshold in parameters; "
+        "contributions (FP64 [N, 3]: age, salary, gender) only when named in outputs.",  # explain
+        V2_INFER_RESPONSE,
+        body=V2_INFER_REQUEST,
+        errors=(400, 401, 404, 409, 413, 415, 503),
+        error_schema=V2_ERROR,
+    )
     @v2_errors
     def v2_infer(self, name: str, version: str | None = None) -> Response:
         """Score N rows sent as V2 tensors; answers probability and prediction tensors."""
@@ -247,8 +271,11 @@ class V2Views:
         rows = v2.decode_request(body, MAX_BATCH)
         explainer = explain.v2_explainer(predictor, rows)  # explain: 409 before scoring without a background
         if self.log_inputs:
-            environ[INPUTS] = {"age": rows.age.tolist(), "salary": rows.salary.tolist(),
-                               "gender": rows.gender.tolist()}  # fmt: skip
+            environ[INPUTS] = {
+                "age": rows.age.tolist(),
+                "salary": rows.salary.tolist(),
+                "gender": rows.gender.tolist(),
+            }
         timings = environ[TIMINGS]
         timings["validate"] = perf_counter() - start
         start = perf_counter()
@@ -256,17 +283,26 @@ class V2Views:
         contributions = explain.v2_contributions(explainer, rows)  # explain
         timings["infer"] = perf_counter() - start
         document = v2.encode_response(
-            rows, environ.get("predict.request_id", ""), name, predictor.model_version,
-            probabilities, buys, predictor.threshold, contributions,  # explain: contributions
-        )  # fmt: skip
+            rows,
+            environ.get("predict.request_id", ""),
+            name,
+            predictor.model_version,
+            probabilities,
+            buys,
+            predictor.threshold,
+            contributions,  # explain: contributions
+        )
         return answer(document)
 
     def routing_error(self, error: HTTPException) -> Response:
         """404/405/413 in the V2 error shape under /v2, in the service's shape elsewhere."""
         if not request.path.startswith(PREFIX):
             return _handle_werkzeug(error)
-        messages = {404: "No such V2 endpoint.", 405: "This method is not allowed here.",
-                    413: "The request body is too large."}  # fmt: skip
+        messages = {
+            404: "No such V2 endpoint.",
+            405: "This method is not allowed here.",
+            413: "The request body is too large.",
+        }
         status = error.code or 400
         response = answer({"error": messages.get(status, error.name)}, status)
         for header, value in error.get_headers():

@@ -30,10 +30,20 @@ def chromium(width: int = 1440, height: int = 1000) -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="page-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--no-first-run", "--disable-extensions", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--metrics-recording-only",
-                 f"--user-data-dir={profile}", f"--window-size={width},{height}"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--metrics-recording-only",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "SE_AVOID_STATS": "true"})
@@ -70,8 +80,10 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30, what: str = "the
 def open_page(driver: Any, url: str) -> None:
     """Load the page and wait until the map and the monitoring panel have been drawn."""
     driver.get(url)
-    wait_for(lambda: driver.execute_script("return window.purchasePage && window.purchasePage.ready()"),
-             what="the map and the monitoring panel")  # fmt: skip
+    wait_for(
+        lambda: driver.execute_script("return window.purchasePage && window.purchasePage.ready()"),
+        what="the map and the monitoring panel",
+    )
 
 
 def page_errors(driver: Any, expected: tuple[tuple[str, int], ...] = ()) -> list[str]:

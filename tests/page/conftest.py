@@ -48,8 +48,9 @@ def monitored_server(folder: Path, **extra: str) -> Iterator[Server]:
     """gunicorn with drift monitoring in `folder`: four earlier days recorded, today's traffic sent."""
     db = folder / "monitoring.sqlite3"
     record_history(COMMITTED_MODEL, db)
-    with running_server(COMMITTED_MODEL, PREDICT_MONITOR_DB=str(db), PREDICT_MONITOR_KEY=FEEDBACK_KEY,
-                        **extra) as running:  # fmt: skip
+    with running_server(
+        COMMITTED_MODEL, PREDICT_MONITOR_DB=str(db), PREDICT_MONITOR_KEY=FEEDBACK_KEY, **extra
+    ) as running:
         yield running
 
 

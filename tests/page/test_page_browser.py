@@ -17,8 +17,18 @@ from tests.service.server import Server
 pytestmark = pytest.mark.integration
 
 # Viridis in ten steps, written out independently of the page's copy.
-VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
-           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"]  # fmt: skip
+VIRIDIS = [
+    "#440154",
+    "#482878",
+    "#3e4989",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6ece58",
+    "#b5de2b",
+    "#fde725",
+]
 
 
 def tab_to(driver: Any, element_id: str, limit: int = 30) -> None:

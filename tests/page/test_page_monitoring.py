@@ -89,11 +89,15 @@ def assert_panel_shows(driver: Any, doc: dict[str, Any]) -> None:
         assert row[2] == dec(last["quality"]["estimated"][metric] if metric != "roc_auc" else None), metric
     trend = [cells(r) for r in driver.find_elements(By.CSS_SELECTOR, "#monitoring-windows tbody tr")]
     expected = [
-        [str(w["rows"]), pct(w["score"]["yes_rate"]), LEVELS[w["level"]],
-         f"{w['quality']['realized']['labels']} ({pct(w['quality']['realized']['coverage'])})",
-         *(dec(w["quality"]["realized"].get(m)) for m in METRICS)]
+        [
+            str(w["rows"]),
+            pct(w["score"]["yes_rate"]),
+            LEVELS[w["level"]],
+            f"{w['quality']['realized']['labels']} ({pct(w['quality']['realized']['coverage'])})",
+            *(dec(w["quality"]["realized"].get(m)) for m in METRICS),
+        ]
         for w in reversed(windows)
-    ]  # fmt: skip
+    ]
     assert [row[1:] for row in trend] == expected
     assert len(driver.find_elements(By.CSS_SELECTOR, "#monitoring-panel .trend circle")) == len(windows)
 

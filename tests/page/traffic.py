@@ -87,15 +87,20 @@ def settle(url: str, pause: float = 0.5, timeout: float = 15) -> None:
 
 
 def send_traffic(
-    url: str, rows: int = 120, labelled: int = 45, key: str | None = None, admin_key: str | None = None,
+    url: str,
+    rows: int = 120,
+    labelled: int = 45,
+    key: str | None = None,
+    admin_key: str | None = None,
     seed: int = 13,
-) -> None:  # fmt: skip
+) -> None:
     """Score `rows` customers with /predict/batch, send the real outcome of the first `labelled`, and wait
     until every worker has flushed them to the store."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     sample = customers(rows, seed)
-    answer = requests.post(f"{url}/predict/batch", json={"customers": [c for c, _ in sample]},
-                           headers=headers, timeout=30)  # fmt: skip
+    answer = requests.post(
+        f"{url}/predict/batch", json={"customers": [c for c, _ in sample]}, headers=headers, timeout=30
+    )
     answer.raise_for_status()
     tokens = [p["feedback_token"] for p in answer.json()["predictions"]]
     feedback = [

@@ -120,5 +120,10 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "scoring.batch", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )

@@ -28,10 +28,13 @@ SUBMIT_TIMEOUT = 600
 # The driver's JVM: quick JIT tier and serial GC (a short job on a shared 2-core machine); the executors
 # get a small heap so two fit beside the driver.
 SUBMIT_OPTIONS = [
-    "--driver-java-options", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-    "--conf", "spark.executor.memory=512m",
-    "--conf", "spark.executor.cores=1",
-]  # fmt: skip
+    "--driver-java-options",
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "--conf",
+    "spark.executor.memory=512m",
+    "--conf",
+    "spark.executor.cores=1",
+]
 
 
 def submit_command(
@@ -58,17 +61,27 @@ def submit(
 ) -> subprocess.CompletedProcess[str]:
     """Run the job on the cluster to the end; its exit code and output."""
     return subprocess.run(
-        submit_command(cluster, bundle, *args, conf=conf), capture_output=True, text=True,
-        timeout=SUBMIT_TIMEOUT, cwd=workdir, env=submit_env(), check=False,
-    )  # fmt: skip
+        submit_command(cluster, bundle, *args, conf=conf),
+        capture_output=True,
+        text=True,
+        timeout=SUBMIT_TIMEOUT,
+        cwd=workdir,
+        env=submit_env(),
+        check=False,
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """`purchase-predictor score ARGS`, the single-machine CLI the Spark job must equal."""
     return subprocess.run(
-        [sys.executable, "-m", "purchase_predictor", "score", *args], capture_output=True, text=True,
-        timeout=600, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "purchase_predictor", "score", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
 
 
 def rows_by_id(table: pa.Table, id_name: str) -> dict[str, dict]:

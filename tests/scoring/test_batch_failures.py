@@ -148,9 +148,13 @@ def test_an_interrupted_run_leaves_nothing_that_looks_finished(
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = ["--input", str(big_csv), "--output", str(out), "--batch-rows", "500", "--model", str(MODEL)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "scoring.batch", *args], env=env, cwd=REPO,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "scoring.batch", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob(".scored.parquet.*.partial")) and time.monotonic() < deadline:

@@ -54,8 +54,9 @@ def test_explain_columns_equal_the_runtime_bits(
 ) -> None:
     path, (age, salary, gender) = customers
     out = tmp_path / f"explained{suffix}"
-    result = run_cli("--input", str(path), "--output", str(out), "--explain", "--batch-rows", "300",
-                     "--max-invalid", "0.5")  # fmt: skip
+    result = run_cli(
+        "--input", str(path), "--output", str(out), "--explain", "--batch-rows", "300", "--max-invalid", "0.5"
+    )
     assert result.returncode == 0, result.stderr
     table = read(out)
     assert table.column_names[-3:] == COLUMNS
@@ -91,10 +92,24 @@ def test_purchase_predictor_score_explain(tmp_path: Path, good_csv: Path) -> Non
     out = tmp_path / "explained.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "purchase_predictor", "score", "--input", str(good_csv), "--output", str(out),
-         "--explain"],
-        capture_output=True, text=True, timeout=120, cwd=REPO, env=env, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "purchase_predictor",
+            "score",
+            "--input",
+            str(good_csv),
+            "--output",
+            str(out),
+            "--explain",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     table = read(out)
     total = np.sum([table.column(name).to_numpy() for name in COLUMNS], axis=0)

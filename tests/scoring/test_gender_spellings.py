@@ -117,11 +117,13 @@ def test_predict_batch_gives_the_canonical_bits(
 def infer_body(age: Any, salary: Any, genders: list[str]) -> dict[str, Any]:
     """A V2 infer body of [N] tensors."""
     n = len(genders)
-    return {"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [n], "data": np.asarray(age).tolist()},
-        {"name": "salary", "datatype": "FP64", "shape": [n], "data": np.asarray(salary).tolist()},
-        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
-    ]}  # fmt: skip
+    return {
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [n], "data": np.asarray(age).tolist()},
+            {"name": "salary", "datatype": "FP64", "shape": [n], "data": np.asarray(salary).tolist()},
+            {"name": "gender", "datatype": "BYTES", "shape": [n], "data": genders},
+        ]
+    }
 
 
 def test_v2_infer_gives_the_canonical_bits(
@@ -168,8 +170,20 @@ def test_cli_scores_a_mixed_case_crm_file_fully_with_the_canonical_bits(
     results = {}
     for name, genders in (("mixed", sent), ("canonical", canonical)):
         out = tmp_path / f"{name}.parquet"
-        code = main(["--input", str(crm_file(tmp_path / f"{name}.csv", rows, genders)), "--output", str(out),
-                     "--model", str(MODEL), "--max-invalid", "0", "--batch-rows", "97"])  # fmt: skip
+        code = main(
+            [
+                "--input",
+                str(crm_file(tmp_path / f"{name}.csv", rows, genders)),
+                "--output",
+                str(out),
+                "--model",
+                str(MODEL),
+                "--max-invalid",
+                "0",
+                "--batch-rows",
+                "97",
+            ]
+        )
         assert code == 0
         results[name] = pq.read_table(out).to_pylist()
         manifest = json.loads((tmp_path / f"{name}.parquet.manifest.json").read_text())

@@ -54,8 +54,18 @@ def test_the_summary_and_the_manifest_count_every_reason(tmp_path: Path, mixed_c
     manifests = []
     for rows_per_batch in ("1000", "2"):  # per-reason counts add up over batches
         out = tmp_path / f"out-{rows_per_batch}.parquet"
-        done = run_cli("--input", str(mixed_csv), "--output", str(out), "--model", str(MODEL),
-                       "--max-invalid", "0.5", "--batch-rows", rows_per_batch)  # fmt: skip
+        done = run_cli(
+            "--input",
+            str(mixed_csv),
+            "--output",
+            str(out),
+            "--model",
+            str(MODEL),
+            "--max-invalid",
+            "0.5",
+            "--batch-rows",
+            rows_per_batch,
+        )
         assert done.returncode == 0, done.stderr
         (summary,) = [line for line in done.stderr.splitlines() if "scored 26 rows" in line]
         assert summary.endswith("; 6 of 26 rows are invalid (age: 4, gender: 2, salary: 1)")

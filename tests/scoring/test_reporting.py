@@ -55,8 +55,14 @@ def fake_results(cli: float, spark: float | None, memory_10m: float) -> dict:
     }
     one = {"arrow_peak_mib": 10.0, "rows_per_cpu_s": 1.0}
     memory = {"1000000": {**one, "peak_rss_mib": 200.0}, "10000000": {**one, "peak_rss_mib": memory_10m}}
-    results = {"mode": "quick", "rows": 100, "paths": paths, "memory": memory, "cli_startup_cpu_s": 0.5,
-               "machine": {"cpus": 2, "load_average": (1.0, 1.0, 1.0)}}  # fmt: skip
+    results = {
+        "mode": "quick",
+        "rows": 100,
+        "paths": paths,
+        "memory": memory,
+        "cli_startup_cpu_s": 0.5,
+        "machine": {"cpus": 2, "load_average": (1.0, 1.0, 1.0)},
+    }
     results["ratios"] = ratios(results)
     return results
 

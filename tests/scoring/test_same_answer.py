@@ -31,17 +31,31 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     folder = tmp_path_factory.mktemp("same")
     pq.write_table(customers_table(ROWS, seed=11), folder / "in.parquet")
     out = folder / "out.parquet"
-    assert main(["--input", str(folder / "in.parquet"), "--output", str(out), "--batch-rows", "333",
-                 "--model", str(MODEL)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "--input",
+                str(folder / "in.parquet"),
+                "--output",
+                str(out),
+                "--batch-rows",
+                "333",
+                "--model",
+                str(MODEL),
+            ]
+        )
+        == 0
+    )
     return pq.read_table(out).to_pylist()
 
 
 def test_cli_bits_equal_the_runtime_predictor_on_one_whole_batch(scored: list[dict]) -> None:
     table = customers_table(ROWS, seed=11)
     expected = Predictor.from_path(MODEL).probabilities(
-        table.column("Age").to_numpy(), table.column("EstimatedSalary").to_numpy(),
+        table.column("Age").to_numpy(),
+        table.column("EstimatedSalary").to_numpy(),
         np.array(table.column("Gender").to_pylist(), dtype=object),
-    )  # fmt: skip
+    )
     got = np.array([row["probability"] for row in scored], dtype=np.float64)
     assert np.array_equal(got.view(np.int64), expected.view(np.int64))
 

@@ -78,8 +78,22 @@ def from_documents(documents: list[dict[str, Any]]) -> np.ndarray:
 
 def test_cli_explain_equals_the_runtime(inputs: Path, runtime: Explanation, tmp_path: Path) -> None:
     out = tmp_path / "cli.parquet"
-    assert batch_main(["--input", str(inputs), "--output", str(out), "--model", str(MODEL), "--explain",
-                       "--batch-rows", "333"]) == 0  # fmt: skip
+    assert (
+        batch_main(
+            [
+                "--input",
+                str(inputs),
+                "--output",
+                str(out),
+                "--model",
+                str(MODEL),
+                "--explain",
+                "--batch-rows",
+                "333",
+            ]
+        )
+        == 0
+    )
     scored = pq.read_table(out)
     got = np.column_stack([scored.column(name).to_numpy() for name in COLUMNS])
     assert np.array_equal(bits(got), bits(runtime.contributions))
@@ -102,8 +116,15 @@ def test_predict_and_the_batch_endpoint_equal_the_runtime(
 
 def test_v2_contributions_equal_the_runtime(client: FlaskClient, table: Any, runtime: Explanation) -> None:
     rows = customers(table)
-    inputs = [{"name": n, "datatype": "BYTES" if n == "gender" else "FP64", "shape": [ROWS],
-               "data": [r[n] for r in rows]} for n in NAMES]  # fmt: skip
+    inputs = [
+        {
+            "name": n,
+            "datatype": "BYTES" if n == "gender" else "FP64",
+            "shape": [ROWS],
+            "data": [r[n] for r in rows],
+        }
+        for n in NAMES
+    ]
     body = {"inputs": inputs, "outputs": [{"name": "contributions"}]}
     response = client.post("/v2/models/purchase-predictor/infer", data=json.dumps(body))
     assert response.status_code == 200
@@ -152,11 +173,26 @@ def test_spark_explain_refuses_a_model_without_a_background_before_spark(
     model_path: Path, inputs: Path, tmp_path: Path
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "purchase_predictor", "spark", "--input", str(inputs), "--output",
-         str(tmp_path / "out"), "--model", str(model_path), "--explain"],
-        capture_output=True, text=True, timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        [
+            sys.executable,
+            "-m",
+            "purchase_predictor",
+            "spark",
+            "--input",
+            str(inputs),
+            "--output",
+            str(tmp_path / "out"),
+            "--model",
+            str(model_path),
+            "--explain",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         check=False,
-    )  # fmt: skip
+    )
     assert result.returncode == 3, result.stderr
     assert "carries no explanation background" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()

@@ -70,8 +70,12 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def cli(input_path: Path, out: Path) -> list[dict]:
     """The CLI's rows for an input."""
-    assert batch_main(["--input", str(input_path), "--output", str(out), "--max-invalid", "1",
-                       "--model", str(MODEL)]) == 0  # fmt: skip
+    assert (
+        batch_main(
+            ["--input", str(input_path), "--output", str(out), "--max-invalid", "1", "--model", str(MODEL)]
+        )
+        == 0
+    )
     return pq.read_table(out).to_pylist()
 
 

@@ -33,20 +33,35 @@ from tests.scoring.spark_cluster import (
 SPARK_INFO_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d INFO ")
 # Under spark-submit the driver's JVM is up before the job runs; a SparkContext logs these at its start,
 # before the job's spark.log.level (WARN) applies. `purchase-predictor spark` starts the JVM quiet.
-CONTEXT_START = ("INFO SparkContext: Running Spark version", "INFO SparkContext: OS info",
-                 "INFO SparkContext: Java version")  # fmt: skip
+CONTEXT_START = (
+    "INFO SparkContext: Running Spark version",
+    "INFO SparkContext: OS info",
+    "INFO SparkContext: Java version",
+)
 SAME_MANIFEST_KEYS = (
-    "rows_read", "rows_scored", "rows_invalid", "yes_count", "rows_with_warnings", "rows_invalid_by_field",
-    "threshold", "threshold_source", "model_version", "model_sha256", "input_fingerprint", "max_invalid",
-)  # fmt: skip
+    "rows_read",
+    "rows_scored",
+    "rows_invalid",
+    "yes_count",
+    "rows_with_warnings",
+    "rows_invalid_by_field",
+    "threshold",
+    "threshold_source",
+    "model_version",
+    "model_sha256",
+    "input_fingerprint",
+    "max_invalid",
+)
 KILL_WAIT = 300
 
 
 def mixed_input(folder: Path) -> Path:
     """A CSV of 400 valid customers with every kind of invalid row among them."""
     age, salary, gender = random_rows(400, seed=23)
-    good = [(str(50_000 + i), repr(float(a)), repr(float(s)), g, "0")
-            for i, (a, s, g) in enumerate(zip(age, salary, gender, strict=True))]  # fmt: skip
+    good = [
+        (str(50_000 + i), repr(float(a)), repr(float(s)), g, "0")
+        for i, (a, s, g) in enumerate(zip(age, salary, gender, strict=True))
+    ]
     bad = [(*r[:4], "1") for r in BAD_ROWS]
     return write_csv_text(folder / "customers.csv", good[:200] + bad + good[200:])
 
@@ -57,11 +72,30 @@ def test_the_cluster_job_gives_the_clis_bits_manifest_and_summary(
     tmp_path: Path,
 ) -> None:
     source = mixed_input(tmp_path)
-    cli = run_cli("--input", str(source), "--output", str(tmp_path / "cli.parquet"), "--model", str(MODEL),
-                  "--max-invalid", "0.05")  # fmt: skip
+    cli = run_cli(
+        "--input",
+        str(source),
+        "--output",
+        str(tmp_path / "cli.parquet"),
+        "--model",
+        str(MODEL),
+        "--max-invalid",
+        "0.05",
+    )
     assert cli.returncode == 0, cli.stderr[-2000:]
-    job = submit(cluster, wheel_zip, tmp_path, "--input", str(source), "--output", "scored",
-                 "--model", str(MODEL), "--max-invalid", "0.05")  # fmt: skip
+    job = submit(
+        cluster,
+        wheel_zip,
+        tmp_path,
+        "--input",
+        str(source),
+        "--output",
+        "scored",
+        "--model",
+        str(MODEL),
+        "--max-invalid",
+        "0.05",
+    )
     output = job.stdout + job.stderr
     assert job.returncode == 0, output[-4000:]
     assert "Traceback" not in output
@@ -86,8 +120,10 @@ def test_the_cluster_job_gives_the_clis_bits_manifest_and_summary(
 
 def running_python_under(executor: int) -> bool:
     """Whether an executor has started its Python workers (a task is running on it)."""
-    return any(b"pyspark.daemon" in cmdline(pid) or b"pyspark/daemon" in cmdline(pid)
-               for pid in descendants(executor))  # fmt: skip
+    return any(
+        b"pyspark.daemon" in cmdline(pid) or b"pyspark/daemon" in cmdline(pid)
+        for pid in descendants(executor)
+    )
 
 
 def test_a_killed_executor_costs_a_retry_not_a_row(
@@ -107,8 +143,12 @@ def test_a_killed_executor_costs_a_retry_not_a_row(
     args = ["--input", str(folder), "--output", "scored", "--model", str(MODEL)]
     job = subprocess.Popen(
         submit_command(cluster, wheel_zip, *args),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path, env=submit_env(),
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=submit_env(),
+    )
     try:
         killed = kill_a_busy_executor(cluster, job, tmp_path)
         output, _ = job.communicate(timeout=600)
@@ -148,8 +188,21 @@ def test_a_model_the_executors_cannot_read_fails_in_one_line_and_writes_nothing(
 ) -> None:
     source = mixed_input(tmp_path)
     shipped = tmp_path / "shared" / "purchase_model.onnx"  # "shared storage" that lost the file
-    job = submit(cluster, wheel_zip, tmp_path, "--input", str(source), "--output", "scored", "--model",
-                 str(MODEL), "--executor-model", str(shipped), "--max-invalid", "1")  # fmt: skip
+    job = submit(
+        cluster,
+        wheel_zip,
+        tmp_path,
+        "--input",
+        str(source),
+        "--output",
+        "scored",
+        "--model",
+        str(MODEL),
+        "--executor-model",
+        str(shipped),
+        "--max-invalid",
+        "1",
+    )
     output = job.stdout + job.stderr
     assert job.returncode == 3, output[-4000:]
     errors = [line for line in output.splitlines() if " ERROR " in line]

@@ -25,11 +25,15 @@ from tests.scoring.conftest import BAD_ROWS, MODEL, REPO, random_rows, require_s
 
 JOB = REPO / "scoring" / "spark.py"
 LOOPBACK = [
-    "--conf", "spark.ui.enabled=false",
-    "--conf", "spark.driver.host=127.0.0.1",
-    "--conf", "spark.driver.bindAddress=127.0.0.1",
-    "--driver-java-options", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-]  # fmt: skip
+    "--conf",
+    "spark.ui.enabled=false",
+    "--conf",
+    "spark.driver.host=127.0.0.1",
+    "--conf",
+    "spark.driver.bindAddress=127.0.0.1",
+    "--driver-java-options",
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+]
 
 
 def spark_submit_command() -> Path:
@@ -65,17 +69,27 @@ def spark_submit(
     for key, value in (conf or {}).items():
         command += ["--conf", f"{key}={value}"]
     return subprocess.run(
-        [*command, str(JOB), *args], capture_output=True, text=True, timeout=300, cwd=workdir,
-        env={**job_env(), **(env or {})}, check=False,
-    )  # fmt: skip
+        [*command, str(JOB), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=workdir,
+        env={**job_env(), **(env or {})},
+        check=False,
+    )
 
 
 def python_m(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m scoring.spark ARGS` as a user runs it (PYTHONPATH at the repository)."""
     return subprocess.run(
-        [sys.executable, "-m", "scoring.spark", "--master", "local[2]", *args], capture_output=True,
-        text=True, timeout=300, cwd=workdir, env={**job_env(), "PYTHONPATH": str(REPO)}, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "scoring.spark", "--master", "local[2]", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=workdir,
+        env={**job_env(), "PYTHONPATH": str(REPO)},
+        check=False,
+    )
 
 
 def test_spark_submit_scores_with_the_runtimes_bits(bundle: Path, tmp_path: Path) -> None:
@@ -139,9 +153,15 @@ def _bad_case(kind: str, folder: Path) -> tuple[list[str], int, str]:
 
 
 BAD_KINDS = [
-    "missing-input", "binary-file", "csv-named-parquet", "missing-column", "missing-id", "bad-model",
-    "remote-without-connector", "unknown-scheme",
-]  # fmt: skip
+    "missing-input",
+    "binary-file",
+    "csv-named-parquet",
+    "missing-column",
+    "missing-id",
+    "bad-model",
+    "remote-without-connector",
+    "unknown-scheme",
+]
 
 
 @pytest.mark.parametrize("entry", ["python -m", "spark-submit"])
@@ -180,9 +200,14 @@ def test_the_wheel_holds_every_project_package_the_job_imports(bundle: Path) -> 
         "and '.venv' not in pathlib.Path(m.__file__).parts})))"
     )
     imported = subprocess.run(
-        [sys.executable, "-c", probe, str(REPO)], capture_output=True, text=True, timeout=120, cwd=REPO,
-        env={**job_env(), "PYTHONPATH": str(REPO)}, check=True,
-    ).stdout.split()  # fmt: skip
+        [sys.executable, "-c", probe, str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**job_env(), "PYTHONPATH": str(REPO)},
+        check=True,
+    ).stdout.split()
     names = zipfile.ZipFile(bundle).namelist()
     shipped = {name.split("/")[0] for name in names if name.endswith(".py")}
     assert "scoring" in imported and set(imported) <= shipped

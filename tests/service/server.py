@@ -74,9 +74,12 @@ def _serve(model: Path, python: str, log: Path | None, extra: dict[str, str]) ->
     port = free_port()
     sink = log.open("wb") if log is not None else None
     process = subprocess.Popen(
-        gunicorn_command(python), cwd=REPO, env=server_env(model, port, **extra),
-        stdout=sink or subprocess.DEVNULL, stderr=subprocess.STDOUT if sink else subprocess.PIPE,
-    )  # fmt: skip
+        gunicorn_command(python),
+        cwd=REPO,
+        env=server_env(model, port, **extra),
+        stdout=sink or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if sink else subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -110,6 +113,11 @@ def _serve(model: Path, python: str, log: Path | None, extra: dict[str, str]) ->
 def run_to_exit(model: Path, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess[str]:
     """Run gunicorn expecting it to refuse to start; returns the finished process."""
     return subprocess.run(
-        gunicorn_command(), cwd=REPO, env=server_env(model, free_port(), **extra),
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+        gunicorn_command(),
+        cwd=REPO,
+        env=server_env(model, free_port(), **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -151,8 +151,11 @@ def test_model_describes_version_threshold_inputs_ranges_metrics(client: FlaskCl
     assert body["threshold"] == 0.6 and body["threshold_source"] == "metadata"
     assert body["inputs"]["age"] == {"type": "number", "min": 0, "max": 120, "min_exclusive": True}
     assert body["inputs"]["gender"] == {
-        "type": "string", "enum": ["Female", "Male"], "case_sensitive": False, "strip": True,
-    }  # fmt: skip
+        "type": "string",
+        "enum": ["Female", "Male"],
+        "case_sensitive": False,
+        "strip": True,
+    }
     assert body["training_ranges"] == TRAINING_RANGES
     assert body["metrics"]["roc_auc"] == 0.93
     assert body["max_batch"] == 10_000
@@ -162,12 +165,30 @@ def test_openapi_documents_every_route_and_error(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.0")
     assert set(spec["paths"]) == {
-        "/predict", "/predict/batch", "/health", "/ready", "/model", "/metrics", "/openapi.json", "/docs",
-        "/", "/page/{name}", "/feedback", "/monitoring/drift", "/monitoring/report",
-        "/v2", "/v2/", "/v2/health/live", "/v2/health/ready", "/v2/models/{name}", "/v2/models/{name}/ready",
-        "/v2/models/{name}/infer", "/v2/models/{name}/versions/{version}",
-        "/v2/models/{name}/versions/{version}/ready", "/v2/models/{name}/versions/{version}/infer",
-    }  # fmt: skip
+        "/predict",
+        "/predict/batch",
+        "/health",
+        "/ready",
+        "/model",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/",
+        "/page/{name}",
+        "/feedback",
+        "/monitoring/drift",
+        "/monitoring/report",
+        "/v2",
+        "/v2/",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{name}",
+        "/v2/models/{name}/ready",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}",
+        "/v2/models/{name}/versions/{version}/ready",
+        "/v2/models/{name}/versions/{version}/infer",
+    }
     infer = spec["paths"]["/v2/models/{name}/infer"]["post"]
     assert infer["responses"]["400"]["content"]["application/json"]["schema"]["required"] == ["error"]
     predict = spec["paths"]["/predict"]["post"]
@@ -265,6 +286,13 @@ def test_every_probability_renders_like_json_dumps() -> None:
     tail = answer_tail({"threshold": 0.55, "model_version": "x"})
     for p in [0.0, 1.0, 5e-05, 4.9999e-05, 0.1, 0.30000000000000004, *np.random.default_rng(2).random(5000)]:
         prediction = Prediction(float(p), p >= 0.55, [])
-        expected = json.dumps({"probability": round(float(p), 4), "prediction": "Yes" if p >= 0.55 else "No",
-                               "warnings": [], "threshold": 0.55, "model_version": "x"})  # fmt: skip
+        expected = json.dumps(
+            {
+                "probability": round(float(p), 4),
+                "prediction": "Yes" if p >= 0.55 else "No",
+                "warnings": [],
+                "threshold": 0.55,
+                "model_version": "x",
+            }
+        )
         assert answer_one(prediction, tail) == expected

@@ -33,15 +33,28 @@ def _bearer(key: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("path", "scope"),
     [
-        ("/predict", auth.PREDICTION), ("/predict/batch", auth.PREDICTION), ("/feedback", auth.PREDICTION),
-        ("/feedback/abc", auth.PREDICTION), ("/v2/models/purchase/infer", auth.PREDICTION),
-        ("/v2/models/purchase/versions/3/infer", auth.PREDICTION), ("/monitoring", auth.ADMIN),
-        ("/monitoring/drift", auth.ADMIN), ("/metrics", auth.ADMIN), ("/admin/reload", auth.ADMIN),
-        ("/", None), ("/docs", None), ("/openapi.json", None), ("/model", None), ("/health", None),
-        ("/ready", None), ("/v2", None), ("/v2/models/purchase", None), ("/v2/models/purchase/ready", None),
+        ("/predict", auth.PREDICTION),
+        ("/predict/batch", auth.PREDICTION),
+        ("/feedback", auth.PREDICTION),
+        ("/feedback/abc", auth.PREDICTION),
+        ("/v2/models/purchase/infer", auth.PREDICTION),
+        ("/v2/models/purchase/versions/3/infer", auth.PREDICTION),
+        ("/monitoring", auth.ADMIN),
+        ("/monitoring/drift", auth.ADMIN),
+        ("/metrics", auth.ADMIN),
+        ("/admin/reload", auth.ADMIN),
+        ("/", None),
+        ("/docs", None),
+        ("/openapi.json", None),
+        ("/model", None),
+        ("/health", None),
+        ("/ready", None),
+        ("/v2", None),
+        ("/v2/models/purchase", None),
+        ("/v2/models/purchase/ready", None),
         ("/v2/health/live", None),
     ],
-)  # fmt: skip
+)
 def test_one_table_of_path_rules_decides_which_key_a_path_needs(path: str, scope: str | None) -> None:
     assert auth.scope_of(path) == scope
 
@@ -53,10 +66,17 @@ def test_off_by_default(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, _bearer(OTHER), {"Authorization": KEY}, {"Authorization": f"Basic {KEY}"},
-     {"Authorization": "Bearer "}, _bearer(KEY + "x"), _bearer(KEY[:-1])],
+    [
+        {},
+        _bearer(OTHER),
+        {"Authorization": KEY},
+        {"Authorization": f"Basic {KEY}"},
+        {"Authorization": "Bearer "},
+        _bearer(KEY + "x"),
+        _bearer(KEY[:-1]),
+    ],
     ids=["missing", "wrong", "no-scheme", "basic", "empty", "longer", "shorter"],
-)  # fmt: skip
+)
 def test_prediction_without_a_valid_key_is_a_json_401_with_a_challenge(
     settings: Settings, predictor: Predictor, headers: dict[str, str]
 ) -> None:

@@ -64,9 +64,14 @@ def test_a_bad_model_with_a_stored_one_still_serves_the_stored_one(
 def test_the_check_exits_with_the_settings_status_the_master_knows(tmp_path: Path) -> None:
     assert check.EXIT_SETTINGS == reload.EXIT_SETTINGS != check.EXIT_STARTUP
     result = subprocess.run(
-        [sys.executable, "-m", "service.process.check"], cwd=REPO, capture_output=True, text=True, timeout=60,
-        env=server_env(tmp_path / "model.onnx", 0, PREDICT_MONITOR_KEY="short"), check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "service.process.check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=server_env(tmp_path / "model.onnx", 0, PREDICT_MONITOR_KEY="short"),
+        check=False,
+    )
     assert result.returncode == check.EXIT_SETTINGS
     assert (
         result.stderr

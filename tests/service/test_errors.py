@@ -121,8 +121,12 @@ def test_special_and_overflowing_numbers_are_422(client: FlaskClient, raw: str, 
     ],
 )
 def test_non_object_body_is_422(client: FlaskClient, body: object, fragment: str) -> None:
-    assert_error(client.post("/predict", data=json.dumps(body), content_type="application/json"), 422,
-                 "invalid_input", fragment)  # fmt: skip
+    assert_error(
+        client.post("/predict", data=json.dumps(body), content_type="application/json"),
+        422,
+        "invalid_input",
+        fragment,
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,16 +148,18 @@ def test_invalid_batch_is_422(client: FlaskClient, body: object, fragment: str) 
 
 def test_details_stop_at_the_cap_but_the_message_counts_them_all(client: FlaskClient) -> None:
     customers = [{"age": -1, "salary": 5, "gender": "Male"}] * 500
-    body = assert_error(client.post("/predict/batch", json={"customers": customers}), 422, "invalid_input",
-                        "(and 497 more)")  # fmt: skip
+    body = assert_error(
+        client.post("/predict/batch", json={"customers": customers}), 422, "invalid_input", "(and 497 more)"
+    )
     assert len(body["details"]) == MAX_ERRORS == 10
     assert [d["index"] for d in body["details"]] == list(range(10))
 
 
 def test_many_errors_are_summarised_and_all_listed(client: FlaskClient) -> None:
     customers = [{"age": -1, "salary": -1, "gender": "x"}] * 3
-    body = assert_error(client.post("/predict/batch", json={"customers": customers}), 422, "invalid_input",
-                        "(and 6 more)")  # fmt: skip
+    body = assert_error(
+        client.post("/predict/batch", json={"customers": customers}), 422, "invalid_input", "(and 6 more)"
+    )
     assert len(body["details"]) == 9
     assert {d["index"] for d in body["details"]} == {0, 1, 2}
 
@@ -219,9 +225,13 @@ def test_unknown_path_is_404_json(client: FlaskClient, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("get", "/predict", "POST"), ("put", "/predict/batch", "POST"), ("post", "/health", "GET"),
-     ("delete", "/model", "GET")],
-)  # fmt: skip
+    [
+        ("get", "/predict", "POST"),
+        ("put", "/predict/batch", "POST"),
+        ("post", "/health", "GET"),
+        ("delete", "/model", "GET"),
+    ],
+)
 def test_wrong_method_is_405_json_with_allow(
     client: FlaskClient, method: str, path: str, allowed: str
 ) -> None:

@@ -82,8 +82,14 @@ def test_predict_explains_each_row_with_the_runtime_bits(
     assert np.array_equal(bits(contributions_of(answers)), bits(want.contributions))
     assert {a["explanation"]["base"] for a in answers} == {want.base}
     assert [a["probability"] for a in answers] == [round(p, 4) for p in want.probabilities.tolist()]
-    assert list(answers[0]) == ["probability", "prediction", "warnings", "explanation", "threshold",
-                                "model_version"]  # fmt: skip
+    assert list(answers[0]) == [
+        "probability",
+        "prediction",
+        "warnings",
+        "explanation",
+        "threshold",
+        "model_version",
+    ]
     total = contributions_of(answers).sum(axis=1) + want.base
     assert np.max(np.abs(total - want.probabilities)) <= 1e-12
 

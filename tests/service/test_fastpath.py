@@ -17,15 +17,57 @@ from service.http.schemas import GENDER_PATTERN, MAX_BATCH, BatchRequestSchema, 
 
 CUSTOMER_SCHEMA, BATCH_SCHEMA = CustomerSchema(), BatchRequestSchema()
 EDGE_NUMBERS = [
-    0, 1, 120, 121, -1, 0.0, -0.0, 1e-300, 5e-324, 120.0, 120.0000001, 119.99999999999999, 1_000_000,
-    1_000_000.0, 1_000_000.0000001, 1_000_001, -1e-300, 10**17 + 1, 10**308, 10**400, -(10**400),
-    1e308, 1.7976931348623157e308, math.nan, math.inf, -math.inf, True, False,
-]  # fmt: skip
+    0,
+    1,
+    120,
+    121,
+    -1,
+    0.0,
+    -0.0,
+    1e-300,
+    5e-324,
+    120.0,
+    120.0000001,
+    119.99999999999999,
+    1_000_000,
+    1_000_000.0,
+    1_000_000.0000001,
+    1_000_001,
+    -1e-300,
+    10**17 + 1,
+    10**308,
+    10**400,
+    -(10**400),
+    1e308,
+    1.7976931348623157e308,
+    math.nan,
+    math.inf,
+    -math.inf,
+    True,
+    False,
+]
 ODD_VALUES: list[Any] = [None, "45", "Male", "", [], [45], {}, {"age": 45}, "nan"]
 GENDERS: list[Any] = [
-    "Female", "Male", "male", "MALE", " Male", "Male ", "  mALe ", "FEMALE\t", "\u00a0female\n", "F", "M", "",
-    "  ", "Femal", "Fe male", "femme", "Male\x00", "Male.", "\u200bMale",
-]  # fmt: skip
+    "Female",
+    "Male",
+    "male",
+    "MALE",
+    " Male",
+    "Male ",
+    "  mALe ",
+    "FEMALE\t",
+    "\u00a0female\n",
+    "F",
+    "M",
+    "",
+    "  ",
+    "Femal",
+    "Fe male",
+    "femme",
+    "Male\x00",
+    "Male.",
+    "\u200bMale",
+]
 WHITESPACE = " \t\n\r\x0b\x0c\u00a0\u2003\u3000"
 
 
@@ -68,8 +110,11 @@ keys = st.sampled_from(["age", "salary", "gender", "Age", "extra", "", "age "])
 def customers(draw: st.DrawFn) -> Any:
     """Mostly near-valid customers: each field valid, edgy, odd, nested, missing; sometimes extra keys."""
     body: dict[str, Any] = {}
-    for name, good in (("age", st.floats(0.5, 120)), ("salary", st.integers(0, 10**6)),
-                       ("gender", gender_spellings())):  # fmt: skip
+    for name, good in (
+        ("age", st.floats(0.5, 120)),
+        ("salary", st.integers(0, 10**6)),
+        ("gender", gender_spellings()),
+    ):
         choice = draw(st.integers(0, 9))
         if choice <= 4:
             body[name] = draw(good)

@@ -20,8 +20,9 @@ WITH_TRAILER = CHUNKED[:-2] + b"X-Check: 1\r\n\r\n"
 GET = b"GET /health HTTP/1.1\r\nHost: a\r\nX-Request-ID: req-1\r\n\r\n"
 
 
-@pytest.mark.parametrize("request_bytes", [WITH_LENGTH, CHUNKED, WITH_TRAILER, GET], ids=["length", "chunked",
-                         "trailer", "get"])  # fmt: skip
+@pytest.mark.parametrize(
+    "request_bytes", [WITH_LENGTH, CHUNKED, WITH_TRAILER, GET], ids=["length", "chunked", "trailer", "get"]
+)
 def test_a_request_is_whole_only_at_its_last_byte_however_it_arrives(request_bytes: bytes) -> None:
     frame = RequestFrame(LIMIT)
     for size in range(len(request_bytes)):

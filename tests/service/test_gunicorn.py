@@ -86,8 +86,10 @@ def test_refuses_to_start_with_corrupt_model(tmp_path: Path) -> None:
 
 
 def test_refuses_to_start_with_mismatched_metadata(tmp_path: Path) -> None:
-    path = write_model(tmp_path / "m.onnx", {"golden_examples": '[{"age": 30, "salary": 1, "gender": "Male", '
-                                                                '"probability": 0.5}]'})  # fmt: skip
+    path = write_model(
+        tmp_path / "m.onnx",
+        {"golden_examples": '[{"age": 30, "salary": 1, "gender": "Male", "probability": 0.5}]'},
+    )
     _one_line_refusal(run_to_exit(path), "does not reproduce its golden examples")
 
 
@@ -97,9 +99,14 @@ def test_refuses_to_start_with_invalid_threshold(model_path: Path) -> None:
 
 def test_wsgi_import_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "import service.process.wsgi"], cwd=REPO, capture_output=True, text=True,
-        timeout=60, env=server_env(tmp_path / "missing.onnx", 0), check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", "import service.process.wsgi"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=server_env(tmp_path / "missing.onnx", 0),
+        check=False,
+    )
     assert result.returncode == 3
     assert result.stderr.strip().count("\n") == 0 and "model file not found" in result.stderr
 
@@ -117,13 +124,25 @@ def test_sigterm_stops_gracefully_and_workers_exit_cleanly(model_path: Path) -> 
 
 
 def test_check_module_reports_ok_and_failure(model_path: Path, tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "service.process.check"], cwd=REPO,
-                        env=server_env(model_path, 0), capture_output=True, text=True, timeout=60,
-                        check=False)  # fmt: skip
+    ok = subprocess.run(
+        [sys.executable, "-m", "service.process.check"],
+        cwd=REPO,
+        env=server_env(model_path, 0),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert ok.returncode == 0 and ok.stderr == ""
-    bad = subprocess.run([sys.executable, "-m", "service.process.check"], cwd=REPO,
-                         env=server_env(tmp_path / "x.onnx", 0), capture_output=True, text=True, timeout=60,
-                         check=False)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "service.process.check"],
+        cwd=REPO,
+        env=server_env(tmp_path / "x.onnx", 0),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert bad.returncode == 3 and bad.stderr.startswith(
         "purchase-predictor: cannot start: model file not found"
     )

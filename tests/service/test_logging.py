@@ -104,8 +104,17 @@ def test_access_line_keeps_the_json_shape_and_escapes_odd_methods() -> None:
     AccessLog(stream, enabled=True).write("def", "GET", "/health", 200, 0.001)
     (line,) = lines(stream)
     assert list(line) == [
-        "ts", "level", "logger", "msg", "request_id", "method", "path", "status", "duration_ms", "inputs",
-    ]  # fmt: skip
+        "ts",
+        "level",
+        "logger",
+        "msg",
+        "request_id",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "inputs",
+    ]
     assert line["method"] == 'PO"ST' and line["duration_ms"] == 1.234 and line["inputs"] == {"age": 45.0}
     assert line["logger"] == "service.access" and str(line["ts"]).endswith("Z")
 

@@ -135,8 +135,10 @@ def test_deploy_deploy_rollback_rollback_marks_one_served_entry_and_carries_its_
     store = ModelStore(tmp_path / "state")
     monkeypatch.setenv("PREDICT_STATE_DIR", str(store.root))
     monkeypatch.setenv("PREDICT_MODEL_PATH", str(served))
-    cards = {v: (f.parent / "model_card.json").read_bytes() for v, f in
-             (("logreg-a", committed), ("logreg-b", b), ("logreg-c", c))}  # fmt: skip
+    cards = {
+        v: (f.parent / "model_card.json").read_bytes()
+        for v, f in (("logreg-a", committed), ("logreg-b", b), ("logreg-c", c))
+    }
     assert check.main(["--install"]) == 0  # `make serve` starts on the committed model
 
     def step(*command: str) -> str:

@@ -50,15 +50,24 @@ def api_schema(api_app: Flask) -> schemathesis.BaseSchema:
 
 
 def run_operation(
-    api_schema: schemathesis.BaseSchema, method: str, path: str, mode: GenerationMode, n: int,
+    api_schema: schemathesis.BaseSchema,
+    method: str,
+    path: str,
+    mode: GenerationMode,
+    n: int,
     excluded: list[Any] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Generate `n` cases for one operation and validate every response against the spec."""
     operation = api_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-              database=None)  # fmt: skip
+    @settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     def check(case: schemathesis.Case) -> None:
         case.call_and_validate(excluded_checks=excluded)
 

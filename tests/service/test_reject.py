@@ -28,9 +28,11 @@ MORE = re.compile(r"\(and (\d+) more\)$")
 
 def schema_details(schema: Any, body: Any) -> list[dict[str, Any]]:
     """Every problem the marshmallow schema reports, flattened as the service does."""
-    return flatten_errors(schema.validate(body)) if type(body) is dict else flatten_errors(
-        {"_schema": ["Invalid input type."]}
-    )  # fmt: skip
+    return (
+        flatten_errors(schema.validate(body))
+        if type(body) is dict
+        else flatten_errors({"_schema": ["Invalid input type."]})
+    )
 
 
 def key(detail: dict[str, Any]) -> tuple[Any, ...]:
@@ -99,12 +101,16 @@ def test_a_batch_of_bad_customers_explains_the_first_ten_and_counts_every_proble
     client: FlaskClient,
 ) -> None:
     customers = [GOOD] * 5 + [{"age": "45", "salary": -1, "gender": "Male", "vip": True}] * 9_995
-    response = client.post("/predict/batch", data=json.dumps({"customers": customers}),
-                           content_type="application/json")  # fmt: skip
+    response = client.post(
+        "/predict/batch", data=json.dumps({"customers": customers}), content_type="application/json"
+    )
     error = assert_error(response, 422, "invalid_input", f"(and {3 * 9_995 - 3} more)")
     assert [d["field"] for d in error["details"][:4]] == [
-        "customers[5].vip", "customers[5].age", "customers[5].salary", "customers[6].vip",
-    ]  # fmt: skip
+        "customers[5].vip",
+        "customers[5].age",
+        "customers[5].salary",
+        "customers[6].vip",
+    ]
     assert len(error["details"]) == MAX_ERRORS and error["details"][-1]["index"] == 8
 
 

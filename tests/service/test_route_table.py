@@ -64,8 +64,9 @@ def test_a_route_without_metadata_is_named_and_still_documented(
     document = openapi.build_spec(app, API_VERSION, settings.max_body_bytes)
     operation = document["paths"]["/extra/{item}"]["get"]
     assert operation["summary"] == "An extra route someone forgot to document."
-    assert operation["parameters"] == [{"name": "item", "in": "path", "required": True,
-                                        "schema": {"type": "integer"}}]  # fmt: skip
+    assert operation["parameters"] == [
+        {"name": "item", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ]
     assert "route without OpenAPI metadata: GET /extra/{item}" in caplog.text
 
 

@@ -32,8 +32,9 @@ def runtime_python() -> Path:
     subprocess.run([base, "-m", "venv", str(RUNTIME_VENV)], check=True, timeout=300)
     subprocess.run(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(REQUIREMENTS)],
-        check=True, timeout=900,
-    )  # fmt: skip
+        check=True,
+        timeout=900,
+    )
     STAMP.write_text(digest)
     return python
 
@@ -59,9 +60,12 @@ def test_the_runtime_venv_reads_the_forest_into_a_lookup_table(runtime_venv_pyth
         "print(Predictor.from_path(Path('models/purchase_model.onnx')).table is not None)"
     )
     result = subprocess.run(
-        [str(runtime_venv_python), "-c", code], capture_output=True, timeout=120, cwd=REPO,
+        [str(runtime_venv_python), "-c", code],
+        capture_output=True,
+        timeout=120,
+        cwd=REPO,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert result.stdout.strip() == b"True", result.stderr.decode()[-500:]
 
 

@@ -73,7 +73,9 @@ def test_predict_and_predict_batch_agree_on_every_row(monkeypatch: pytest.Monkey
     assert np.array_equal(np.array(singles).view(np.uint64), np.array(batches).view(np.uint64))
     for single, item in zip(one_answers, batch_answers, strict=True):
         assert (single["probability"], single["prediction"], single["warnings"]) == (
-            item["probability"], item["prediction"], item["warnings"],
-        )  # fmt: skip
+            item["probability"],
+            item["prediction"],
+            item["warnings"],
+        )
     assert {a["prediction"] for a in one_answers} == {"Yes", "No"}
     assert any(a["warnings"] for a in one_answers) and not all(a["warnings"] for a in one_answers)

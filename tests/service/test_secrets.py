@@ -29,8 +29,13 @@ def pg_url(password: str = PASSWORD, port: int = 5432) -> str:
 
 def env(**extra: str) -> dict[str, str]:
     """PREDICT_* variables holding every kind of secret."""
-    return {"PREDICT_MONITOR_DB": pg_url(), "PREDICT_MONITOR_KEY": MONITOR_KEY, "PREDICT_API_KEYS": API_KEY,
-            "PREDICT_ADMIN_API_KEYS": ADMIN_KEY, **extra}  # fmt: skip
+    return {
+        "PREDICT_MONITOR_DB": pg_url(),
+        "PREDICT_MONITOR_KEY": MONITOR_KEY,
+        "PREDICT_API_KEYS": API_KEY,
+        "PREDICT_ADMIN_API_KEYS": ADMIN_KEY,
+        **extra,
+    }
 
 
 def assert_no_secret(text: str) -> None:
@@ -39,8 +44,9 @@ def assert_no_secret(text: str) -> None:
         assert secret not in text and json.dumps(secret)[1:-1] not in text, secret
 
 
-@pytest.mark.parametrize("render", [repr, str, "{}".format, lambda s: f"{s!r}"], ids=["repr", "str", "format",
-                                                                                      "fstring"])  # fmt: skip
+@pytest.mark.parametrize(
+    "render", [repr, str, "{}".format, lambda s: f"{s!r}"], ids=["repr", "str", "format", "fstring"]
+)
 def test_settings_repr_hides_every_secret_but_keeps_the_rest(render: object) -> None:
     settings = Settings.from_env(env())
     text = render(settings)  # type: ignore[operator]
@@ -107,10 +113,15 @@ def test_a_real_start_up_logs_no_secret(model_path: Path, tmp_path: Path) -> Non
     log = tmp_path / "server.log"
     extra = env(PREDICT_MONITOR_DB=pg_url(port=free_port()), PREDICT_LOG_LEVEL="DEBUG", PREDICT_WORKERS="1")
     with logged_server(model_path, log, **extra) as server:
-        good = requests.post(f"{server.url}/predict", json={"age": 40, "salary": 1, "gender": "Male"},
-                             headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30)  # fmt: skip
-        wrong = requests.post(f"{server.url}/predict", json={}, timeout=30,
-                              headers={"Authorization": f"Bearer {ADMIN_KEY}x"})  # fmt: skip
+        good = requests.post(
+            f"{server.url}/predict",
+            json={"age": 40, "salary": 1, "gender": "Male"},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=30,
+        )
+        wrong = requests.post(
+            f"{server.url}/predict", json={}, timeout=30, headers={"Authorization": f"Bearer {ADMIN_KEY}x"}
+        )
         assert good.status_code == 200 and wrong.status_code == 401
     text = log.read_text()
     assert "Booting worker" in text and "API keys required" in text  # the start-up lines are there

@@ -13,11 +13,13 @@ SECRET_TEXT = "Xyzzy-Secret"
 
 def good() -> Body:
     """A valid two-row body."""
-    return {"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [2, 1], "data": [45, 30]},
-        {"name": "salary", "datatype": "FP64", "shape": [2, 1], "data": [90000, 20000]},
-        {"name": "gender", "datatype": "BYTES", "shape": [2, 1], "data": ["Male", "Female"]},
-    ]}  # fmt: skip
+    return {
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [2, 1], "data": [45, 30]},
+            {"name": "salary", "datatype": "FP64", "shape": [2, 1], "data": [90000, 20000]},
+            {"name": "gender", "datatype": "BYTES", "shape": [2, 1], "data": ["Male", "Female"]},
+        ]
+    }
 
 
 def change(index: int, **fields: Any) -> Callable[[], Body]:

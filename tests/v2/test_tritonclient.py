@@ -22,8 +22,15 @@ from tests.v2.test_v2_errors import BODIES, assert_no_echo, check_answer
 pytestmark = pytest.mark.integration
 TRITON_PYTHON = REPO / ".venv-triton" / "bin" / "python"
 PROBE = Path(__file__).with_name("triton_probe.py")
-ROWS = [[45, 90000, "Female"], [19, 19000, "Male"], [35.5, 62000.25, "Male"], [60, 150000, "Female"],
-        [47, 25000, "Male"], [120, 1_000_000, "Female"], [0.5, 0, "Male"]]  # fmt: skip
+ROWS = [
+    [45, 90000, "Female"],
+    [19, 19000, "Male"],
+    [35.5, 62000.25, "Male"],
+    [60, 150000, "Female"],
+    [47, 25000, "Male"],
+    [120, 1_000_000, "Female"],
+    [0.5, 0, "Male"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +42,19 @@ def probe(server: Server) -> dict[str, Any]:
             pytest.fail(message)
         pytest.skip(f"tritonclient[http] not installed: {message}")
     result = subprocess.run(
-        [str(TRITON_PYTHON), str(PROBE), server.url.removeprefix("http://"), "purchase-predictor",
-         json.dumps(ROWS)],
-        capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
-    )  # fmt: skip
+        [
+            str(TRITON_PYTHON),
+            str(PROBE),
+            server.url.removeprefix("http://"),
+            "purchase-predictor",
+            json.dumps(ROWS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     found: dict[str, Any] = json.loads(result.stdout)
     return found
@@ -54,7 +70,10 @@ def test_tritonclient_reads_the_metadata(probe: dict[str, Any], predictor: Predi
     metadata = probe["model_metadata"]
     assert metadata["versions"] == [predictor.model_version] and metadata["platform"] == "onnx_onnxv1"
     assert [(t["name"], t["datatype"], t["shape"]) for t in metadata["inputs"]] == [
-        ("age", "FP64", [-1, 1]), ("salary", "FP64", [-1, 1]), ("gender", "BYTES", [-1, 1])]  # fmt: skip
+        ("age", "FP64", [-1, 1]),
+        ("salary", "FP64", [-1, 1]),
+        ("gender", "BYTES", [-1, 1]),
+    ]
     assert [t["name"] for t in metadata["outputs"]] == ["probability", "prediction"]
 
 
@@ -73,8 +92,12 @@ def test_tritonclient_inference_equals_predict(
         assert (
             requests.post(f"{server.url}/predict", json=customer, timeout=30).json()["prediction"] == decision
         )
-    expected_response = {"model_name": "purchase-predictor", "model_version": predictor.model_version,
-                         "id": "probe-1", "parameters": {"threshold": batch["threshold"]}}  # fmt: skip
+    expected_response = {
+        "model_name": "purchase-predictor",
+        "model_version": predictor.model_version,
+        "id": "probe-1",
+        "parameters": {"threshold": batch["threshold"]},
+    }
     assert probe["response"] == expected_response
     assert probe["chosen_outputs"] == ["prediction"]
 

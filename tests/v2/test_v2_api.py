@@ -15,8 +15,15 @@ from service.http.errors import StartupError
 from service.process.settings import Settings
 from tests.v2.conftest import INFER
 
-ROWS = [(45, 90000, "Female"), (19, 19000, "Male"), (35.5, 62000.25, "Male"), (60, 150000, "Female"),
-        (38, 70000, "Male"), (120, 0, "Female"), (0.5, 1_000_000, "Male")]  # fmt: skip
+ROWS = [
+    (45, 90000, "Female"),
+    (19, 19000, "Male"),
+    (35.5, 62000.25, "Male"),
+    (60, 150000, "Female"),
+    (38, 70000, "Male"),
+    (120, 0, "Female"),
+    (0.5, 1_000_000, "Male"),
+]
 
 
 def tensors(
@@ -58,13 +65,19 @@ def test_model_metadata_and_readiness_with_and_without_version(
 ) -> None:
     version = predictor.model_version
     expected = {
-        "name": "purchase-predictor", "versions": [version], "platform": "onnx_onnxv1",
-        "inputs": [{"name": "age", "datatype": "FP64", "shape": [-1, 1]},
-                   {"name": "salary", "datatype": "FP64", "shape": [-1, 1]},
-                   {"name": "gender", "datatype": "BYTES", "shape": [-1, 1]}],
-        "outputs": [{"name": "probability", "datatype": "FP64", "shape": [-1]},
-                    {"name": "prediction", "datatype": "BYTES", "shape": [-1]}],
-    }  # fmt: skip
+        "name": "purchase-predictor",
+        "versions": [version],
+        "platform": "onnx_onnxv1",
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [-1, 1]},
+            {"name": "salary", "datatype": "FP64", "shape": [-1, 1]},
+            {"name": "gender", "datatype": "BYTES", "shape": [-1, 1]},
+        ],
+        "outputs": [
+            {"name": "probability", "datatype": "FP64", "shape": [-1]},
+            {"name": "prediction", "datatype": "BYTES", "shape": [-1]},
+        ],
+    }
     base = "/v2/models/purchase-predictor"
     assert client.get(base).get_json() == expected
     assert client.get(f"{base}/versions/{version}").get_json() == expected
@@ -74,9 +87,14 @@ def test_model_metadata_and_readiness_with_and_without_version(
 
 @pytest.mark.parametrize(
     "path",
-    ["/v2/models/nope", "/v2/models/nope/ready", "/v2/models/purchase-predictor/versions/0/ready",
-     "/v2/models/purchase-predictor/versions/0", "/v2/models/Purchase-Predictor"],
-)  # fmt: skip
+    [
+        "/v2/models/nope",
+        "/v2/models/nope/ready",
+        "/v2/models/purchase-predictor/versions/0/ready",
+        "/v2/models/purchase-predictor/versions/0",
+        "/v2/models/Purchase-Predictor",
+    ],
+)
 def test_unknown_model_or_version_is_404(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404 and response.content_type == "application/json"
@@ -122,8 +140,9 @@ def test_inference_has_the_same_bits_and_decisions_as_predict(
     ages, salaries, genders = (np.array([r[i] for r in ROWS]) for i in range(3))
     expected = predictor.probabilities(ages.astype(float), salaries.astype(float), genders.astype(object))
     assert np.array_equal(np.array(got["probability"]), expected)  # unrounded, bit for bit
-    batch = client.post("/predict/batch", json={"customers": [
-        {"age": a, "salary": s, "gender": g} for a, s, g in ROWS]}).get_json()  # fmt: skip
+    batch = client.post(
+        "/predict/batch", json={"customers": [{"age": a, "salary": s, "gender": g} for a, s, g in ROWS]}
+    ).get_json()
     assert [round(p, 4) for p in got["probability"]] == [p["probability"] for p in batch["predictions"]]
     assert got["prediction"] == [p["prediction"] for p in batch["predictions"]]
     for (a, s, g), decision in zip(ROWS, got["prediction"], strict=True):

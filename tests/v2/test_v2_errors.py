@@ -116,24 +116,30 @@ def test_the_huge_declared_shape_is_refused_before_reading_data(client: FlaskCli
 
 # --- property-based: the infer body, fuzzed --------------------------------------------------------
 LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
     st.sampled_from(["age", "salary", "gender", "FP64", "BYTES", "Male", "Female", "probability"]),
-)  # fmt: skip
+)
 ANY_JSON = st.recursive(
     LEAVES,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
-)  # fmt: skip
+)
 SHAPES = st.one_of(
     st.lists(st.integers(min_value=-2, max_value=4), max_size=3), ANY_JSON, st.just([2**40, 2**40])
 )
 TENSOR = st.fixed_dictionaries(
-    {"name": st.sampled_from(["age", "salary", "gender"]) | ANY_JSON,
-     "datatype": st.sampled_from(["FP64", "BYTES", "FP32"]) | ANY_JSON,
-     "shape": SHAPES, "data": st.lists(LEAVES | st.lists(LEAVES, max_size=2), max_size=4) | ANY_JSON},
+    {
+        "name": st.sampled_from(["age", "salary", "gender"]) | ANY_JSON,
+        "datatype": st.sampled_from(["FP64", "BYTES", "FP32"]) | ANY_JSON,
+        "shape": SHAPES,
+        "data": st.lists(LEAVES | st.lists(LEAVES, max_size=2), max_size=4) | ANY_JSON,
+    },
     optional={"parameters": ANY_JSON},
-)  # fmt: skip
+)
 BODIES = st.one_of(
     ANY_JSON,
     st.fixed_dictionaries(
@@ -159,9 +165,14 @@ def test_fuzzed_infer_bodies_never_get_a_server_error(client: FlaskClient, body:
 # --- property-based: V2 accepts and refuses exactly the rows /predict does ---------------------------
 VALUES = st.one_of(
     st.sampled_from([0, 0.0, -0.0, 1e-300, 120, 120.0, 120.0000001, 1e6, 1e6 + 1, 1_000_000, 45, 90000]),
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**7), max_value=10**7),
-    st.booleans(), st.none(), st.text(max_size=3), st.just(10**400), st.just({"v": 45}),  # no list: V2 nests
-)  # fmt: skip
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**7), max_value=10**7),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+    st.just(10**400),
+    st.just({"v": 45}),  # no list: V2 nests
+)
 GENDERS = st.one_of(
     st.sampled_from(
         ["Male", "Female", "male", "Male ", "", "  mALe ", "FEMALE\t", "\u00a0female", "M", "femme"]
@@ -206,11 +217,13 @@ def test_v2_accepts_exactly_the_rows_predict_accepts(
 
 def _rows(n: int, age: Any, gender: Any) -> dict[str, Any]:
     """An infer body of n rows with one age and one gender for every row."""
-    return {"inputs": [
-        {"name": "age", "datatype": "FP64", "shape": [n], "data": [age] * n},
-        {"name": "salary", "datatype": "FP64", "shape": [n], "data": [1000] * n},
-        {"name": "gender", "datatype": "BYTES", "shape": [n], "data": [gender] * n},
-    ]}  # fmt: skip
+    return {
+        "inputs": [
+            {"name": "age", "datatype": "FP64", "shape": [n], "data": [age] * n},
+            {"name": "salary", "datatype": "FP64", "shape": [n], "data": [1000] * n},
+            {"name": "gender", "datatype": "BYTES", "shape": [n], "data": [gender] * n},
+        ]
+    }
 
 
 def test_every_bad_row_is_counted_and_only_the_first_explained(client: FlaskClient) -> None:

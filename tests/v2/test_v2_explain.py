@@ -51,7 +51,9 @@ def test_contributions_are_the_runtimes_bits_in_input_order(
     status, body = infer(committed_client, requested(rows, "probability", "contributions"))
     assert status == 200
     assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
-        ("probability", "FP64", [ROWS]), ("contributions", "FP64", [ROWS, 3])]  # fmt: skip
+        ("probability", "FP64", [ROWS]),
+        ("contributions", "FP64", [ROWS, 3]),
+    ]
     columns = [np.array([r[i] for r in rows], dtype=object if i == 2 else np.float64) for i in range(3)]
     want = Explainer.of(committed_predictor).explain(*columns)
     got = np.array(outputs(body)["contributions"], dtype=np.float64).reshape(ROWS, 3)
