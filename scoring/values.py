@@ -41,6 +41,7 @@ class Rows:
     valid: BoolArray
     errors: list[str | None]
     invalid_by_field: dict[str, int]  # rows refused for each input (a row can count under several)
+    codes: npt.NDArray[np.int32] | None = None  # gender's index in contract.GENDERS per row, -1 for none
 
 
 def _plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -128,7 +129,7 @@ def prepare(age: pa.Array, salary: pa.Array, gender: pa.Array) -> Rows:
         errors_at = _messages(bad, ages, salaries, _plain(gender))
         for i, message in zip(bad.tolist(), errors_at, strict=True):
             errors[i] = message
-    return Rows(ages.values, salaries.values, genders, valid, errors, by_field)
+    return Rows(ages.values, salaries.values, genders, valid, errors, by_field, codes)
 
 
 def _messages(bad: npt.NDArray[np.intp], ages: Number, salaries: Number, gender: pa.Array) -> list[str]:
