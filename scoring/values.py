@@ -98,12 +98,48 @@ def parse_number(array: pa.Array | pa.ChunkedArray) -> Number:
 def gender_codes(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int32]:
     """Per row the index of the gender in the contract's list, -1 when it is not one of them.
 
-    `contract.normalise_gender` decides ("  mALe " is Male), once per distinct value of the batch: the
-    column is dictionary-encoded and only its dictionary goes through Python.
+    Cells spelled exactly as the contract's genders are read off the column's bytes (`_exact_codes`); the
+    others go to `contract.normalise_gender` ("  mALe " is Male), once per distinct value of the batch.
     """
     array = _plain(array)
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return np.full(len(array), -1, dtype=np.int32)
+    codes = _exact_codes(array)
+    rest = np.flatnonzero(codes < 0)
+    if len(rest) == len(codes):
+        return _spelled_codes(array)
+    if len(rest):
+        codes[rest] = _spelled_codes(array.take(pa.array(rest)))
+    return codes
+
+
+def _exact_codes(array: pa.Array) -> npt.NDArray[np.int32]:
+    """The contract's index of every non-null cell whose UTF-8 bytes are exactly one gender's, else -1:
+    the cell's length from the offsets, then its bytes one position at a time."""
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets: npt.NDArray[np.intp] = np.frombuffer(
+        offsets_buffer, dtype=width, count=len(array) + 1, offset=array.offset * np.dtype(width).itemsize
+    ).astype(np.intp)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    codes = np.full(len(array), -1, dtype=np.int32)
+    for index, name in enumerate(c.GENDERS):
+        spelled = np.frombuffer(name.encode(), dtype=np.uint8)
+        rows = np.flatnonzero(lengths == len(spelled))
+        at = starts[rows]
+        match = np.ones(len(rows), dtype=bool)
+        for byte in spelled.tolist():
+            match &= data.take(at, mode="clip") == byte  # a null cell's offsets may be anything
+            at += 1
+        codes[rows[match]] = index
+    if array.null_count:
+        codes[~np.asarray(array.is_valid(), dtype=bool)] = -1
+    return codes
+
+
+def _spelled_codes(array: pa.Array) -> npt.NDArray[np.int32]:
+    """`gender_codes` by `contract.normalise_gender` on the column's distinct values (dictionary-encoded)."""
     encoded = pc.dictionary_encode(array)
     spelled = (c.normalise_gender(value) for value in encoded.dictionary.to_pylist())
     lookup = np.array([-1 if g is None else c.GENDERS.index(g) for g in spelled] + [-1], dtype=np.int32)
