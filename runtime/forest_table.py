@@ -57,7 +57,8 @@ class Buckets:
         self.points = points
         self.lo = float(points[0]) if len(points) else 0.0
         span = float(points[-1]) - self.lo if len(points) else 0.0
-        self.scale = buckets / span if span > 0 else 0.0
+        scale = buckets / span if span > 0 else 0.0
+        self.scale = scale if np.isfinite(scale) else 0.0  # a span too narrow for floats: one bucket
         self.buckets = buckets
         bucket_of = self._bucket(points)
         counts = np.bincount(bucket_of, minlength=buckets + 1)

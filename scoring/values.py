@@ -74,6 +74,16 @@ def _parse_text(texts: pa.Array) -> tuple[FloatArray, BoolArray]:
     return values, text
 
 
+def _cast_as_is(texts: pa.Array) -> FloatArray | None:
+    """Every cell a number as written (the common CSV column): the cast alone, or None when a cell is
+    empty, padded or not a number. Arrow's cast refuses "" and surrounding spaces, so a column it accepts
+    reads the same as trimmed."""
+    try:
+        return _float_numpy(pc.cast(texts, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def parse_number(array: pa.Array | pa.ChunkedArray) -> Number:
     """Numbers from an integer, float, decimal or text column; anything else counts as text."""
     array = _plain(array)
@@ -81,6 +91,10 @@ def parse_number(array: pa.Array | pa.ChunkedArray) -> Number:
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values = _float_numpy(pc.cast(array, pa.float64()))
         text = np.zeros(len(values), dtype=bool)
+    elif (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and (
+        direct := _cast_as_is(array)
+    ) is not None:
+        values, text = direct, np.zeros(len(array), dtype=bool)
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         trimmed = pc.utf8_trim_whitespace(array)
         trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
