@@ -61,7 +61,7 @@ FLOOR_TARGETS = {
     "parquet": "CLI Parquet ≥ 0.8 × its do-nothing floor",
     "csv": "CLI CSV ≥ 0.8 × its do-nothing floor",
 }
-FLOOR_ROWS, FLOOR_REPEATS = 2_000_000, 5  # `--floor`: the CLI against its floor alone, alternated
+FLOOR_ROWS, FLOOR_REPEATS = 2_000_000, 7  # `--floor`: the CLI against its floor alone, alternated
 
 
 def write_inputs(folder: Path, rows: int, csv: bool) -> dict[str, Path]:
