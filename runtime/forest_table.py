@@ -4,7 +4,8 @@ When age and salary reach the model's output only through tree splits `x <= t` (
 export folds the scaler into the thresholds), the probability is constant on every cell of the grid
 that the split points draw, for each gender. Scoring one row per cell with onnxruntime at load time
 (about 38,000 rows for the committed model, a fraction of a second) gives a table whose entries are
-onnxruntime's bits; a row then costs two binary searches and one read instead of a walk through every
+onnxruntime's bits; a row then costs two bucket reads (`Buckets`: a uniform grid over the split points,
+then a few exact comparisons, the same cell as a binary search) and one read instead of a walk through every
 tree, and the read touches a few cache lines where onnxruntime touches the whole forest. Rows the
 table does not cover (an unknown gender, a value outside the contract's domain, NaN) still go through
 onnxruntime, so every answer is the one onnxruntime gives; the table is checked against onnxruntime at
@@ -35,6 +36,57 @@ TREE_OPS = frozenset({"TreeEnsemble"})  # ai.onnx.ml v5: thresholds in `nodes_sp
 SPLIT_MODES = frozenset({0, 3})  # BRANCH_LEQ and BRANCH_GT draw the same cells (x <= t or not)
 MAX_CELLS = 2_000_000  # a grid larger than this is not worth building at load time
 CHECK_ROWS = 4_096  # random rows compared with onnxruntime on top of every split point's neighbours
+BUCKETS = 1 << 14  # uniform buckets over each input's split points (Buckets)
+STEPS = 3  # comparisons after the bucket read; rows of a bucket holding more points take a binary search
+IntArray = npt.NDArray[np.intp]
+Codes = npt.NDArray[np.integer[Any]]  # genders as indices in contract.GENDERS, -1 for none
+BoolArray = npt.NDArray[np.bool_]
+
+
+class Buckets:
+    """`np.searchsorted(points, x, side="left")` for x other than NaN, without a binary search.
+
+    x goes to bucket b = clip((x - lo) * scale, 0, B) truncated; every step of that is monotone in x
+    (correctly rounded subtraction and product, clip, truncation), so a point in an earlier bucket is
+    below x and a point in a later one above it. `first[b]` counts the points of earlier buckets; then
+    one comparison per point of x's own bucket (at most STEPS, else a binary search for that row) adds
+    those below x. Exact for every float, split points and their neighbours included; NaN is the
+    caller's to keep out (ForestTable only looks up covered rows)."""
+
+    def __init__(self, points: FloatArray, buckets: int = BUCKETS) -> None:
+        self.points = points
+        self.lo = float(points[0]) if len(points) else 0.0
+        span = float(points[-1]) - self.lo if len(points) else 0.0
+        scale = buckets / span if span > 0 else 0.0
+        self.scale = scale if np.isfinite(scale) else 0.0  # a span too narrow for floats: one bucket
+        self.buckets = buckets
+        bucket_of = self._bucket(points)
+        counts = np.bincount(bucket_of, minlength=buckets + 1)
+        self.first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        self.steps = int(min(int(counts.max(initial=0)), STEPS))
+        self.crowded: BoolArray | None = counts > self.steps if (counts > self.steps).any() else None
+        self._padded = np.append(points, np.inf)  # the comparison past the last point is always False
+
+    def _bucket(self, x: FloatArray) -> IntArray:
+        """Each value's bucket, 0 … B (±inf: the first and the last)."""
+        if self.scale == 0.0:  # at most one point: one bucket
+            return np.zeros(len(x), dtype=np.intp)
+        t = np.subtract(x, self.lo)
+        t *= self.scale
+        np.clip(t, 0.0, float(self.buckets), out=t)
+        return t.astype(np.intp)
+
+    def index(self, x: FloatArray) -> IntArray:
+        """How many points are strictly below each x, NaN excepted (searchsorted's `left` index)."""
+        bucket = self._bucket(x)
+        found = self.first.take(bucket)
+        for _ in range(self.steps):
+            found += self._padded.take(found) < x
+        if self.crowded is not None:
+            rows = np.flatnonzero(self.crowded.take(bucket))
+            if len(rows):
+                found[rows] = np.searchsorted(self.points, x[rows], side="left")
+        return found
 
 
 @dataclass(frozen=True)
@@ -129,6 +181,9 @@ class ForestTable:
         self._gender_index = {g: i for i, g in enumerate(c.GENDERS)}
         self._age_points = grid.age.tolist()  # plain lists: bisect on them beats NumPy for one row
         self._salary_points = grid.salary.tolist()
+        self._age_buckets, self._salary_buckets = Buckets(grid.age), Buckets(grid.salary)
+        self._flat = values.reshape(-1)
+        self._strides = (values.shape[1] * values.shape[2], values.shape[2])
 
     @classmethod
     def build(cls, grid: Grid, score: Scorer) -> ForestTable | None:
@@ -182,21 +237,41 @@ class ForestTable:
         return int(np.count_nonzero(~covered) + np.count_nonzero(differ))
 
     def lookup(
-        self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
-    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-        """Probabilities of the rows the table covers, and which rows those are (the rest are 0.0)."""
-        genders, ages, salaries, covered = self.cells(age, salary, gender)
+        self,
+        age: FloatArray,
+        salary: FloatArray,
+        gender: npt.NDArray[np.object_],
+        codes: Codes | None = None,
+    ) -> tuple[FloatArray, BoolArray]:
+        """Probabilities of the rows the table covers, and which rows those are (the rest are 0.0).
+
+        `codes`, when given, are the rows' indices in contract.GENDERS (-1: none), read instead of
+        `gender`."""
+        genders, ages, salaries, covered = self.cells(age, salary, gender, codes)
+        flat = genders * self._strides[0]
+        flat += ages * self._strides[1]
+        flat += salaries
+        found = self._flat.take(flat)
+        if len(found) == len(age):  # every row covered: no mask, no copy
+            return found, covered
         out = np.zeros(len(age), dtype=np.float64)
-        out[covered] = self.values[genders, ages, salaries]
+        out[covered] = found
         return out, covered
 
     def cells(
-        self, age: FloatArray, salary: FloatArray, gender: npt.NDArray[np.object_]
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        self,
+        age: FloatArray,
+        salary: FloatArray,
+        gender: npt.NDArray[np.object_],
+        codes: Codes | None = None,
+    ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
         """The table indices (gender, age cell, salary cell) of the covered rows, and which rows those are."""
-        codes = np.full(len(age), -1, dtype=np.intp)
-        for index, name in enumerate(c.GENDERS):
-            codes[gender == name] = index
+        if codes is None:
+            codes = np.full(len(age), -1, dtype=np.intp)
+            for index, name in enumerate(c.GENDERS):
+                codes[gender == name] = index
+        elif len(codes) != len(age):
+            raise ValueError(f"{len(codes)} gender codes for {len(age)} rows")
         covered = (
             (codes >= 0)
             & (age >= self._age_low)
@@ -204,10 +279,12 @@ class ForestTable:
             & (salary >= self._salary_low)
             & (salary <= self._salary_high)
         )  # NaN fails every comparison, so it is never covered
+        if not covered.all():
+            codes, age, salary = codes[covered], age[covered], salary[covered]
         return (
-            codes[covered],
-            np.searchsorted(self.grid.age, age[covered], side="left"),
-            np.searchsorted(self.grid.salary, salary[covered], side="left"),
+            codes.astype(np.intp, copy=False),
+            self._age_buckets.index(age),
+            self._salary_buckets.index(salary),
             covered,
         )
 

@@ -78,15 +78,22 @@ class Predictor:
         predictor.self_test()
         return predictor
 
-    def probabilities(self, age: FloatArray, salary: FloatArray, gender: ObjectArray) -> FloatArray:
+    def probabilities(
+        self,
+        age: FloatArray,
+        salary: FloatArray,
+        gender: ObjectArray,
+        codes: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> FloatArray:
         """P(buy) for N rows given [N, 1] (or [N]) arrays, same bits in any batch: from the lookup table
-        where it covers a row (runtime.forest_table), else from one onnxruntime call."""
+        where it covers a row (runtime.forest_table), else from one onnxruntime call. `codes`, when given,
+        are the genders' indices in contract.GENDERS (the table reads them instead of comparing strings)."""
         age = np.asarray(age, dtype=np.float64).reshape(-1)
         salary = np.asarray(salary, dtype=np.float64).reshape(-1)
         gender = np.asarray(gender, dtype=object).reshape(-1)
         if self.table is None:
             return self.onnx_probabilities(age, salary, gender)
-        probabilities, covered = self.table.lookup(age, salary, gender)
+        probabilities, covered = self.table.lookup(age, salary, gender, codes)
         if not covered.all():
             rest = ~covered
             probabilities[rest] = self.onnx_probabilities(age[rest], salary[rest], gender[rest])

@@ -158,7 +158,7 @@ class Scorer:
         With `everything` valid, the rows go in as they are (no index, no copy)."""
         if everything:
             if not explain:
-                return self.predictor.probabilities(rows.age, rows.salary, rows.gender), None
+                return self.predictor.probabilities(rows.age, rows.salary, rows.gender, rows.codes), None
             explained = Explainer.of(self.predictor).explain(rows.age, rows.salary, rows.gender)
             return explained.probabilities, explained.contributions
         valid = rows.valid
@@ -168,7 +168,8 @@ class Scorer:
             where = np.flatnonzero(valid)
             a, s, g = rows.age[where], rows.salary[where], rows.gender[where]
             if contributions is None:
-                probability[where] = self.predictor.probabilities(a, s, g)
+                codes = None if rows.codes is None else rows.codes[where]
+                probability[where] = self.predictor.probabilities(a, s, g, codes)
             else:
                 explanation = Explainer.of(self.predictor).explain(a, s, g)
                 probability[where] = explanation.probabilities
