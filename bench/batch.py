@@ -101,18 +101,35 @@ def run_cli(input_path: Path, output: Path, module: str = "scoring.batch") -> di
     cpu, wall = _children_cpu(), time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run(
-        [sys.executable, "-m", module, "--input", str(input_path), "--output", str(output),
-         "--model", str(MODEL)],
-        check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            module,
+            "--input",
+            str(input_path),
+            "--output",
+            str(output),
+            "--model",
+            str(MODEL),
+        ],
+        check=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=3600,
+    )
     wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
     manifest = json.loads(output.with_name(output.name + ".manifest.json").read_text())
     rows = manifest["rows_read"]
     return {
-        "rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
+        "rows": rows,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rows_per_cpu_s": rows / cpu,
         "peak_rss_mib": manifest["peak_rss_bytes"] / 2**20,
         "arrow_peak_mib": manifest["arrow_peak_bytes"] / 2**20,
-    }  # fmt: skip
+    }
 
 
 def run_raw_onnxruntime(parquet: Path) -> dict[str, Any]:
@@ -222,8 +239,14 @@ def floor_blocks(found: dict[str, dict[str, Any]], rows: int, load: tuple[float,
     for fmt, f in found.items():
         met = "met" if f["ratio"] >= 0.8 else "NOT met"
         rounds = ", ".join(f"{r:.2f}" for r in f["ratios"])
-        table.add(fmt, round(f["real_rows_per_cpu_s"]), round(f["floor_rows_per_cpu_s"]),
-                  f"{f['ratio']:.2f}", rounds, f"≥ 0.8: {met}")  # fmt: skip
+        table.add(
+            fmt,
+            round(f["real_rows_per_cpu_s"]),
+            round(f["floor_rows_per_cpu_s"]),
+            f"{f['ratio']:.2f}",
+            rounds,
+            f"≥ 0.8: {met}",
+        )
     text = (
         f"The CLI against its floor (`python -m bench.batch --floor`): {rows:,} generated customers, "
         "`python -m scoring.batch` and `python -m bench.cli_floor` (the same CLI, a scorer that writes "
@@ -240,16 +263,26 @@ def run_floor(rows: int, repeats: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
         folder = Path(tmp)
         found = cli_vs_floor(write_inputs(folder, rows, csv=True), folder, repeats)
-    return {"rows": rows, "repeats": repeats, "load_average": load, "load_average_end": os.getloadavg(),
-            "cli_floor": found}  # fmt: skip
+    return {
+        "rows": rows,
+        "repeats": repeats,
+        "load_average": load,
+        "load_average_end": os.getloadavg(),
+        "cli_floor": found,
+    }
 
 
 def spark_paths(parquet: Path, folder: Path) -> dict[str, dict[str, Any]]:
     """Spark local[2] and the standalone cluster: the real job, the same doing nothing, scikit-learn."""
     reason = spark_available()
     if reason:
-        names = ("spark_local2", "spark_local2_floor", "spark_cluster", "spark_cluster_floor",
-                 "spark_cluster_sklearn")  # fmt: skip
+        names = (
+            "spark_local2",
+            "spark_local2_floor",
+            "spark_cluster",
+            "spark_cluster_floor",
+            "spark_cluster_sklearn",
+        )
         return {name: {"skipped": reason} for name in names}
     found: dict[str, dict[str, Any]] = {}
     for key, measured in (
@@ -280,7 +313,7 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     floor = {FLOOR_TARGETS[fmt]: f["ratio"] for fmt, f in results.get("cli_floor", {}).items()}
     for name, (top, bottom, minimum) in TARGETS.items():
-        a, b = _rate(paths[top]), _rate(paths[bottom])
+        a, b = _rate(paths.get(top, {})), _rate(paths.get(bottom, {}))  # a path not run: skipped
         value = floor[name] if name in floor else (a / b if a and b else None)
         found[name] = {"ratio": value, "target": minimum, "met": None if value is None else value >= minimum}
     memory = results["memory"]
@@ -309,10 +342,10 @@ PATH_LABELS = {
 }
 
 
-def render_markdown(results: dict[str, Any]) -> str:
-    """The results as a markdown section (tables of paths, memory and targets)."""
+def page(results: dict[str, Any]) -> list[report.Block]:
+    """The results page: a paragraph on the run, then the paths, memory and targets tables."""
     machine = results["machine"]
-    lines = [
+    intro = (
         f"Batch scoring ({results['mode']} mode, {results['rows']:,} rows, {machine['cpus']} cores, "
         f"load average {machine['load_average'][0]:.1f}); rows per CPU-second are the comparable figure. "
         "`steady` leaves out fixed start-up: the CLI's "
@@ -320,44 +353,48 @@ def render_markdown(results: dict[str, Any]) -> str:
         "file); Spark's jobs run warm (one untimed run each, then three rounds side by side, the median "
         "counted), their CPU summed over every process of the job (driver, master, workers, executors, "
         "Python workers); raw onnxruntime and pandas + scikit-learn are timed after their imports and loads. "
-        "The machine is shared: compare figures of one run, not across runs.",
-        "",
-        "| path | rows | wall s | CPU s | rows per CPU-s | steady rows per CPU-s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+        "The machine is shared: compare figures of one run, not across runs."
+    )
+    paths = report.Table(
+        ["path", "rows", "wall s", "CPU s", "rows per CPU-s", "steady rows per CPU-s"], [False, *[True] * 5]
+    )
     for key, label in PATH_LABELS.items():
         p = results["paths"].get(key)
         if p is None:
             continue
         if "skipped" in p:
-            lines.append(f"| {label} | skipped: {p['skipped']} | | | | |")
+            paths.add(label, f"skipped: {p['skipped']}", "", "", "", "")
             continue
         rate = _rate(p) or 0.0
-        lines.append(
-            f"| {label} | {p['rows']:,} | {p['wall_s']:.2f} | {p['cpu_s']:.2f} | {p['rows_per_cpu_s']:,.0f} "
-            f"| {rate:,.0f} |"
-        )
-    lines += [
-        "",
-        "| CLI Parquet → Parquet | peak RSS MiB | Arrow peak MiB | rows per CPU-s |",
-        "| ---: | ---: | ---: | ---: |",
-    ]
+        paths.add(
+            label, f"{p['rows']:,}", f"{p['wall_s']:.2f}", f"{p['cpu_s']:.2f}", f"{p['rows_per_cpu_s']:,.0f}",
+            f"{rate:,.0f}",
+        )  # fmt: skip
+    memory = report.Table(
+        ["CLI Parquet → Parquet", "peak RSS MiB", "Arrow peak MiB", "rows per CPU-s"], [True] * 4
+    )
     for n, m in results["memory"].items():
-        lines.append(
-            f"| {int(n):,} rows | {m['peak_rss_mib']:.0f} | {m['arrow_peak_mib']:.1f} "
-            f"| {m['rows_per_cpu_s']:,.0f} |"
-        )
-    lines += [
-        "",
-        "| target (steady rows per CPU-s; CLI vs floor: whole process, median of alternated rounds) "
-        "| measured | status |",
-        "| --- | ---: | --- |",
-    ]
+        memory.add(
+            f"{int(n):,} rows", f"{m['peak_rss_mib']:.0f}", f"{m['arrow_peak_mib']:.1f}",
+            f"{m['rows_per_cpu_s']:,.0f}",
+        )  # fmt: skip
+    targets = report.Table(
+        [
+            "target (steady rows per CPU-s; CLI vs floor: whole process, median of alternated rounds)",
+            "measured",
+            "status",
+        ],
+        [False, True, False],
+    )
     for name, r in results["ratios"].items():
         status = "skipped" if r["met"] is None else ("met" if r["met"] else "NOT met")
-        measured = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {name} | {measured} | {status} |")
-    return "\n".join(lines) + "\n"
+        targets.add(name, "—" if r["ratio"] is None else f"{r['ratio']:.2f}", status)
+    return [intro, paths, memory, targets]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown (bench.harness.report)."""
+    return report.markdown(page(results))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,8 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="300,000 rows, memory from the CLI Parquet run (under a minute)",
     )
-    parser.add_argument("--floor", action="store_true",
-                        help="only the CLI against its floor, alternated (writes batch-floor.*)")  # fmt: skip
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="only the CLI against its floor, alternated (writes batch-floor.*)",
+    )
     parser.add_argument("--rows", type=int, default=FLOOR_ROWS, help="--floor: rows per input file")
     parser.add_argument("--repeats", type=int, default=FLOOR_REPEATS, help="--floor: rounds per format")
     args = parser.parse_args(argv)
@@ -381,12 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("%s", report.markdown(blocks))
         return 0
     results = run(args.quick)
-    markdown = render_markdown(results)
-    RESULTS.mkdir(exist_ok=True)
+    blocks = page(results)
     stem = "batch-quick" if args.quick else "batch-latest"  # a smoke run never replaces the full figures
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"{stem}.md").write_text(markdown)
-    logger.info("%s", markdown)
+    report.write(RESULTS, stem, results, blocks)
+    logger.info("%s", report.markdown(blocks))
     return 0
 
 

@@ -18,9 +18,15 @@ _CONSTANT: list[pa.Array] = []
 
 
 def constant_score(
-    self: Scorer, age: pa.Array, salary: pa.Array, gender: pa.Array, ids: pa.Array | None,
-    id_field: pa.Field | None, observe: Any = None, explain: bool = False,
-) -> tuple[pa.RecordBatch, Tally]:  # fmt: skip
+    self: Scorer,
+    age: pa.Array,
+    salary: pa.Array,
+    gender: pa.Array,
+    ids: pa.Array | None,
+    id_field: pa.Field | None,
+    observe: Any = None,
+    explain: bool = False,
+) -> tuple[pa.RecordBatch, Tally]:
     """Scorer.score's signature and output schema; the answers are constant columns, sliced per batch."""
     n = len(age)
     if not _CONSTANT or len(_CONSTANT[0]) < n:

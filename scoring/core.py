@@ -24,8 +24,12 @@ from runtime.predictor import Predictor
 from scoring.values import Rows, prepare
 
 PROBABILITY, PREDICTION, WARNINGS, ERROR, MODEL_VERSION = (
-    "probability", "prediction", "warnings", "error", "model_version",
-)  # fmt: skip
+    "probability",
+    "prediction",
+    "warnings",
+    "error",
+    "model_version",
+)
 ROW_NUMBER = "row_number"  # the id added when the input has none (0-based input order)
 WARNING_SEPARATOR = "; "
 RESULT_FIELDS = [
