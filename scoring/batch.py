@@ -137,9 +137,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+_RECEIVED: list[int] = []  # signals seen: a raise inside a __del__ or an import can be swallowed or wrapped
+
+
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    """Signal handler: unwind so that `finally` removes the partial output."""
+    """Signal handler: note the signal and unwind so that `finally` removes the partial output."""
+    _RECEIVED.append(signum)
     raise Interrupted(signum)
+
+
+def check_interrupted() -> None:
+    """Raise Interrupted when a signal arrived whose own raise was lost (checked after every batch)."""
+    if _RECEIVED:
+        raise Interrupted(_RECEIVED[0])
 
 
 def _sources(args: argparse.Namespace) -> list[Source]:
@@ -193,7 +203,9 @@ def score_files(
                     tally.rows, tally.scored, tally.invalid, tally.yes, tally.warned, tally.invalid_by_field
                 )
                 progress.advance(tally.rows)
+                check_interrupted()
         progress.finish()
+        check_interrupted()
         if counts.invalid_fraction() > args.max_invalid:
             raise Stop(
                 EXIT_INVALID,
@@ -269,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per problem on stderr and an exit code, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    _RECEIVED.clear()
     previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         manifest = run(args)
@@ -279,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("interrupted by %s; no output written", exc)
         return exc.code
     except Exception as exc:  # a last resort: still one line, never a traceback
+        if _RECEIVED:  # the signal's raise was wrapped (a SystemError out of an interrupted import)
+            logger.error("interrupted by %s; no output written", signal.Signals(_RECEIVED[0]).name)
+            return Interrupted(_RECEIVED[0]).code
         logger.error(
             "scoring failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else ""
         )
