@@ -116,6 +116,15 @@ def _settings(model: Path, state_dir: Path | None) -> tuple[Settings, ModelStore
         raise CliError(Exit.CONFIG, str(exc)) from None
 
 
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=WAIT_S,
+    show_default=True,
+    help="seconds to wait for the service's reload",
+)
+
+
 def state_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """--state-dir, default $PREDICT_STATE_DIR: where the service keeps its model store and pidfile."""
     return click.option(
@@ -157,13 +166,7 @@ def _switch(run: Callable[[], None]) -> int:
 @model_option("the served model file the candidate replaces")
 @state_option
 @click.option("--shadow", is_flag=True, help="score the candidate beside the live model; it never answers")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=WAIT_S,
-    show_default=True,
-    help="seconds to wait for the service's reload",
-)
+@timeout_option
 def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, timeout: float) -> int:
     """Check CANDIDATE, put it at the served path atomically and make the running service reload it;
     its model card (model_card.json beside it) travels with it (service.process.deploy.deploy). With
@@ -179,13 +182,7 @@ def deploy(candidate: Path, model: Path, state_dir: Path | None, shadow: bool, t
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor promote"))
 @model_option("the served model file the shadow model replaces")
 @state_option
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=WAIT_S,
-    show_default=True,
-    help="seconds to wait for the service's reload",
-)
+@timeout_option
 def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Make the shadow model live, exactly as a deploy of it would (rollback goes back); empties the slot."""
     from service.process.shadow import promote as run_promote
@@ -197,13 +194,7 @@ def promote(model: Path, state_dir: Path | None, timeout: float) -> int:
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor discard"))
 @model_option("the served model file")
 @state_option
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=WAIT_S,
-    show_default=True,
-    help="seconds to wait for the service's reload",
-)
+@timeout_option
 def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Drop the shadow model: the service stops scoring it."""
     from service.process.shadow import discard as run_discard
@@ -215,13 +206,7 @@ def discard(model: Path, state_dir: Path | None, timeout: float) -> int:
 @click.command(epilog=example("PREDICT_STATE_DIR=.state purchase-predictor rollback"))
 @model_option("the served model file")
 @state_option
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=WAIT_S,
-    show_default=True,
-    help="seconds to wait for the service's reload",
-)
+@timeout_option
 def rollback(model: Path, state_dir: Path | None, timeout: float) -> int:
     """Go back to the previously deployed model, the same safe way (a second rollback goes forward)."""
     from service.process.deploy import rollback as run_rollback
