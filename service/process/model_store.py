@@ -63,6 +63,18 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
+def read_checked(path: Path, sha256: str, what: str) -> bytes:
+    """A stored file's bytes, checked against its recorded hash; StoreError naming `what` otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise StoreError(f"{what} {path} cannot be read: {reason}") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise StoreError(f"{what} {path} does not match its recorded hash")
+    return data
+
+
 class ModelStore:
     """Read and write the state directory."""
 
@@ -128,14 +140,7 @@ class ModelStore:
     def read(self, entry: Entry) -> tuple[Path, bytes]:
         """The stored file's path and bytes, checked against the entry's hash."""
         path = self.models / entry.file
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise StoreError(f"stored model {path} cannot be read: {reason}") from None
-        if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise StoreError(f"stored model {path} does not match its recorded hash")
-        return path, data
+        return path, read_checked(path, entry.sha256, "stored model")
 
     def install(self, data: bytes, version: str) -> tuple[Entry, bool]:
         """Make validated bytes the current model; returns the entry and whether it changed."""

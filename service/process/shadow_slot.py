@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from runtime.contract import TOKEN_RULE, shown, valid_token
-from service.process.model_store import Entry, StoreError, write_atomically
+from service.process.model_store import Entry, StoreError, read_checked, write_atomically
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -42,14 +42,7 @@ class ShadowSlot:
     def read(self, entry: Entry) -> tuple[Path, bytes]:
         """The candidate's path and bytes, checked against its recorded hash."""
         path = self.root / entry.file
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise StoreError(f"shadow model {path} cannot be read: {reason}") from None
-        if hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise StoreError(f"shadow model {path} does not match its recorded hash")
-        return path, data
+        return path, read_checked(path, entry.sha256, "shadow model")
 
     def card(self) -> bytes | None:
         """The candidate's model card, or None when it came without one."""
