@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from bench.harness.gunicorn import Gunicorn, gunicorn
 from monitoring.profile import ReferenceProfile, parse_profile
@@ -89,3 +90,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if reporter is not None:
                 reporter.write_line(f"SKIPPED IN CI (not allowed): {report.nodeid}: {reason}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def committed_predictor() -> Predictor:
+    """The committed model (it carries an explanation background)."""
+    return Predictor.from_path(COMMITTED_MODEL)
+
+
+@pytest.fixture(scope="module")
+def committed_client(committed_predictor: Predictor) -> FlaskClient:
+    """The app on the committed model, monitoring off (no feedback tokens: answers are comparable bytes)."""
+    from service.http.app import create_app
+
+    settings = Settings(model_path=COMMITTED_MODEL, max_body_bytes=16 * 1024 * 1024, monitor=False)
+    return create_app(settings, committed_predictor).test_client()

@@ -11,10 +11,7 @@ from flask.testing import FlaskClient
 
 from runtime.explain import Explainer, background_document
 from runtime.predictor import Predictor
-from service.http.app import create_app
-from service.process.settings import Settings
 from tests.scoring.conftest import random_rows
-from tests.service.conftest import COMMITTED_MODEL
 
 ROWS = 401
 NAMES = ("age", "salary", "gender")
@@ -25,19 +22,6 @@ ROUTES = ("/predict", "/predict/batch")
 def body_for(route: str) -> dict[str, Any]:
     """A valid body for the route."""
     return CUSTOMER if route == "/predict" else {"customers": [CUSTOMER, CUSTOMER]}
-
-
-@pytest.fixture(scope="module")
-def committed_predictor() -> Predictor:
-    """The committed model (it carries an explanation background)."""
-    return Predictor.from_path(COMMITTED_MODEL)
-
-
-@pytest.fixture(scope="module")
-def committed_client(committed_predictor: Predictor) -> FlaskClient:
-    """The app on the committed model, monitoring off (no feedback tokens: answers are comparable bytes)."""
-    settings = Settings(model_path=COMMITTED_MODEL, max_body_bytes=16 * 1024 * 1024, monitor=False)
-    return create_app(settings, committed_predictor).test_client()
 
 
 @pytest.fixture(scope="module")

@@ -10,27 +10,11 @@ from flask.testing import FlaskClient
 
 from runtime.explain import Explainer
 from runtime.predictor import Predictor
-from service.http.app import create_app
-from service.process.settings import Settings
 from tests.scoring.conftest import random_rows
-from tests.service.conftest import COMMITTED_MODEL
 from tests.v2.conftest import INFER
 from tests.v2.test_v2_api import infer, outputs, tensors
 
 ROWS = 777
-
-
-@pytest.fixture(scope="module")
-def committed_predictor() -> Predictor:
-    """The committed model (it carries an explanation background)."""
-    return Predictor.from_path(COMMITTED_MODEL)
-
-
-@pytest.fixture(scope="module")
-def committed_client(committed_predictor: Predictor) -> FlaskClient:
-    """The app on the committed model, monitoring off."""
-    settings = Settings(model_path=COMMITTED_MODEL, max_body_bytes=16 * 1024 * 1024, monitor=False)
-    return create_app(settings, committed_predictor).test_client()
 
 
 @pytest.fixture(scope="module")
