@@ -29,21 +29,25 @@ import selectors
 import socket
 import struct
 import time
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from gunicorn import http, util
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from service.front.config import FrontError, FrontSettings
 from service.front.framing import RequestFrame
 from service.front.refusals import Refusal, answer, request_timeout, too_many
+from service.front.response import OneSendResponse
 
 RECV_BYTES = 64 * 1024  # per read; under glibc's mmap threshold, so a read costs no mmap()/munmap()
 LINGER_S = 2.0  # after a refusal: read and drop what the client still sends, so it can read the answer
 SWEEP_S = 0.25  # how often deadlines are checked (the poller also wakes at least once a second)
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 TO_POLLER = object()  # a pool thread's result: the request is not whole yet (or refused), back to the poller
+KEPT = object()  # a pool thread's result: it put the kept-alive connection back in the poller itself
 
 
 class BufferedConn(TConn):
@@ -129,6 +133,46 @@ class BufferingWorker(ThreadWorker):
         conn.read_in_thread = True
         super().on_client_socket_readable(conn, client)
 
+    def enqueue_req(self, conn: BufferedConn) -> None:
+        """Hand a connection to a pool thread; the poller thread hears back only when the pool thread did
+        not put the connection back in the poller itself (`_serve`)."""
+        future = self.tpool.submit(self._serve, conn)
+        future.add_done_callback(partial(self._served, conn))
+
+    def _served(self, conn: BufferedConn, future: Any) -> None:
+        """A pool thread is done with `conn`: gthread's finish_request on the poller thread, unless kept."""
+        if future.cancelled() or future.exception() is not None or future.result() is not KEPT:
+            self.method_queue.defer(self.finish_request, conn, future)
+
+    def _serve(self, conn: BufferedConn) -> Any:
+        """In a pool thread: handle the request; then a kept-alive connection with nothing buffered goes
+        straight back to the poller, as gthread's finish_request would put it, without waking the poller
+        thread through its pipe (about 4-7 % less CPU per request: docs/operations/slow-clients.md).
+        epoll_ctl may be called while another thread waits in epoll_wait, and the selector's map is a dict
+        whose updates the GIL keeps whole; the key is in the map before epoll can report the socket, and
+        registering is the thread's last use of the connection. Everything else (closing, pipelined or
+        partly read requests, a counted address, a stopping worker) goes to the poller thread as before."""
+        result = self.handle(conn)
+        if result is not True or conn.counted or conn.buffer or not self.alive:
+            return result
+        if conn.parser is None or conn.parser.unreader.buf.getvalue():
+            return result
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)  # before the poller can report it: its handler removes it
+        readable = partial(self.on_client_socket_readable, conn)
+        try:
+            self.poller.register(conn.sock, selectors.EVENT_READ, readable)
+        except (KeyError, ValueError, OSError):  # a closed selector (stopping) or socket: let it be closed
+            self.keepalived_conns.remove(conn)
+            return False
+        return KEPT
+
+    def _cap_keepalive(self, deadline: float) -> None:
+        """gthread's, over a copy: pool threads may append kept-alive connections meanwhile."""
+        for conn in list(self.keepalived_conns):
+            conn.timeout = min(conn.timeout, deadline)
+
     def handle(self, conn: BufferedConn) -> Any:
         """In a pool thread: a kept-alive connection's one non-blocking read first (back to the poller
         unless that makes the request whole), then gthread's handling of the whole request."""
@@ -152,6 +196,58 @@ class BufferingWorker(ThreadWorker):
                 return TO_POLLER
             self._load(conn, end)
         return super().handle(conn)
+
+    def handle_request(self, req: Any, conn: BufferedConn) -> bool:
+        """gthread's handle_request (gunicorn 27.0.1, statement for statement; tests/service/
+        test_front_response.py notices an upgrade), writing with OneSendResponse
+        (service.front.response)."""
+        environ: dict[str, Any] = {}
+        resp = None
+        try:
+            self.cfg.pre_request(self, req)
+            request_start = datetime.now()
+            resp, environ = wsgi.create(
+                req, conn.sock, conn.client, conn.server, self.cfg, response_class=OneSendResponse
+            )
+            environ["wsgi.multithread"] = True
+            self.nr += 1
+            if self.nr >= self.max_requests:
+                if self.alive:  # type: ignore[has-type]  # gunicorn is untyped
+                    self.log.info("Autorestarting worker after current request.")
+                    self.alive = False
+                resp.force_close()
+            if not self.alive or not self.cfg.keepalive or len(self.keepalived_conns) >= self.max_keepalived:
+                resp.force_close()
+            respiter = self.wsgi(environ, resp.start_response)
+            try:
+                if isinstance(respiter, environ["wsgi.file_wrapper"]):
+                    resp.write_file(respiter)
+                else:
+                    for item in respiter:
+                        resp.write(item)
+                resp.close()
+            finally:
+                request_time = datetime.now() - request_start
+                self.log.access(resp, req, environ, request_time)
+                if hasattr(respiter, "close"):
+                    respiter.close()
+            if resp.should_close():
+                self.log.debug("Closing connection.")
+                return False
+        except OSError:
+            raise  # to gthread's handle()
+        except (Exception, SystemExit):
+            if resp and resp.headers_sent:
+                self.log.exception("Error handling request")
+                util.close_graceful(conn.sock)
+                raise StopIteration() from None
+            raise
+        finally:
+            try:
+                self.cfg.post_request(self, req, environ, resp)
+            except Exception:
+                self.log.exception("Exception in post_request hook")
+        return True
 
     def on_readable(self, conn: BufferedConn, _client: Any = None) -> None:
         """Read what has arrived; hand the connection to a thread once its request is whole."""
