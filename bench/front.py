@@ -6,6 +6,9 @@ the service without any front (gthread gunicorn alone), and the two floors of `m
 as `make bench` (16 connections, interleaved rounds). The table's ratios are to the sync-worker floor (the
 p99 target's reference); the line below it gives throughput against the gthread floor (the throughput
 target's). Writes bench/results/front.{json,md} (front-quick with --quick).
+
+`--fronts worker worker_gunicorn_writer worker_no_shortcut` measures the buffering worker against copies
+with one of its speed devices off (bench/apps/front_devices.py) and writes bench/results/front-devices.*.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ FRONTS = {  # name -> PREDICT_FRONT, extra environment of the launcher, and what
     "nginx": ("nginx", {}, "nginx, a worker per core, Unix socket, keep-alive upstream, before gthread"),
     "nginx_1_worker": ("nginx", {"PREDICT_FRONT_WORKERS": "1"}, "nginx worker_processes 1 (the sidecar's)"),
 }
+DEVICES_OFF = {  # name -> the buffering worker with one speed device off (bench/apps/front_devices.py)
+    "worker_gunicorn_writer": ("GunicornWriter", "the worker with gunicorn's response writer"),
+    "worker_no_shortcut": ("NoShortcut", "the worker handing every finished request to its poller thread"),
+}
 
 
 def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
@@ -37,13 +44,21 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
         servers.gunicorn_spec("floor", FLOOR_APP, GUNICORN_CONF, env),
         servers.gunicorn_spec("no_front", "service.process.wsgi:app", GUNICORN_CONF, env),
     ]
-    out += [front_spec(name, {**env, **FRONTS[name][1]}, FRONTS[name][0]) for name in fronts]
+    for name in fronts:
+        if name in DEVICES_OFF:
+            worker = f"bench.apps.front_devices.{DEVICES_OFF[name][0]}"
+            extra = ("--worker-class", worker, "--worker-connections", "4096")  # as the launcher's default
+            out.append(servers.gunicorn_spec(name, "service.process.wsgi:app", GUNICORN_CONF, env, extra))
+        else:
+            out.append(front_spec(name, {**env, **FRONTS[name][1]}, FRONTS[name][0]))
     return out
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Rounds, seconds per round, connections, front variants and output folder."""
-    return variants.parser("python -m bench.front", __doc__, "fronts", list(FRONTS)).parse_args(argv)
+    parser = variants.parser("python -m bench.front", __doc__, "fronts", [*FRONTS, *DEVICES_OFF])
+    parser.set_defaults(fronts=list(FRONTS))  # the device-off copies only when named
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds, source = variants.measure_models(lambda onnx: specs(onnx, args.fronts), plan, "bench-front-")
     summary = variants.summarize(rounds, REFERENCE)
     notes = {name: text for name, (_, _, text) in FRONTS.items()}
+    notes.update({name: text for name, (_, text) in DEVICES_OFF.items()})
     notes.update(
         {
             REFERENCE: "floor app, sync workers",
@@ -63,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     gthread = variants.summarize(rounds, "floor")
     against_floor = ", ".join(
-        f"{name} {row['requests_per_s_ratio']:.2f}" for name, row in gthread.items() if name in FRONTS
+        f"{name} {row['requests_per_s_ratio']:.2f}" for name, row in gthread.items() if name in args.fronts
     )
     alone = variants.summarize(rounds, "no_front")
     cost = ", ".join(
         f"{name} {row['requests_per_s_ratio']:.2f} (CPU/req {row['server_cpu_us_ratio']:.2f})"
         for name, row in alone.items()
-        if name in FRONTS
+        if name in args.fronts
     )
     page: list[report.Block] = [
         f"Front variants ({plan.rounds} interleaved rounds × {plan.duration_s} s, {plan.connections} "
@@ -78,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Throughput ÷ gthread floor (median of per-round ratios): {against_floor}.",
         f"The front's cost, throughput with ÷ without it (no_front): {cost}.",
     ]
-    stem = "front-quick" if args.quick else "front"
+    stem = "front-devices" if set(args.fronts) & set(DEVICES_OFF) else "front"
+    stem += "-quick" if args.quick else ""
     report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
     sys.stdout.write(report.markdown(page))
     return 0

@@ -147,7 +147,7 @@ class BufferingWorker(ThreadWorker):
     def _serve(self, conn: BufferedConn) -> Any:
         """In a pool thread: handle the request; then a kept-alive connection with nothing buffered goes
         straight back to the poller, as gthread's finish_request would put it, without waking the poller
-        thread through its pipe (about 4-7 % less CPU per request: docs/operations/slow-clients.md).
+        thread through its pipe (measured off alone: docs/operations/slow-clients.md#what-the-front-costs).
         epoll_ctl may be called while another thread waits in epoll_wait, and the selector's map is a dict
         whose updates the GIL keeps whole; the key is in the map before epoll can report the socket, and
         registering is the thread's last use of the connection. Everything else (closing, pipelined or
@@ -160,6 +160,8 @@ class BufferingWorker(ThreadWorker):
         conn.sock.setblocking(False)
         conn.set_timeout()
         self.keepalived_conns.append(conn)  # before the poller can report it: its handler removes it
+        if not self.alive:  # a stop began meanwhile: the linger gthread gives kept-alive connections
+            conn.timeout = min(conn.timeout, time.monotonic() + STOP_KEEPALIVE_LINGER)
         readable = partial(self.on_client_socket_readable, conn)
         try:
             self.poller.register(conn.sock, selectors.EVENT_READ, readable)

@@ -128,13 +128,18 @@ def _offline(live: Path, candidate: Path, rows: list[dict[str, Any]]) -> dict[st
     }
 
 
-def _drift(url: str, rows: int | None = None, timeout: float = 20) -> dict[str, Any]:
-    """/monitoring/drift, once the shadow section holds `rows` rows (every worker flushed; bounded)."""
+def _drift(url: str, rows: int | None = None, timeout: float = 20, live: int = 0) -> dict[str, Any]:
+    """/monitoring/drift, once the shadow section holds `rows` rows and the window `live` scored rows
+    (every worker flushed: each flushes its own rows every 0.2 s; bounded)."""
     deadline = time.monotonic() + timeout
     while True:
         doc: dict[str, Any] = requests.get(f"{url}/monitoring/drift", timeout=10).json()
-        section = doc["windows"][-1]["shadow"] if doc["windows"] else None
-        if rows is None or (section and section["rows"] >= rows) or time.monotonic() > deadline:
+        window = doc["windows"][-1] if doc["windows"] else None
+        section = window["shadow"] if window else None
+        counted = (window["rows"] if window else 0) >= live
+        if (
+            counted and (rows is None or (section and section["rows"] >= rows))
+        ) or time.monotonic() > deadline:
             return doc
         time.sleep(0.2)
 
@@ -269,7 +274,7 @@ def test_a_shadow_that_fails_to_load_never_stops_the_live_model(tmp_path: Path, 
         assert served_version(server) == LIVE_VERSION
         rows = _rows(3, 90)
         _answers(server.url, rows)
-        doc = _drift(server.url)
+        doc = _drift(server.url, live=len(rows))  # both workers' rows counted (the flush is per process)
         assert (
             doc["shadow"]["state"] == "failed"
             and "does not match its recorded hash" in doc["shadow"]["reason"]
