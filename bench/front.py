@@ -21,6 +21,7 @@ from pathlib import Path
 from bench.harness import report, servers, variants
 from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, SYNC_WORKERS
 from bench.run import front_spec
+from service.front.config import FrontSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def specs(onnx_path: Path, fronts: list[str]) -> list[servers.ServerSpec]:
     for name in fronts:
         if name in DEVICES_OFF:
             worker = f"bench.apps.front_devices.{DEVICES_OFF[name][0]}"
-            extra = ("--worker-class", worker, "--worker-connections", "4096")  # as the launcher's default
+            connections = str(FrontSettings.from_env({}).worker_connections)  # the launcher's default
+            extra = ("--worker-class", worker, "--worker-connections", connections)
             out.append(servers.gunicorn_spec(name, "service.process.wsgi:app", GUNICORN_CONF, env, extra))
         else:
             out.append(front_spec(name, {**env, **FRONTS[name][1]}, FRONTS[name][0]))

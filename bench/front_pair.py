@@ -13,8 +13,6 @@ Writes bench/results/front-pair.{json,md} (front-pair-quick with --quick).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import logging
 import statistics
 import sys
@@ -23,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.harness import procs, report, servers, wrk
+from bench.harness import procs, report, servers, variants, wrk
 from bench.harness.models import resolve_models
 from bench.harness.report import Table
-from bench.harness.rounds import SEED_EXAMPLE, HttpPlan, wait_until_idle, warm
+from bench.harness.rounds import HttpPlan, wait_until_idle
 from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV
 from bench.run import front_spec
 
@@ -37,6 +35,7 @@ PAIRS = (  # (reference, measured): the measured one's figures are divided by th
     ("floor", "no_front"),
     ("no_front", "front"),
 )
+ROUNDS = 6  # by default
 METRICS = ("cpu_us", "requests_per_s")
 WHAT = {
     "floor": "floor app on the service's gunicorn config (gthread)",
@@ -81,13 +80,8 @@ def pair_round(pair: tuple[servers.RunningServer, ...], script: Path, plan: Http
 
 def measure(plan: HttpPlan, workdir: Path, onnx_path: Path) -> dict[str, list[dict[str, float]]]:
     """Every pair, `plan.rounds` times (pairs alternate within a round)."""
-    body = json.dumps(SEED_EXAMPLE).encode()
-    script = wrk.write_script(workdir, body)
     out: dict[str, list[dict[str, float]]] = {f"{m}/{r}": [] for r, m in PAIRS}
-    with contextlib.ExitStack() as stack:
-        running = {spec.name: stack.enter_context(servers.serve(spec, workdir)) for spec in specs(onnx_path)}
-        for server in running.values():
-            warm(server, script, body, plan)
+    with variants.warmed(specs(onnx_path), plan, workdir) as (running, script):
         for index in range(plan.rounds):
             for reference, measured in PAIRS:
                 result = pair_round((running[reference], running[measured]), script, plan)
@@ -117,19 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     """Measure the pairs, write bench/results/front-pair.{json,md} and print the page."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m bench.front_pair", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1 round × 2 s (a smoke run)")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 6)")
-    parser.add_argument("--duration", type=float, default=None, help="seconds per pair and round (default 5)")
-    parser.add_argument("--connections", type=int, default=16, help="split evenly between the two servers")
+    variants.add_plan_arguments(parser, ROUNDS)  # --connections is split evenly between the two servers
     parser.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
-    plan = HttpPlan(
-        rounds=args.rounds or (1 if args.quick else 6),
-        duration_s=args.duration or (2.0 if args.quick else 5.0),
-        warmup_s=1.0,
-        connections=args.connections,
-        batch_size=0,
-    )
+    plan = variants.plan_from(args, ROUNDS)
     with tempfile.TemporaryDirectory(prefix="bench-pair-") as tmp:
         _, onnx_path, source = resolve_models(Path(tmp))
         rounds = measure(plan, Path(tmp), onnx_path)

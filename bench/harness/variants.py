@@ -15,7 +15,7 @@ import json
 import logging
 import statistics
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +48,18 @@ def measure_models(
         return measure(build(onnx_path), plan, Path(tmp)), source
 
 
-def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+def add_plan_arguments(parser: argparse.ArgumentParser, rounds: int = 3) -> None:
     """The options every variant benchmark takes: --quick, --rounds, --duration, --connections."""
     parser.add_argument("--quick", action="store_true", help="1 round × 2 s (a smoke run)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
+    parser.add_argument("--rounds", type=int, help=f"interleaved rounds (default {rounds})")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5)")
     parser.add_argument("--connections", type=int, default=16)
 
 
-def plan_from(args: argparse.Namespace) -> HttpPlan:
-    """The HTTP plan those options describe (no batch endpoint runs)."""
+def plan_from(args: argparse.Namespace, rounds: int = 3) -> HttpPlan:
+    """The HTTP plan those options describe (no batch endpoint runs); `rounds` unless told (1 when quick)."""
     return HttpPlan(
-        rounds=args.rounds or (1 if args.quick else 3),
+        rounds=args.rounds or (1 if args.quick else rounds),
         duration_s=args.duration or (2.0 if args.quick else 5.0),
         warmup_s=1.0,
         connections=args.connections,
@@ -67,15 +67,24 @@ def plan_from(args: argparse.Namespace) -> HttpPlan:
     )
 
 
-def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> Rounds:
-    """Per variant, one result per round (the order rotated each round): wrk's figures plus the servers'
-    CPU µs per request."""
+@contextlib.contextmanager
+def warmed(
+    specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path
+) -> Iterator[tuple[dict[str, servers.RunningServer], Path]]:
+    """Every server started and warmed up, by name, with the wrk script that posts the seed example."""
     body = json.dumps(SEED_EXAMPLE).encode()
     script = wrk.write_script(workdir, body)
     with contextlib.ExitStack() as stack:
         running = {spec.name: stack.enter_context(servers.serve(spec, workdir)) for spec in specs}
         for server in running.values():
             warm(server, script, body, plan)
+        yield running, script
+
+
+def measure(specs: list[servers.ServerSpec], plan: HttpPlan, workdir: Path) -> Rounds:
+    """Per variant, one result per round (the order rotated each round): wrk's figures plus the servers'
+    CPU µs per request."""
+    with warmed(specs, plan, workdir) as (running, script):
         return interleave(running, script, plan, rotate=True)
 
 

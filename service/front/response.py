@@ -65,10 +65,22 @@ class OneSendResponse(wsgi.Response):
             headers.append("Transfer-Encoding: chunked\r\n")
         return headers
 
+    def head(self) -> bytes:
+        """The status line and every header, as gunicorn's send_headers renders them."""
+        lines = self.default_headers()
+        lines.extend([f"{name}: {value}\r\n" for name, value in self.headers])
+        return ("".join(lines) + "\r\n").encode("latin-1")
+
+    def send_headers(self) -> None:
+        """gunicorn's send_headers, rendering the head with `head` (the one rendering `write` uses too)."""
+        if not self.headers_sent:  # type: ignore[has-type]  # gunicorn is untyped
+            self.sock.sendall(self.head())
+            self.headers_sent = True
+
     def write(self, arg: Any) -> None:
         """The first write of a whole, unchunked body sends head and body at once; others as gunicorn."""
         if (
-            self.headers_sent  # type: ignore[has-type]  # gunicorn is untyped
+            self.headers_sent
             or self.chunked
             or type(arg) is not bytes
             or self._omits_body
@@ -77,9 +89,6 @@ class OneSendResponse(wsgi.Response):
         ):
             super().write(arg)
             return
-        tosend = self.default_headers()
-        tosend.extend([f"{name}: {value}\r\n" for name, value in self.headers])
-        head = ("".join(tosend) + "\r\n").encode("latin-1")
         self.headers_sent = True
         self.sent += len(arg)
-        self.sock.sendall(head + arg)
+        self.sock.sendall(self.head() + arg)
