@@ -6,6 +6,8 @@ ARG BASE_IMAGE=python:3.12-slim
 # deps: the pinned runtime dependencies (+ the optional PostgreSQL store), then the package's own wheel,
 # built here and installed without dependencies: the image runs the installed package, not a source tree.
 FROM ${BASE_IMAGE} AS deps
+# Both stages carry the label, so docker/build.sh can remove what older builds left without touching other images.
+LABEL org.opencontainers.image.title="purchase-predictor"
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY requirements/runtime.txt requirements/postgres.txt /tmp/requirements/
 RUN python3 -m venv /opt/venv \
@@ -24,6 +26,7 @@ RUN /opt/venv/bin/pip wheel -q --no-deps --wheel-dir /tmp/dist /src \
  && rm -rf /opt/venv/lib/python3*/site-packages/pip /opt/venv/bin/pip*
 
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="purchase-predictor"
 # nginx (Debian), for PREDICT_FRONT=nginx and the Kubernetes sidecar, which runs this same image; the default
 # front, gunicorn's buffering worker class, needs none (docs/operations/slow-clients.md). nginx runs as the
 # non-root user, its files under a private folder in /tmp.

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE="${IMAGE:-purchase-predictor:latest}"
+LABEL="org.opencontainers.image.title=purchase-predictor"   # set in both stages of the Dockerfile
 LOCAL_BASE_TOOL="${LOCAL_BASE_TOOL:-../shared/tools/docker-local-base.sh}"
 build_args=()
 
@@ -36,4 +37,8 @@ fi
 [ -f models/purchase_model.onnx ] || { echo "[docker] models/purchase_model.onnx is missing: run make export" >&2; exit 1; }
 
 docker build "${build_args[@]}" -t "$IMAGE" . >&2
+# Each build leaves untagged images behind: the builder stage and the previous image of this tag. Under the
+# vfs storage driver (docker-local-base.sh's engine) every layer is a full copy of the file system, so old
+# builds' layers (64 GB of them) once filled the disk and failed a CI run. Remove ours (by label); other projects' images are left alone.
+docker image prune -f --filter "label=$LABEL" >&2
 echo "$IMAGE"

@@ -23,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SEED_EXAMPLE = {"age": 45, "salary": 90000, "gender": "Male"}
 TRAINING_ONLY_MODULES = ("sklearn", "pandas", "xgboost")
+IMAGE_LABEL = "org.opencontainers.image.title=purchase-predictor"  # docker/build.sh prunes by it
 STALLED, GOOD = 64, 8  # stalled connections held open while GOOD requests must be answered
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,12 @@ def socket_probe_status(image: str, timeout: float = 90.0) -> int:
         docker("rm", "-f", name, check=False)
 
 
+def leftover_images() -> list[str]:
+    """Untagged images with the project's label: what a build leaves unless docker/build.sh removes it."""
+    found = docker("images", "-q", "--filter", "dangling=true", "--filter", f"label={IMAGE_LABEL}").stdout
+    return found.split()
+
+
 def image_size_mb(image: str) -> float:
     """Image size in MB as Docker reports it."""
     return int(docker("image", "inspect", "-f", "{{.Size}}", image).stdout.strip()) / 1e6
@@ -209,6 +216,7 @@ def run_smoke() -> dict[str, Any]:
     """Build, run and probe the image; return a report of what was seen."""
     image = build_image()
     report: dict[str, Any] = {"image": image, "image_size_mb": round(image_size_mb(image), 1)}
+    report["leftover_images"] = leftover_images()
     docker_port, local_port = free_port(), free_port()
     with running_container(image, docker_port) as container:
         wait_for(f"http://127.0.0.1:{docker_port}/ready")

@@ -62,6 +62,19 @@ def test_sigterm_stops_cleanly(report: dict[str, Any]) -> None:
     assert report["stop_seconds"] < 20
 
 
+def test_the_build_leaves_no_untagged_images_behind(report: dict[str, Any]) -> None:
+    # the builder stage and the previous image of the tag; under vfs each of their layers is a full copy
+    assert report["leftover_images"] == []
+
+
+def test_the_dockerfile_and_the_smoke_agree_on_the_label() -> None:
+    label = _load_smoke().IMAGE_LABEL
+    name = label.split("=", 1)[1]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.count(f'LABEL {label.split("=", 1)[0]}="{name}"') == dockerfile.count("\nFROM ") == 2
+    assert f"LABEL={label}" in (ROOT / "docker" / "build.sh").read_text().replace('"', "")
+
+
 def test_image_size_is_reported(report: dict[str, Any]) -> None:
     assert 10 < report["image_size_mb"] < 2000
 
