@@ -90,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU/request ±{judged['noise']['server_cpu_us']:.1%}."
     )
     page: list[report.Block] = [intro, variants.table(summary, REFERENCE, notes)]
-    stem = "devices-quick" if args.quick else "devices"
-    document = {"plan": vars(plan), "rounds": rounds, "summary": summary, **judged}
-    report.write(args.out, stem, document, page)
-    sys.stdout.write(report.markdown(page))
-    return 0
+    return variants.publish(args, "devices", plan, rounds, summary, page, **judged)
 
 
 if __name__ == "__main__":

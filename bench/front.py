@@ -97,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         f"The front's cost, throughput with ÷ without it (no_front): {cost}.",
     ]
     stem = "front-devices" if set(args.fronts) & set(DEVICES_OFF) else "front"
-    stem += "-quick" if args.quick else ""
-    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
-    sys.stdout.write(report.markdown(page))
-    return 0
+    return variants.publish(args, stem, plan, rounds, summary, page)
 
 
 if __name__ == "__main__":

@@ -126,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         table,
         "; ".join(f"{name}: {text}" for name, text in WHAT.items()) + ".",
     ]
-    stem = "front-pair-quick" if args.quick else "front-pair"
-    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
-    sys.stdout.write(report.markdown(page))
-    return 0
+    return variants.publish(args, "front-pair", plan, rounds, summary, page)
 
 
 if __name__ == "__main__":

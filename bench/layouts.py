@@ -69,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         f"connections, model from {source}); ratios to the sync-worker floor, median [min-max] over rounds."
     )
     page: list[report.Block] = [intro, variants.table(summary, REFERENCE, notes)]
-    stem = "layouts-quick" if args.quick else "layouts"
-    report.write(args.out, stem, {"plan": vars(plan), "rounds": rounds, "summary": summary}, page)
-    sys.stdout.write(report.markdown(page))
-    return 0
+    return variants.publish(args, "layouts", plan, rounds, summary, page)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Side-by-side comparison of server variants: interleaved wrk rounds, per-round ratios to a reference.
 
 Used by bench.devices (each performance device switched off alone), bench.layouts (worker and thread
-layouts) and bench.front (the front's settings). Every variant runs at once on its own loopback port; each
-round measures every variant in a rotated order, so drift and the neighbours' load hit all of them alike.
+layouts), bench.front (the front's settings) and bench.front_pair (its plan options, start-up and
+output). Every variant runs at once on its own loopback port; each round measures every variant in a
+rotated order, so drift and the neighbours' load hit all of them alike.
 Ratios are medians of per-round ratios; their spread (min-max over rounds) and an identical second copy of
 the reference (`A/A`) show the run-to-run noise.
 """
@@ -14,6 +15,7 @@ import contextlib
 import json
 import logging
 import statistics
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,6 +67,23 @@ def plan_from(args: argparse.Namespace, rounds: int = 3) -> HttpPlan:
         connections=args.connections,
         batch_size=0,
     )
+
+
+def publish(
+    args: argparse.Namespace,
+    stem: str,
+    plan: HttpPlan,
+    rounds: Any,
+    summary: Any,
+    page: list[report.Block],
+    **extra: Any,
+) -> int:
+    """Write `<stem>.{json,md}` (`<stem>-quick` for a --quick run) to --out: the plan, every round, the
+    summary and `extra`; print the page; return the exit status 0."""
+    document = {"plan": vars(plan), "rounds": rounds, "summary": summary, **extra}
+    report.write(args.out, f"{stem}-quick" if args.quick else stem, document, page)
+    sys.stdout.write(report.markdown(page))
+    return 0
 
 
 @contextlib.contextmanager
