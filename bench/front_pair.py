@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m bench.front_pair", description=__doc__)
     variants.add_plan_arguments(parser, ROUNDS)  # --connections is split evenly between the two servers
-    parser.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
+    parser.add_argument("--out", type=report.results_folder, default=servers.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     plan = variants.plan_from(args, ROUNDS)
     with tempfile.TemporaryDirectory(prefix="bench-pair-") as tmp:

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.rejection", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 9 (CI smoke)")
     parser.add_argument("--model", type=Path, default=MODEL)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--out", type=report.results_folder, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     model = args.model
     with tempfile.TemporaryDirectory(prefix="bench-reject-metrics-") as directory:

@@ -15,6 +15,7 @@ from typing import Any
 from bench import engine, http_bench, report
 from bench.harness import machine, servers
 from bench.harness.models import resolve_models
+from bench.harness.report import results_folder
 from bench.harness.servers import FLOOR_APP, GUNICORN_CONF, PROJECT_MODEL_ENV, ROOT, SYNC_WORKERS
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--gunicorn-conf", type=Path, default=GUNICORN_CONF, help="config for project and floor"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
+    parser.add_argument(
+        "--out", type=results_folder, default=ROOT / "bench" / "results", help="results folder"
+    )
     parser.add_argument("--stem", help="results file stem (default: latest, or quick with --quick)")
     return parser.parse_args(argv)
 

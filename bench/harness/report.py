@@ -8,6 +8,7 @@ and `write` writes `<stem>.json` and `<stem>.md` atomically.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Sequence
@@ -61,6 +62,19 @@ def markdown(blocks: Sequence[Block]) -> str:
     """The page: paragraphs and tables separated by one blank line, ending with a newline."""
     parts = [block.strip("\n") if isinstance(block, str) else "\n".join(block.lines()) for block in blocks]
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def results_folder(text: str) -> Path:
+    """argparse type of --out: the folder, created if missing, checked writable before anything is measured
+    (a full run that ends in a traceback at write time would lose its figures)."""
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot create the folder {text}: {error.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write to the folder {text}")
+    return path
 
 
 def write(

@@ -36,7 +36,7 @@ def parser(prog: str, description: str | None, option: str, choices: list[str]) 
     p = argparse.ArgumentParser(prog=prog, description=description)
     add_plan_arguments(p)
     p.add_argument(f"--{option}", nargs="*", choices=choices, default=list(choices))
-    p.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
+    p.add_argument("--out", type=report.results_folder, default=servers.ROOT / "bench" / "results")
     return p
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
 import pytest
 
-from bench.harness.report import Table, cell, markdown, write
+from bench.harness.report import Table, cell, markdown, results_folder, write
 
 
 @pytest.mark.parametrize(
@@ -42,3 +43,24 @@ def test_write_replaces_both_files_and_leaves_no_temporary_file(tmp_path: Path) 
     assert json.loads(json_path.read_text()) == {"figure": 1.5}
     assert md_path.read_text() == "New.\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.json", "x.md"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["bench.run", "bench.rejection", "bench.layouts", "bench.devices", "bench.front", "bench.front_pair"],
+)
+def test_a_results_folder_that_cannot_be_made_is_refused_in_one_line_before_anything_is_measured(
+    module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(module).main(["--quick", "--out", str(blocker / "results")])
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.endswith(f"argument --out: cannot create the folder {blocker / 'results'}: Not a directory")
+
+
+def test_a_results_folder_is_created_when_missing(tmp_path: Path) -> None:
+    assert results_folder(str(tmp_path / "new" / "results")) == tmp_path / "new" / "results"
+    assert (tmp_path / "new" / "results").is_dir()
